@@ -1,0 +1,44 @@
+# Two commands: `make run` serves the whole system locally, `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ROLE     ?= operator
+OPERATOR ?= did:pierriecardin:manufacturing:europe
+N        ?= 1000
+
+.PHONY: setup run test lint format token bench clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: setup
+	$(BIN)/python -m local.run
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+token: setup
+	@$(BIN)/python -m local.tokens --role "$(ROLE)" --operator "$(OPERATOR)"
+
+bench: setup
+	$(BIN)/python -m bench.read_latency --n $(N)
+
+clean:
+	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache

@@ -1,0 +1,10 @@
+"""Azure Functions entry point (Python v2 programming model): the app and its Blueprints."""
+
+import azure.functions as func
+
+from functions import elements, health, passports
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+app.register_functions(passports.bp)
+app.register_functions(elements.bp)
+app.register_functions(health.bp)

@@ -1,0 +1,1 @@
+"""HTTP adapters: one Blueprint per area, one function per EN 18222 operation."""

@@ -1,0 +1,92 @@
+"""EN 18222 life cycle API (clause 4, Table 16): one function per operation."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions._http import (
+    JSON,
+    MERGE_PATCH,
+    endpoint,
+    json_body,
+    json_response,
+    passport_response,
+    passport_url,
+    path_param,
+    principal,
+    require_compressed_write,
+)
+from shared.etags import entity_tag
+from shared.service import get_service
+
+bp = func.Blueprint()
+ANON = func.AuthLevel.ANONYMOUS
+
+DPP = "v1/dpps/{dppId}"
+BY_PRODUCT = "v1/dppsByProductId/{productId}"
+BY_ID_AND_DATE = "v1/dppsByIdAndDate/{dppId}"
+BY_PRODUCT_AND_DATE = "v1/dppsByProductIdAndDate/{productId}"
+
+
+@bp.route(route="v1/dpps", methods=["POST"], auth_level=ANON)
+@endpoint
+def create_dpp(req: func.HttpRequest) -> func.HttpResponse:
+    caller = principal(req)
+    require_compressed_write(req)
+    head = get_service().create(json_body(req), caller)
+    dpp_id = head["dppId"]
+    headers = {"Location": passport_url(req, dpp_id), "ETag": entity_tag(head["etag"])}
+    return json_response({"digitalProductPassportId": dpp_id}, 201, headers)
+
+
+@bp.route(route=DPP, methods=["GET"], auth_level=ANON)
+@endpoint
+def read_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
+    return passport_response(req, get_service().read(path_param(req, DPP, "dppId")))
+
+
+@bp.route(route=BY_PRODUCT, methods=["GET"], auth_level=ANON)
+@endpoint
+def read_dpp_by_product_id(req: func.HttpRequest) -> func.HttpResponse:
+    return passport_response(req, get_service().read_by_product(path_param(req, BY_PRODUCT, "productId")))
+
+
+@bp.route(route=BY_ID_AND_DATE, methods=["GET"], auth_level=ANON)
+@endpoint
+def read_dpp_version_by_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
+    dpp_id = path_param(req, BY_ID_AND_DATE, "dppId")
+    version = get_service().read_at(dpp_id, req.params.get("date"), principal(req))
+    return passport_response(req, version)
+
+
+@bp.route(route=BY_PRODUCT_AND_DATE, methods=["GET"], auth_level=ANON)
+@endpoint
+def read_dpp_version_by_product_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
+    product_id = path_param(req, BY_PRODUCT_AND_DATE, "productId")
+    version = get_service().read_by_product_at(product_id, req.params.get("date"), principal(req))
+    return passport_response(req, version)
+
+
+@bp.route(route="v1/dppsByProductIds", methods=["POST"], auth_level=ANON)
+@endpoint
+def read_dpp_ids_by_product_ids(req: func.HttpRequest) -> func.HttpResponse:
+    result = get_service().ids_by_product_ids(json_body(req), req.params.get("limit"), req.params.get("cursor"))
+    return json_response(result)
+
+
+@bp.route(route=DPP, methods=["PATCH"], auth_level=ANON)
+@endpoint
+def update_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
+    caller = principal(req)
+    require_compressed_write(req)
+    dpp_id = path_param(req, DPP, "dppId")
+    patch = json_body(req, accepted=(MERGE_PATCH, JSON))
+    head = get_service().update(dpp_id, patch, caller, req.headers.get("if-match"))
+    return passport_response(req, head)
+
+
+@bp.route(route=DPP, methods=["DELETE"], auth_level=ANON)
+@endpoint
+def delete_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
+    get_service().delete(path_param(req, DPP, "dppId"), principal(req), req.headers.get("if-match"))
+    return func.HttpResponse(status_code=204)

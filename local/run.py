@@ -1,0 +1,111 @@
+"""`make run`: the whole system on this machine.
+
+Starts Azurite and the Cosmos-compatible server, creates the dev token issuer, the database and
+containers, seeds the PierrieCardin polo passport, writes local.settings.json, and serves the API
+at http://127.0.0.1:7071/api: through Azure Functions Core Tools when `func` is on PATH, else
+through the project's local host (local/host.py), which serves the same registered functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = Path(__file__).resolve().parent / "seed" / "pierriecardin-polo.json"
+
+
+def local_settings(env: dict[str, str]) -> dict[str, Any]:
+    values = {"FUNCTIONS_WORKER_RUNTIME": "python", **env}
+    return {"IsEncrypted": False, "Values": values, "Host": {"LocalHttpPort": 7071}}
+
+
+def dev_environment(stack_env: dict[str, str], issuer_dir: Path) -> dict[str, str]:
+    from local.tokens import AUDIENCE, ISSUER, ensure_issuer
+
+    jwks = ensure_issuer(issuer_dir)
+    return {
+        **stack_env,
+        "COSMOS_DATABASE": "dpp",
+        "AUTH_ISSUER": ISSUER,
+        "AUTH_AUDIENCE": AUDIENCE,
+        "AUTH_JWKS_FILE": str(jwks),
+        "AUTH_OPERATOR_CLAIM": "economicOperatorId",
+    }
+
+
+def seed() -> str:
+    """Create the seed passport unless it exists; returns what happened."""
+    from shared.auth import OPERATOR, Principal
+    from shared.errors import Conflict
+    from shared.service import get_service
+
+    document = json.loads(SEED.read_text(encoding="utf-8"))
+    owner = Principal("local-seed", frozenset({OPERATOR}), document["economicOperatorId"])
+    try:
+        get_service().create(document, owner)
+        return f"seeded {document['digitalProductPassportId']}"
+    except Conflict:
+        return f"seed present: {document['digitalProductPassportId']}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", default=str(REPO / ".local"), type=Path)
+    parser.add_argument("--port", default=7071, type=int)
+    parser.add_argument("--cosmos-port", default=8081, type=int)
+    parser.add_argument("--blob-port", default=10000, type=int)
+    parser.add_argument("--queue-port", default=10001, type=int)
+    parser.add_argument("--table-port", default=10002, type=int)
+    parser.add_argument("--no-func", action="store_true", help="use the local host even if func is on PATH")
+    args = parser.parse_args(argv)
+    # Turn SIGTERM into a normal exit so the finally below stops the child servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    from local.stack import start_stack
+
+    stack = start_stack(
+        args.data_dir,
+        cosmos_port=args.cosmos_port,
+        blob_port=args.blob_port,
+        queue_port=args.queue_port,
+        table_port=args.table_port,
+    )
+    try:
+        env = dev_environment(stack.env(), args.data_dir / "dev-issuer")
+        os.environ.update(env)
+        (REPO / "local.settings.json").write_text(json.dumps(local_settings(env), indent=2) + "\n")
+        print(seed(), flush=True)  # noqa: T201
+        serve(args.port, env, use_func=not args.no_func and shutil.which("func") is not None)
+    finally:
+        stack.stop()
+
+
+def serve(port: int, env: dict[str, str], *, use_func: bool) -> None:
+    print(f"API: http://127.0.0.1:{port}/api   (make token ROLE=operator OPERATOR=...)", flush=True)  # noqa: T201
+    if use_func:
+        process = subprocess.Popen(["func", "start", "--port", str(port)], cwd=REPO, env={**os.environ, **env})
+        try:
+            process.wait()
+        finally:
+            process.terminate()
+            process.wait()
+        return
+    from local.host import main as host_main
+
+    try:
+        host_main(["--host", "127.0.0.1", "--port", str(port), "--app", "function_app:app"])
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    main()

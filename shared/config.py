@@ -1,0 +1,94 @@
+"""Settings, read from the environment (app settings in Azure, local.settings.json / .env locally).
+
+Every setting the code reads is named here, so README, local.settings.sample.json and the Bicep
+app settings can be checked against one list.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+LOCAL = "local"
+
+# Names of settings, in one place (the infra cross-check reads this tuple).
+SETTING_NAMES: tuple[str, ...] = (
+    "DPP_ENVIRONMENT",
+    "COSMOS_ENDPOINT",
+    "COSMOS_KEY",
+    "COSMOS_DATABASE",
+    "COSMOS_VERIFY_TLS",
+    "AZURE_CLIENT_ID",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_JWKS_URL",
+    "AUTH_JWKS_FILE",
+    "AUTH_OPERATOR_CLAIM",
+    "DPP_RETENTION_DAYS",
+    "DPP_MAX_BODY_BYTES",
+    "AzureWebJobsStorage",
+)
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "azure"
+    cosmos_endpoint: str = ""
+    cosmos_key: str | None = None
+    cosmos_database: str = "dpp"
+    cosmos_verify_tls: bool = True
+    managed_identity_client_id: str | None = None
+    auth_issuer: str = ""
+    auth_audience: str = ""
+    auth_jwks_url: str | None = None
+    auth_jwks_file: str | None = None
+    auth_operator_claim: str = "economicOperatorId"
+    retention_days: int = 0
+    max_body_bytes: int = 1_048_576
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == LOCAL
+
+
+def load_settings() -> Settings:
+    env = os.environ
+    return Settings(
+        environment=env.get("DPP_ENVIRONMENT", "azure").strip().lower() or "azure",
+        cosmos_endpoint=env.get("COSMOS_ENDPOINT", ""),
+        cosmos_key=env.get("COSMOS_KEY") or None,
+        cosmos_database=env.get("COSMOS_DATABASE", "dpp") or "dpp",
+        cosmos_verify_tls=_bool(env.get("COSMOS_VERIFY_TLS"), True),
+        managed_identity_client_id=env.get("AZURE_CLIENT_ID") or None,
+        auth_issuer=env.get("AUTH_ISSUER", ""),
+        auth_audience=env.get("AUTH_AUDIENCE", ""),
+        auth_jwks_url=env.get("AUTH_JWKS_URL") or None,
+        auth_jwks_file=env.get("AUTH_JWKS_FILE") or None,
+        auth_operator_claim=env.get("AUTH_OPERATOR_CLAIM", "economicOperatorId") or "economicOperatorId",
+        retention_days=_int("DPP_RETENTION_DAYS", 0),
+        max_body_bytes=_int("DPP_MAX_BODY_BYTES", 1_048_576),
+    )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process's settings, read once (a Functions worker's environment does not change)."""
+    return load_settings()

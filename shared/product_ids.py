@@ -1,0 +1,81 @@
+"""ReadDPPIdsByProductIds: request body forms, limits and the opaque cursor."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from shared.errors import BadRequest
+
+MAX_PRODUCT_IDS = 100
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+ProductId = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=1024, pattern=r"\S")]
+
+
+class ProductIdsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    productIds: list[ProductId] = Field(min_length=1, max_length=MAX_PRODUCT_IDS)
+
+
+def parse_product_ids(body: Any) -> list[str]:
+    """Accept `{"productIds": [...]}`, a bare array, or `{"productId": [...]}` (seen in clients)."""
+    if isinstance(body, list):
+        body = {"productIds": body}
+    elif isinstance(body, dict) and "productId" in body and "productIds" not in body:
+        body = {"productIds": body["productId"], **{k: v for k, v in body.items() if k != "productId"}}
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object with 'productIds' or a JSON array", code="InvalidBody")
+    try:
+        return ProductIdsRequest.model_validate(body).productIds
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise BadRequest(
+            f"Invalid product id list at '{where}': {first['msg']} "
+            f"(1 to {MAX_PRODUCT_IDS} non-blank strings under 'productIds', no other fields)",
+            code="InvalidProductIds",
+        ) from None
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise BadRequest("'limit' must be an integer", code="InvalidLimit") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"'limit' must be between 1 and {MAX_LIMIT}", code="InvalidLimit")
+    return limit
+
+
+def _fingerprint(product_ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(product_ids).encode("utf-8")).hexdigest()[:16]
+
+
+def encode_cursor(offset: int, product_ids: list[str]) -> str:
+    raw = json.dumps({"o": offset, "q": _fingerprint(product_ids)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, product_ids: list[str]) -> int:
+    """The offset a cursor stands for; a cursor from another query is refused, not misread."""
+    if cursor is None or cursor == "":
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        offset = data["o"]
+        fingerprint = data["q"]
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest("'cursor' is not a cursor this service issued", code="InvalidCursor") from None
+    if not isinstance(offset, int) or offset < 0 or fingerprint != _fingerprint(product_ids):
+        raise BadRequest("'cursor' does not belong to this list of product ids", code="InvalidCursor")
+    return offset

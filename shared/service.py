@@ -1,0 +1,198 @@
+"""The EN 18222 life cycle operations, as plain functions of parsed input.
+
+Adapters in `functions/` parse HTTP into these arguments and shape the results; everything a
+request may be refused for is decided here (through `auth`), before anything is written.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from shared.auth import Action, Principal, authorize
+from shared.config import Settings, settings
+from shared.document import check_immutable, require_object, validate_document, with_last_update
+from shared.element_path import assign, parse_element_path, resolve
+from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from shared.etags import if_match_holds
+from shared.merge_patch import apply_merge_patch
+from shared.product_ids import decode_cursor, encode_cursor, parse_limit, parse_product_ids
+from shared.store import get_store
+from shared.timestamps import format_ts, next_ts, now_ts, parse_ts
+from shared.versions import CREATE, DELETE, UPDATE, UPDATE_ELEMENT, Draft, Passports
+
+# Bounded fan-out for multi-product lookups: point reads in parallel, never a cross-partition query.
+_LOOKUP_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dpp-lookup")
+
+
+def _not_found(what: str) -> NotFound:
+    return NotFound(f"No passport found for {what}", code="PassportNotFound")
+
+
+def _check_precondition(if_match: str | None, head: dict[str, Any]) -> None:
+    if not if_match_holds(if_match, head["etag"]):
+        raise PreconditionFailed(
+            "If-Match does not match the passport's current ETag", code="PreconditionFailed"
+        )
+
+
+class PassportService:
+    def __init__(self, passports: Passports, config: Settings):
+        self.passports = passports
+        self.config = config
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def read(self, dpp_id: str) -> dict[str, Any]:
+        head = self.passports.head(dpp_id)
+        if head is None or head["deleted"]:
+            raise _not_found(f"id '{dpp_id}'")
+        return head
+
+    def read_by_product(self, product_id: str) -> dict[str, Any]:
+        head = self.passports.live_head_for_product(product_id)
+        if head is None:
+            raise _not_found(f"product '{product_id}'")
+        return head
+
+    def read_at(self, dpp_id: str, date: str | None, principal: Principal) -> dict[str, Any]:
+        moment = self._moment(date)
+        version = self._version_at(dpp_id, moment, principal)
+        if version is None:
+            raise _not_found(f"id '{dpp_id}' at {moment}")
+        return version
+
+    def read_by_product_at(self, product_id: str, date: str | None, principal: Principal) -> dict[str, Any]:
+        moment = self._moment(date)
+        # A product may have had several passports over time (one live at a time): newest first.
+        for dpp_id in self.passports.passport_ids_for_product(product_id):
+            version = self._version_at(dpp_id, moment, principal)
+            if version is not None:
+                return version
+        raise _not_found(f"product '{product_id}' at {moment}")
+
+    def _moment(self, date: str | None) -> str:
+        if date is None or date.strip() == "":
+            raise BadRequest("Query parameter 'date' (ISO 8601 UTC) is required", code="MissingDate")
+        return format_ts(parse_ts(date, "date"))
+
+    def _version_at(self, dpp_id: str, moment: str, principal: Principal) -> dict[str, Any] | None:
+        head = self.passports.head(dpp_id)
+        if head is None:
+            return None
+        if head["deleted"]:
+            try:
+                authorize(Action.READ_ARCHIVE, principal, head["document"])
+            except NotFound:
+                return None
+        version = self.passports.version_at(dpp_id, head, moment)
+        if version is None or version["deleted"]:
+            return None
+        return version
+
+    def ids_by_product_ids(self, body: Any, limit: str | None, cursor: str | None) -> dict[str, Any]:
+        product_ids = parse_product_ids(body)
+        page_size = parse_limit(limit)
+        offset = decode_cursor(cursor, product_ids)
+        heads = _LOOKUP_POOL.map(self.passports.live_head_for_product, product_ids)
+        found = list(dict.fromkeys(head["dppId"] for head in heads if head is not None))
+        page = found[offset : offset + page_size]
+        result: dict[str, Any] = {"items": page}
+        if offset + page_size < len(found):
+            result["cursor"] = encode_cursor(offset + page_size, product_ids)
+        return result
+
+    def read_element(self, dpp_id: str, raw_path: str) -> tuple[dict[str, Any], str, Any]:
+        """The passport head, the element's id (its last path segment) and its value."""
+        segments = parse_element_path(raw_path)
+        head = self.read(dpp_id)
+        return head, str(segments[-1]), resolve(head["document"], segments)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, body: Any, principal: Principal) -> dict[str, Any]:
+        authorize(Action.CREATE, principal, None)
+        document = validate_document(body)
+        authorize(Action.CREATE, principal, document)
+        dpp_id = document["digitalProductPassportId"]
+
+        def decide(head: dict[str, Any] | None) -> Draft:
+            if head is not None:
+                state = "archived (deleted)" if head["deleted"] else "existing"
+                raise Conflict(f"Passport '{dpp_id}' already exists ({state})", code="PassportExists")
+            timestamp = now_ts()
+            return Draft(with_last_update(document, timestamp), CREATE, principal.subject, timestamp)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def update(self, dpp_id: str, patch: Any, principal: Principal, if_match: str | None) -> dict[str, Any]:
+        authorize(Action.UPDATE, principal, None)
+        patch = require_object(patch, "merge patch")
+
+        def decide(head: dict[str, Any] | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            document = validate_document(apply_merge_patch(current["document"], patch))
+            return self._draft(current, document, UPDATE, principal)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def update_element(
+        self, dpp_id: str, raw_path: str, value: Any, principal: Principal, if_match: str | None
+    ) -> tuple[dict[str, Any], Any]:
+        """The new head and the element's stored value (lastUpdate, if addressed, is the server's)."""
+        authorize(Action.UPDATE, principal, None)
+        segments = parse_element_path(raw_path)
+
+        def decide(head: dict[str, Any] | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            document = validate_document(assign(current["document"], segments, value))
+            return self._draft(current, document, UPDATE_ELEMENT, principal)
+
+        head = self.passports.commit(dpp_id, decide)
+        return head, resolve(head["document"], segments)
+
+    def delete(self, dpp_id: str, principal: Principal, if_match: str | None) -> dict[str, Any]:
+        authorize(Action.DELETE, principal, None)
+
+        def decide(head: dict[str, Any] | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.DELETE, if_match)
+            self._check_retention(current)
+            timestamp = next_ts(current["ts"])
+            return Draft(current["document"], DELETE, principal.subject, timestamp, deleted=True)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def _writable(
+        self, head: dict[str, Any] | None, dpp_id: str, principal: Principal, action: Action, if_match: str | None
+    ) -> dict[str, Any]:
+        if head is None or head["deleted"]:
+            raise _not_found(f"id '{dpp_id}'")
+        authorize(action, principal, head["document"])
+        _check_precondition(if_match, head)
+        return head
+
+    def _draft(
+        self, head: dict[str, Any], document: dict[str, Any], operation: str, principal: Principal
+    ) -> Draft:
+        check_immutable(head["document"], document)
+        timestamp = next_ts(head["ts"])
+        return Draft(with_last_update(document, timestamp), operation, principal.subject, timestamp)
+
+    def _check_retention(self, head: dict[str, Any]) -> None:
+        days = self.config.retention_days
+        if days <= 0:
+            return
+        created = parse_ts(head["createdAt"], "createdAt")
+        if datetime.now(UTC) - created < timedelta(days=days):
+            raise Conflict(
+                f"Passports must be kept for {days} days after creation (DPP_RETENTION_DAYS); "
+                f"this one was created at {head['createdAt']}",
+                code="RetentionPeriod",
+            )
+
+
+@lru_cache(maxsize=1)
+def get_service() -> PassportService:
+    return PassportService(Passports(get_store()), settings())

@@ -1,0 +1,204 @@
+"""Cosmos DB access: one client per process, created on first use, and the container layout.
+
+Layout (the Bicep templates create the same containers with the same keys):
+- `passports`, partition key `/dppId`: a passport's immutable version items `v0000000001`, ...
+  and its `head` item (the current version's copy). ReadDPPById is one point read of `head`;
+  version-by-date is a query inside one partition.
+- `products`, partition key `/productId`: one `lookup` item per product naming its passport, so
+  ReadDPPByProductId is two point reads.
+Item ids are fixed strings, never derived from client ids, which may hold characters Cosmos
+forbids in ids (`/ \\ ? #`); client ids only ever appear as partition key values.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from shared.config import Settings, settings
+from shared.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from azure.cosmos import ContainerProxy
+
+log = logging.getLogger(__name__)
+
+PASSPORTS = "passports"
+PRODUCTS = "products"
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    partition_key: str
+    # Documents are only ever read by id; indexing them would cost RUs on every write for nothing.
+    excluded_paths: tuple[str, ...]
+
+
+CONTAINERS: tuple[ContainerSpec, ...] = (
+    ContainerSpec(PASSPORTS, "/dppId", ("/document/*", '/"_etag"/?')),
+    ContainerSpec(PRODUCTS, "/productId", ('/"_etag"/?',)),
+)
+
+
+def indexing_policy(spec: ContainerSpec) -> dict[str, Any]:
+    return {
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": "/*"}],
+        "excludedPaths": [{"path": path} for path in spec.excluded_paths],
+    }
+
+
+class ItemExists(Exception):
+    """Create lost to an existing item (HTTP 409 from Cosmos)."""
+
+
+class ItemChanged(Exception):
+    """An If-Match precondition failed (HTTP 412 from Cosmos)."""
+
+
+class Store:
+    """Thin, typed wrapper over the containers; translates SDK errors into the two that matter."""
+
+    def __init__(self, config: Settings):
+        self._config = config
+        self._lock = threading.Lock()
+        self._containers: dict[str, ContainerProxy] | None = None
+
+    def _open(self) -> dict[str, ContainerProxy]:
+        # Imported here: the SDK costs ~200 ms of cold start that health probes need not pay.
+        from azure.cosmos import CosmosClient
+
+        config = self._config
+        if not config.cosmos_endpoint:
+            raise ServiceUnavailable("COSMOS_ENDPOINT is not configured", code="StoreNotConfigured")
+        credential: Any
+        if config.cosmos_key:
+            credential = config.cosmos_key
+        else:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential(managed_identity_client_id=config.managed_identity_client_id)
+        client = CosmosClient(
+            config.cosmos_endpoint,
+            credential,
+            connection_verify=config.cosmos_verify_tls,
+            # The local server and the emulator have no regional endpoints to discover.
+            enable_endpoint_discovery=not config.is_local,
+            consistency_level="Session",
+        )
+        if config.is_local:
+            return _create_layout(client, config.cosmos_database)
+        database = client.get_database_client(config.cosmos_database)
+        return {spec.name: database.get_container_client(spec.name) for spec in CONTAINERS}
+
+    def container(self, name: str) -> ContainerProxy:
+        if self._containers is None:
+            with self._lock:
+                if self._containers is None:
+                    self._containers = self._open()
+        return self._containers[name]
+
+    def read(self, container: str, item_id: str, partition: str) -> dict[str, Any] | None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                return self.container(container).read_item(item_id, partition_key=partition)
+            except CosmosResourceNotFoundError:
+                return None
+
+    def create(self, container: str, item: dict[str, Any]) -> dict[str, Any]:
+        from azure.cosmos.exceptions import CosmosResourceExistsError
+
+        with _translated():
+            try:
+                return self.container(container).create_item(item)
+            except CosmosResourceExistsError:
+                raise ItemExists(item["id"]) from None
+
+    def replace(self, container: str, item: dict[str, Any], etag: str) -> dict[str, Any]:
+        from azure.core import MatchConditions
+        from azure.cosmos.exceptions import CosmosAccessConditionFailedError
+
+        with _translated():
+            try:
+                return self.container(container).replace_item(
+                    item["id"], item, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+            except CosmosAccessConditionFailedError:
+                raise ItemChanged(item["id"]) from None
+
+    def delete(self, container: str, item: dict[str, Any], partition: str) -> None:
+        from azure.core import MatchConditions
+        from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                self.container(container).delete_item(
+                    item["id"], partition_key=partition, etag=item["_etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+                raise ItemChanged(item["id"]) from None
+
+    def query_partition(
+        self, container: str, query: str, parameters: dict[str, Any], partition: str
+    ) -> list[dict[str, Any]]:
+        """A query confined to one logical partition (never a cross-partition fan-out)."""
+        with _translated():
+            return list(
+                self.container(container).query_items(
+                    query,
+                    parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+                    partition_key=partition,
+                )
+            )
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn transport failures and exhausted throttling retries into a 503 the client can retry."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    from azure.cosmos.exceptions import CosmosHttpResponseError
+
+    try:
+        yield
+    except CosmosHttpResponseError as exc:
+        if exc.status_code in {429, 503}:
+            log.warning("Cosmos DB throttled or unavailable: %s", exc.status_code)
+            raise ServiceUnavailable(
+                "The passport store is busy; retry shortly", code="StoreBusy", headers={"Retry-After": "1"}
+            ) from exc
+        raise
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        log.error("Cosmos DB unreachable: %s", exc)
+        raise ServiceUnavailable(
+            "The passport store is unreachable", code="StoreUnavailable", headers={"Retry-After": "5"}
+        ) from exc
+
+
+def _create_layout(client: Any, database_name: str) -> dict[str, ContainerProxy]:
+    """Local mode only: in Azure, Bicep owns the layout and data-plane RBAC forbids creating it."""
+    from azure.cosmos import PartitionKey
+
+    database = client.create_database_if_not_exists(database_name)
+    return {
+        spec.name: database.create_container_if_not_exists(
+            spec.name, PartitionKey(spec.partition_key), indexing_policy=indexing_policy(spec)
+        )
+        for spec in CONTAINERS
+    }
+
+
+@lru_cache(maxsize=1)
+def get_store() -> Store:
+    """The process-wide store (one Cosmos client per process)."""
+    return Store(settings())
+

@@ -1,0 +1,251 @@
+"""Atomic, versioned passport writes on Cosmos DB without transactional batch.
+
+A passport's versions and its head share one logical partition (the passport id). A write of
+version N+1 first *creates* the immutable item `vN+1` (a 409 means another writer got there
+first), then swaps `head` to it with If-Match on the head's ETag. Readers only follow `head`, so a
+crash between the two steps leaves a version nobody can see; whoever next finds `vN+1` present
+while `head` is still at N finishes that write (rolls the head forward) before writing N+2.
+Reads of history are bounded by the head's version for the same reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.errors import Conflict, ServiceUnavailable
+from shared.store import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store
+
+HEAD_ID = "head"
+LOOKUP_ID = "lookup"
+MAX_ATTEMPTS = 25
+# A product lookup naming a passport whose head never appeared is a crashed create once this old.
+STALE_LOOKUP = timedelta(seconds=60)
+
+CREATE, UPDATE, UPDATE_ELEMENT, DELETE = "create", "update", "updateElement", "delete"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a write wants the next version to be."""
+
+    document: dict[str, Any]
+    operation: str
+    writer: str
+    timestamp: str
+    deleted: bool = False
+
+
+def version_id(number: int) -> str:
+    return f"v{number:010d}"
+
+
+def content_etag(document: dict[str, Any]) -> str:
+    """A strong validator of the document's content, independent of key order."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def _strip_system(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if not key.startswith("_")}
+
+
+def _version_item(dpp_id: str, number: int, draft: Draft, head: dict[str, Any] | None) -> dict[str, Any]:
+    document = draft.document
+    return {
+        "id": version_id(number),
+        "dppId": dpp_id,
+        "type": "version",
+        "version": number,
+        "ts": draft.timestamp,
+        "operation": draft.operation,
+        "writer": draft.writer,
+        "writeId": uuid.uuid4().hex,
+        "deleted": draft.deleted,
+        "productId": document["uniqueProductIdentifier"],
+        "economicOperatorId": document["economicOperatorId"],
+        "createdAt": head["createdAt"] if head else draft.timestamp,
+        "etag": content_etag(document),
+        "document": document,
+    }
+
+
+def _head_from(version: dict[str, Any]) -> dict[str, Any]:
+    head = _strip_system(version)
+    head["id"] = HEAD_ID
+    head["type"] = "head"
+    return head
+
+
+class Passports:
+    """Versioned passport storage over a Store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def head(self, dpp_id: str) -> dict[str, Any] | None:
+        return self.store.read(PASSPORTS, HEAD_ID, dpp_id)
+
+    def version(self, dpp_id: str, number: int) -> dict[str, Any] | None:
+        return self.store.read(PASSPORTS, version_id(number), dpp_id)
+
+    def version_at(self, dpp_id: str, head: dict[str, Any], timestamp: str) -> dict[str, Any] | None:
+        """The version current at `timestamp`: the latest one written at or before it."""
+        rows = self.store.query_partition(
+            PASSPORTS,
+            "SELECT TOP 1 * FROM c WHERE c.type = 'version' AND c.version <= @head AND c.ts <= @ts "
+            "ORDER BY c.ts DESC",
+            {"@head": head["version"], "@ts": timestamp},
+            dpp_id,
+        )
+        return rows[0] if rows else None
+
+    def lookup(self, product_id: str) -> dict[str, Any] | None:
+        return self.store.read(PRODUCTS, LOOKUP_ID, product_id)
+
+    def live_head_for_product(self, product_id: str) -> dict[str, Any] | None:
+        """The current passport of a product; a lookup pointing at nothing counts as absent."""
+        lookup = self.lookup(product_id)
+        if lookup is None:
+            return None
+        head = self.head(lookup["dppId"])
+        if head is None or head["deleted"]:
+            return None
+        return head
+
+    def passport_ids_for_product(self, product_id: str) -> list[str]:
+        """Every passport id this product has had, newest first."""
+        lookup = self.lookup(product_id)
+        if lookup is None:
+            return []
+        return [lookup["dppId"], *reversed(lookup.get("previous", []))]
+
+    # -- the write -------------------------------------------------------------------------
+
+    def commit(self, dpp_id: str, decide: Callable[[dict[str, Any] | None], Draft]) -> dict[str, Any]:
+        """Write the next version of a passport and make it current, atomically.
+
+        `decide` sees the current head (None if the passport does not exist) and returns the
+        draft, or raises to refuse the write; it runs again whenever another writer got in first,
+        so concurrent writers never lose each other's changes.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            head = self.head(dpp_id)
+            draft = decide(head)
+            number = head["version"] + 1 if head else 1
+            item = _version_item(dpp_id, number, draft, head)
+            if draft.operation == CREATE:
+                self._point_product_at(item["productId"], dpp_id)
+            try:
+                self.store.create(PASSPORTS, item)
+            except ItemExists:
+                self._finish_interrupted_write(dpp_id, head, number)
+                _backoff(attempt)
+                continue
+            return self._publish(dpp_id, head, item)
+        raise ServiceUnavailable(
+            "Too many concurrent writes to this passport; retry shortly",
+            code="WriteContention",
+            headers={"Retry-After": "1"},
+        )
+
+    def _publish(self, dpp_id: str, head: dict[str, Any] | None, item: dict[str, Any]) -> dict[str, Any]:
+        new_head = _head_from(item)
+        try:
+            if head is None:
+                self.store.create(PASSPORTS, new_head)
+            else:
+                self.store.replace(PASSPORTS, new_head, head["_etag"])
+        except (ItemExists, ItemChanged):
+            # Only a roll-forward of this very version can have moved the head meanwhile.
+            current = self.head(dpp_id)
+            if current is None or current["version"] < item["version"]:
+                raise
+        return new_head
+
+    def _finish_interrupted_write(self, dpp_id: str, head: dict[str, Any] | None, number: int) -> None:
+        """Version `number` exists but the head may not point at it yet: complete that write."""
+        pending = self.version(dpp_id, number)
+        if pending is None:
+            return
+        if pending["operation"] == CREATE:
+            try:
+                self._point_product_at(pending["productId"], dpp_id)
+            except Conflict:
+                # The product now belongs to another live passport: this create can never finish.
+                try:
+                    self.store.delete(PASSPORTS, pending, dpp_id)
+                except ItemChanged:
+                    pass
+                return
+        try:
+            if head is None:
+                self.store.create(PASSPORTS, _head_from(pending))
+            elif head["version"] < number:
+                self.store.replace(PASSPORTS, _head_from(pending), head["_etag"])
+        except (ItemExists, ItemChanged):
+            pass  # another writer finished it first
+
+    def _point_product_at(self, product_id: str, dpp_id: str) -> None:
+        """Make the product's lookup name this passport, unless another live passport holds it."""
+        for attempt in range(MAX_ATTEMPTS):
+            lookup = self.lookup(product_id)
+            now = datetime.now(UTC)
+            if lookup is None:
+                try:
+                    self.store.create(PRODUCTS, _lookup_item(product_id, dpp_id, [], now))
+                    return
+                except ItemExists:
+                    continue
+            if lookup["dppId"] == dpp_id:
+                return
+            self._refuse_if_held(lookup, now)
+            previous = [*lookup.get("previous", []), lookup["dppId"]]
+            try:
+                self.store.replace(PRODUCTS, _lookup_item(product_id, dpp_id, previous, now), lookup["_etag"])
+                return
+            except ItemChanged:
+                _backoff(attempt)
+        raise ServiceUnavailable("Too many concurrent writes to this product", code="WriteContention")
+
+    def _refuse_if_held(self, lookup: dict[str, Any], now: datetime) -> None:
+        holder = self.head(lookup["dppId"])
+        if holder is not None and not holder["deleted"]:
+            raise Conflict(
+                f"Product '{lookup['productId']}' already has passport '{lookup['dppId']}'",
+                code="ProductHasPassport",
+            )
+        if holder is None and now - _parse(lookup["updatedAt"]) < STALE_LOOKUP:
+            raise Conflict(
+                f"A passport for product '{lookup['productId']}' is being created; retry shortly",
+                code="ProductHasPassport",
+                headers={"Retry-After": "1"},
+            )
+
+
+def _lookup_item(product_id: str, dpp_id: str, previous: list[str], now: datetime) -> dict[str, Any]:
+    return {
+        "id": LOOKUP_ID,
+        "productId": product_id,
+        "dppId": dpp_id,
+        "previous": previous,
+        "updatedAt": now.isoformat(),
+    }
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _backoff(attempt: int) -> None:
+    # Full jitter keeps colliding writers from colliding again in lockstep.
+    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311
