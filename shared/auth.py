@@ -63,7 +63,11 @@ def authenticate(authorization: str | None, config: Settings) -> Principal:
 
 
 def authorize(action: Action, principal: Principal, passport: dict[str, Any] | None) -> None:
-    """Allow or refuse `action` on `passport` (its compressed document); raises on refusal."""
+    """Allow or refuse `action` on `passport` (its compressed document); raises on refusal.
+
+    Writes are judged twice: first with `passport=None` (token and role, before any I/O), then
+    with the stored or submitted document (ownership).
+    """
     if action is Action.READ:
         return
     if action is Action.READ_ARCHIVE:
@@ -75,7 +79,8 @@ def authorize(action: Action, principal: Principal, passport: dict[str, Any] | N
         raise Unauthorized("This operation needs a bearer token", code="AuthenticationRequired")
     if OPERATOR not in principal.roles:
         raise Forbidden("This operation needs the 'operator' role", code="RoleRequired")
-    if not _owns(principal, passport):
+    # Without a passport yet (before the body is parsed or the head is read) only the role is judged.
+    if passport is not None and not _owns(principal, passport):
         raise Forbidden(
             "The token's economic operator does not own this passport", code="NotPassportOwner"
         )

@@ -102,9 +102,11 @@ class Passports:
         """The version current at `timestamp`: the latest one written at or before it."""
         rows = self.store.query_partition(
             PASSPORTS,
-            "SELECT TOP 1 * FROM c WHERE c.type = 'version' AND c.version <= @head AND c.ts <= @ts "
-            "ORDER BY c.ts DESC",
-            {"@head": head["version"], "@ts": timestamp},
+            # The partition key predicate is redundant on Cosmos DB but not on the local stand-in,
+            # which ignores the partition key header of a query.
+            "SELECT TOP 1 * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "
+            "AND c.ts <= @ts ORDER BY c.ts DESC",
+            {"@dppId": dpp_id, "@head": head["version"], "@ts": timestamp},
             dpp_id,
         )
         return rows[0] if rows else None

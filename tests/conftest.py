@@ -125,3 +125,14 @@ def create(api: str, http: requests.Session, auth: dict[str, str]) -> Callable[.
 
 def load_fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def reference_sample(api: str, http: requests.Session, token: Callable[..., str]) -> tuple[dict, dict]:
+    """The reference implementation's sample passport, stored once; with its owner's headers."""
+    sample = load_fixture("reference/basyx-sample-dpp.json")
+    owner = {"Authorization": f"Bearer {token('operator', operator=sample['economicOperatorId'])}"}
+    if http.get(f"{api}/v1/dpps/{enc(sample['digitalProductPassportId'])}").status_code == 404:
+        response = http.post(f"{api}/v1/dpps", json=sample, headers=owner)
+        assert response.status_code == 201, response.text
+    return sample, owner

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from conftest import enc, load_fixture
+from conftest import enc
 from test_api_errors import assert_result
 
 
@@ -102,11 +102,9 @@ def test_element_update_honours_if_match(api, http, auth, sample):
     assert http.get(element).json() == "B"
 
 
-def test_reference_sample_elements_by_content_specification_key(api, http, auth):
-    sample = load_fixture("reference/basyx-sample-dpp.json")
+def test_reference_sample_elements_by_content_specification_key(api, http, reference_sample):
+    sample, _ = reference_sample
     dpp_id = sample["digitalProductPassportId"]
-    if http.get(f"{api}/v1/dpps/{enc(dpp_id)}").status_code == 404:
-        assert http.post(f"{api}/v1/dpps", json=sample, headers=auth).status_code == 201
     path = _jsonpath("$['https://admin-shell.io/idta/CarbonFootprint/CarbonFootprint/1/0']['ProductCarbonFootprints']")
     response = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/elements/{path}")
     assert response.status_code == 200
