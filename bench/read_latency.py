@@ -48,26 +48,29 @@ def _passport(index: int, run: str) -> dict:
 
 def _percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _timed(call: Callable[[], object]) -> float:
+def _timed(call: Callable[..., object], *args: object) -> float:
     start = time.perf_counter()
-    call()
+    call(*args)
     return (time.perf_counter() - start) * 1000
 
 
 def _report(name: str, http_ms: list[float], raw_ms: list[float]) -> None:
     p50h, p99h = _percentile(http_ms, 0.50), _percentile(http_ms, 0.99)
     p50r, p99r = _percentile(raw_ms, 0.50), _percentile(raw_ms, 0.99)
+    mean_h, mean_r = statistics.mean(http_ms), statistics.mean(raw_ms)
     print(f"{name}")
-    print(f"  HTTP via local host : p50 {p50h:7.3f} ms   p99 {p99h:7.3f} ms   mean {statistics.mean(http_ms):7.3f} ms")
-    print(f"  raw SDK             : p50 {p50r:7.3f} ms   p99 {p99r:7.3f} ms   mean {statistics.mean(raw_ms):7.3f} ms")
+    print(f"  HTTP via local host : p50 {p50h:7.3f} ms   p99 {p99h:7.3f} ms   mean {mean_h:7.3f} ms")
+    print(f"  raw SDK             : p50 {p50r:7.3f} ms   p99 {p99r:7.3f} ms   mean {mean_r:7.3f} ms")
     print(f"  ratio HTTP/raw      : p50 {p50h / p50r:5.2f}x     p99 {p99h / p99r:5.2f}x")
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n", type=int, default=1000, help="passports to load")
     parser.add_argument("--samples", type=int, default=2000, help="timed reads per operation and side")
     parser.add_argument("--workers", type=int, default=8, help="parallel writers while loading")
@@ -95,31 +98,33 @@ def main(argv: list[str] | None = None) -> None:
             with ThreadPoolExecutor(max_workers=args.workers) as pool:
                 list(pool.map(lambda i: service.create(_passport(i, run), owner), range(args.n)))
             load_s = time.perf_counter() - started
-            print(f"loaded {args.n} passports in {load_s:.1f} s ({args.n / load_s:.0f}/s, {args.workers} writers)")
+            rate = args.n / load_s
+            print(f"loaded {args.n} passports in {load_s:.1f} s ({rate:.0f}/s, {args.workers} writers)")
 
             server, base = start_in_thread(app)
             passports, products = get_store().container(PASSPORTS), get_store().container(PRODUCTS)
             session = requests.Session()
             picks = [random.randrange(args.n) for _ in range(args.samples)]
             for index in picks[:50]:  # warm connections and caches on both sides
-                session.get(f"{base}/api/v1/dpps/{quote(_passport(index, run)['digitalProductPassportId'], safe='')}")
+                session.get(
+                    f"{base}/api/v1/dpps/{quote(_passport(index, run)['digitalProductPassportId'], safe='')}"
+                )
                 passports.read_item("head", partition_key=_passport(index, run)["digitalProductPassportId"])
+
+            def raw_by_product(product_id: str) -> None:
+                lookup = products.read_item("lookup", partition_key=product_id)
+                passports.read_item("head", partition_key=lookup["dppId"])
 
             by_id_http, by_id_raw, by_product_http, by_product_raw = [], [], [], []
             for index in picks:
                 doc = _passport(index, run)
                 dpp_id, product_id = doc["digitalProductPassportId"], doc["uniqueProductIdentifier"]
-                by_id_http.append(_timed(lambda: session.get(f"{base}/api/v1/dpps/{quote(dpp_id, safe='')}")))
-                by_id_raw.append(_timed(lambda: passports.read_item("head", partition_key=dpp_id)))
+                by_id_http.append(_timed(session.get, f"{base}/api/v1/dpps/{quote(dpp_id, safe='')}"))
+                by_id_raw.append(_timed(passports.read_item, "head", dpp_id))
                 by_product_http.append(
-                    _timed(lambda: session.get(f"{base}/api/v1/dppsByProductId/{quote(product_id, safe='')}"))
+                    _timed(session.get, f"{base}/api/v1/dppsByProductId/{quote(product_id, safe='')}")
                 )
-
-                def raw_by_product() -> None:
-                    lookup = products.read_item("lookup", partition_key=product_id)
-                    passports.read_item("head", partition_key=lookup["dppId"])
-
-                by_product_raw.append(_timed(raw_by_product))
+                by_product_raw.append(_timed(raw_by_product, product_id))
             server.shutdown()
             print(f"{args.samples} reads each, random passports out of {args.n}")
             _report("ReadDPPById", by_id_http, by_id_raw)

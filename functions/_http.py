@@ -61,7 +61,9 @@ def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None, content_type: str = JSON
 ) -> func.HttpResponse:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return func.HttpResponse(body=body, status_code=status, headers=headers or {}, mimetype=content_type, charset="utf-8")
+    return func.HttpResponse(
+        body=body, status_code=status, headers=headers or {}, mimetype=content_type, charset="utf-8"
+    )
 
 
 def error_response(error: DppError, cid: str) -> func.HttpResponse:

@@ -70,7 +70,9 @@ def read_dpp_version_by_product_id_and_date(req: func.HttpRequest) -> func.HttpR
 @bp.route(route="v1/dppsByProductIds", methods=["POST"], auth_level=ANON)
 @endpoint
 def read_dpp_ids_by_product_ids(req: func.HttpRequest) -> func.HttpResponse:
-    result = get_service().ids_by_product_ids(json_body(req), req.params.get("limit"), req.params.get("cursor"))
+    result = get_service().ids_by_product_ids(
+        json_body(req), req.params.get("limit"), req.params.get("cursor")
+    )
     return json_response(result)
 
 

@@ -130,7 +130,8 @@ class LocalFunctionsHost:
                     template=trigger.route or function.get_function_name(),
                     segments=parse_template(trigger.route or function.get_function_name()),
                     methods=methods,
-                    anonymous=str(getattr(trigger.auth_level, "value", trigger.auth_level)).lower() == "anonymous",
+                    anonymous=str(getattr(trigger.auth_level, "value", trigger.auth_level)).lower()
+                    == "anonymous",
                     function=function.get_user_function(),
                 )
             )
@@ -234,7 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
 
-def make_server(app: func.FunctionApp, host: str, port: int, route_prefix: str | None = None) -> ThreadingHTTPServer:
+def make_server(
+    app: func.FunctionApp, host: str, port: int, route_prefix: str | None = None
+) -> ThreadingHTTPServer:
     handler = type("Handler", (_Handler,), {"host": LocalFunctionsHost(app, route_prefix)})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -264,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = make_server(load_app(args.app), args.host, args.port)
     routes = server.RequestHandlerClass.host.routes  # type: ignore[attr-defined]
-    print(f"Serving {len(routes)} functions at http://{args.host}:{args.port}", flush=True)  # noqa: T201
+    print(f"Serving {len(routes)} functions at http://{args.host}:{args.port}", flush=True)
     try:
         server.serve_forever()
     finally:

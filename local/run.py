@@ -9,6 +9,7 @@ through the project's local host (local/host.py), which serves the same register
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -82,16 +83,18 @@ def main(argv: list[str] | None = None) -> None:
         env = dev_environment(stack.env(), args.data_dir / "dev-issuer")
         os.environ.update(env)
         (REPO / "local.settings.json").write_text(json.dumps(local_settings(env), indent=2) + "\n")
-        print(seed(), flush=True)  # noqa: T201
+        print(seed(), flush=True)
         serve(args.port, env, use_func=not args.no_func and shutil.which("func") is not None)
     finally:
         stack.stop()
 
 
 def serve(port: int, env: dict[str, str], *, use_func: bool) -> None:
-    print(f"API: http://127.0.0.1:{port}/api   (make token ROLE=operator OPERATOR=...)", flush=True)  # noqa: T201
+    print(f"API: http://127.0.0.1:{port}/api   (make token ROLE=operator OPERATOR=...)", flush=True)
     if use_func:
-        process = subprocess.Popen(["func", "start", "--port", str(port)], cwd=REPO, env={**os.environ, **env})
+        process = subprocess.Popen(
+            ["func", "start", "--port", str(port)], cwd=REPO, env={**os.environ, **env}
+        )
         try:
             process.wait()
         finally:
@@ -100,10 +103,8 @@ def serve(port: int, env: dict[str, str], *, use_func: bool) -> None:
         return
     from local.host import main as host_main
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         host_main(["--host", "127.0.0.1", "--port", str(port), "--app", "function_app:app"])
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

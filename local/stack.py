@@ -23,7 +23,9 @@ NODE_BIN = REPO / "node_modules" / ".bin"
 LAUNCHER = Path(__file__).resolve().parent / "cosmosdb-server.cjs"
 HOST = "127.0.0.1"
 # Well-known, public development keys of the emulators (not secrets).
-COSMOS_EMULATOR_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+COSMOS_EMULATOR_KEY = (
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
+)
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 START_TIMEOUT = 60.0
@@ -102,7 +104,12 @@ def _spawn(command: list[str], log_file: Path) -> subprocess.Popen:
     with log_file.open("ab") as log:
         # Own process group: stop() takes down node and anything it spawned.
         return subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=REPO,
         )
 
 
@@ -151,10 +158,20 @@ def start_stack(
                 "--silent",
                 "--skipApiVersionCheck",
                 "--loose",
-                "--location", str(data_dir / "azurite"),
-                "--blobHost", HOST, "--blobPort", str(stack.blob_port),
-                "--queueHost", HOST, "--queuePort", str(stack.queue_port),
-                "--tableHost", HOST, "--tablePort", str(stack.table_port),
+                "--location",
+                str(data_dir / "azurite"),
+                "--blobHost",
+                HOST,
+                "--blobPort",
+                str(stack.blob_port),
+                "--queueHost",
+                HOST,
+                "--queuePort",
+                str(stack.queue_port),
+                "--tableHost",
+                HOST,
+                "--tablePort",
+                str(stack.table_port),
             ],
             azurite_log,
         )
@@ -179,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         for key, value in stack.env().items():
-            print(f"{key}={value}", flush=True)  # noqa: T201
+            print(f"{key}={value}", flush=True)
         signal.pause()
     except KeyboardInterrupt:
         pass

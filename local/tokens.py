@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     ensure_issuer(args.dir)
     roles = [role.strip() for role in args.role.split(",") if role.strip()]
-    print(mint(args.dir, roles=roles, operator=args.operator, subject=args.subject, ttl_seconds=args.ttl))  # noqa: T201
+    print(mint(args.dir, roles=roles, operator=args.operator, subject=args.subject, ttl_seconds=args.ttl))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,9 @@ def authenticate(authorization: str | None, config: Settings) -> Principal:
     operator = claims.get(config.auth_operator_claim)
     return Principal(
         subject=str(claims.get("sub") or claims.get("oid") or "unknown"),
-        roles=frozenset(role for role in roles if isinstance(role, str)) if isinstance(roles, list) else frozenset(),
+        roles=frozenset(role for role in roles if isinstance(role, str))
+        if isinstance(roles, list)
+        else frozenset(),
         operator_id=operator if isinstance(operator, str) and operator else None,
     )
 
@@ -81,9 +83,7 @@ def authorize(action: Action, principal: Principal, passport: dict[str, Any] | N
         raise Forbidden("This operation needs the 'operator' role", code="RoleRequired")
     # Without a passport yet (before the body is parsed or the head is read) only the role is judged.
     if passport is not None and not _owns(principal, passport):
-        raise Forbidden(
-            "The token's economic operator does not own this passport", code="NotPassportOwner"
-        )
+        raise Forbidden("The token's economic operator does not own this passport", code="NotPassportOwner")
 
 
 def _owns(principal: Principal, passport: dict[str, Any] | None) -> bool:
@@ -98,7 +98,11 @@ def _owns(principal: Principal, passport: dict[str, Any] | None) -> bool:
 def _verified_claims(token: str, config: Settings) -> dict[str, Any]:
     import jwt
 
-    if not config.auth_issuer or not config.auth_audience or not (config.auth_jwks_url or config.auth_jwks_file):
+    if (
+        not config.auth_issuer
+        or not config.auth_audience
+        or not (config.auth_jwks_url or config.auth_jwks_file)
+    ):
         raise Unauthorized("Token validation is not configured on this service", code="AuthNotConfigured")
     try:
         header = jwt.get_unverified_header(token)

@@ -60,7 +60,9 @@ def _no_control_characters(value: str) -> str:
 
 
 NonBlank = Annotated[str, StringConstraints(strict=True, min_length=1, pattern=r"\S")]
-Identifier = Annotated[NonBlank, BeforeValidator(lambda v: _no_control_characters(v) if isinstance(v, str) else v)]
+Identifier = Annotated[
+    NonBlank, BeforeValidator(lambda v: _no_control_characters(v) if isinstance(v, str) else v)
+]
 
 
 class PassportHeader(BaseModel):

@@ -71,9 +71,7 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def result_object(
-    text: str, code: str, correlation_id: str, message_type: str = "Error"
-) -> dict[str, Any]:
+def result_object(text: str, code: str, correlation_id: str, message_type: str = "Error") -> dict[str, Any]:
     """The EN 18222 Result object: an array of Message objects."""
     return {
         "messages": [

@@ -31,7 +31,9 @@ def parse_product_ids(body: Any) -> list[str]:
     elif isinstance(body, dict) and "productId" in body and "productIds" not in body:
         body = {"productIds": body["productId"], **{k: v for k, v in body.items() if k != "productId"}}
     if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object with 'productIds' or a JSON array", code="InvalidBody")
+        raise BadRequest(
+            "The body must be a JSON object with 'productIds' or a JSON array", code="InvalidBody"
+        )
     try:
         return ProductIdsRequest.model_validate(body).productIds
     except ValidationError as exc:

@@ -31,11 +31,23 @@ def to_full(document: dict[str, Any]) -> dict[str, Any]:
         section = to_full_element(key, value)
         reference = dictionary_reference(key, spec_ids)
         if reference is not None:
-            section = {"elementId": key, "objectType": section["objectType"], "dictionaryReference": reference,
-                       **{k: v for k, v in section.items() if k not in {"elementId", "objectType"}}}
+            section = {
+                "elementId": key,
+                "objectType": section["objectType"],
+                "dictionaryReference": reference,
+                **{k: v for k, v in section.items() if k not in {"elementId", "objectType"}},
+            }
         elements.append(section)
     full["elements"] = elements
     return full
+
+
+def _with_reference(element: dict[str, Any], reference: str | None) -> dict[str, Any]:
+    """The element with dictionaryReference in its schema position, after objectType."""
+    if reference is None:
+        return element
+    head = {"elementId": element["elementId"], "objectType": element["objectType"]}
+    return {**head, "dictionaryReference": reference, **{k: v for k, v in element.items() if k not in head}}
 
 
 def dictionary_reference(key: str, spec_ids: list[Any]) -> str | None:
@@ -72,7 +84,12 @@ def to_full_element(element_id: str, value: Any) -> dict[str, Any]:
             element["valueDataType"] = types.pop() if len(types) == 1 else "xsd:string"
         element["elements"] = [to_full_element(str(index), item) for index, item in enumerate(value)]
         return element
-    return {**head, "objectType": "SingleValuedDataElement", "valueDataType": value_data_type(value), "value": value}
+    return {
+        **head,
+        "objectType": "SingleValuedDataElement",
+        "valueDataType": value_data_type(value),
+        "value": value,
+    }
 
 
 def _is_multilanguage(value: Any) -> bool:
@@ -89,13 +106,18 @@ def _is_multilanguage(value: Any) -> bool:
     )
 
 
+_NATIVE_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "xsd:boolean"),
+    (int, "xsd:integer"),
+    (float, "xsd:double"),
+)
+
+
 def value_data_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "xsd:boolean"
-    if isinstance(value, int):
-        return "xsd:integer"
-    if isinstance(value, float):
-        return "xsd:double"
+    # bool before int: in Python a bool is an int.
+    for native, xsd in _NATIVE_TYPES:
+        if isinstance(value, native):
+            return xsd
     if isinstance(value, str):
         if _DATE_TIME.match(value) and _parses(value):
             return "xsd:dateTime"

@@ -165,7 +165,12 @@ class PassportService:
         return self.passports.commit(dpp_id, decide)
 
     def _writable(
-        self, head: dict[str, Any] | None, dpp_id: str, principal: Principal, action: Action, if_match: str | None
+        self,
+        head: dict[str, Any] | None,
+        dpp_id: str,
+        principal: Principal,
+        action: Action,
+        if_match: str | None,
     ) -> dict[str, Any]:
         if head is None or head["deleted"]:
             raise _not_found(f"id '{dpp_id}'")

@@ -142,7 +142,9 @@ class Store:
         with _translated():
             try:
                 self.container(container).delete_item(
-                    item["id"], partition_key=partition, etag=item["_etag"],
+                    item["id"],
+                    partition_key=partition,
+                    etag=item["_etag"],
                     match_condition=MatchConditions.IfNotModified,
                 )
             except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
@@ -201,4 +203,3 @@ def _create_layout(client: Any, database_name: str) -> dict[str, ContainerProxy]
 def get_store() -> Store:
     """The process-wide store (one Cosmos client per process)."""
     return Store(settings())
-

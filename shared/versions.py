@@ -10,6 +10,7 @@ Reads of history are bounded by the head's version for the same reason.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -184,10 +185,8 @@ class Passports:
                 self._point_product_at(pending["productId"], dpp_id)
             except Conflict:
                 # The product now belongs to another live passport: this create can never finish.
-                try:
+                with contextlib.suppress(ItemChanged):
                     self.store.delete(PASSPORTS, pending, dpp_id)
-                except ItemChanged:
-                    pass
                 return
         try:
             if head is None:

@@ -81,7 +81,9 @@ def _send(base: str, step: dict[str, Any], values: dict[str, str], token: str | 
     url = base + _substitute_path(request["path"], values)
     # A new connection per request, no redirects followed (as the format prescribes).
     with requests.Session() as session:
-        return session.request(request["method"], url, data=data, headers=headers, allow_redirects=False, timeout=30)
+        return session.request(
+            request["method"], url, data=data, headers=headers, allow_redirects=False, timeout=30
+        )
 
 
 def _json_failures(expect: dict[str, Any], body: Any, values: dict[str, str]) -> list[tuple[str, str]]:
@@ -126,7 +128,9 @@ def _header_failures(expect: dict[str, Any], response: requests.Response) -> lis
     return failures
 
 
-def _evaluate(expect: dict[str, Any], response: requests.Response, bodies: list[bytes], values: dict[str, str]):
+def _evaluate(
+    expect: dict[str, Any], response: requests.Response, bodies: list[bytes], values: dict[str, str]
+):
     if response.status_code not in expect.get("status", [response.status_code]):
         return [("error", f"status {response.status_code} not in {expect['status']}: {response.text[:200]}")]
     wanted_type = expect.get("content_type")
@@ -151,7 +155,9 @@ def _evaluate(expect: dict[str, Any], response: requests.Response, bodies: list[
     return failures
 
 
-def run_http_check(criterion: dict[str, Any], base: str, values: dict[str, str], token: str | None) -> Outcome:
+def run_http_check(
+    criterion: dict[str, Any], base: str, values: dict[str, str], token: str | None
+) -> Outcome:
     check = criterion["check"]
     outcome = Outcome(criterion["id"], "passed")
     if "base_matches" in check and not re.search(check["base_matches"], base):

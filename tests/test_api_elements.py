@@ -105,7 +105,9 @@ def test_element_update_honours_if_match(api, http, auth, sample):
 def test_reference_sample_elements_by_content_specification_key(api, http, reference_sample):
     sample, _ = reference_sample
     dpp_id = sample["digitalProductPassportId"]
-    path = _jsonpath("$['https://admin-shell.io/idta/CarbonFootprint/CarbonFootprint/1/0']['ProductCarbonFootprints']")
+    path = _jsonpath(
+        "$['https://admin-shell.io/idta/CarbonFootprint/CarbonFootprint/1/0']['ProductCarbonFootprints']"
+    )
     response = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/elements/{path}")
     assert response.status_code == 200
     assert response.json()[0]["PcfCo2eq"] == 4180.75

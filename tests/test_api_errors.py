@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 import pytest
-
 from conftest import OWNER, enc, make_passport
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -136,7 +135,9 @@ def test_bad_element_updates_change_nothing(api, http, auth, passport):
     ]
     for url, body, status in cases:
         for method in ("PATCH", "PUT"):
-            response = http.request(method, url, data=body, headers={**auth, "Content-Type": "application/json"})
+            response = http.request(
+                method, url, data=body, headers={**auth, "Content-Type": "application/json"}
+            )
             assert_result(response, status)
     assert _state(http, api, passport) == before
 
@@ -146,14 +147,18 @@ def test_body_over_the_limit_is_413_and_writes_nothing(api, http, auth, app_env)
 
     limit = settings().max_body_bytes
     document = make_passport(nameplate={"Blob": "x" * (limit + 10)})
-    response = http.post(f"{api}/v1/dpps", data=json.dumps(document), headers={**auth, "Content-Type": "application/json"})
+    response = http.post(
+        f"{api}/v1/dpps", data=json.dumps(document), headers={**auth, "Content-Type": "application/json"}
+    )
     assert_result(response, 413, "BodyTooLarge")
     assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
 
 
 def test_unsupported_media_type_is_415(api, http, auth):
     response = http.post(
-        f"{api}/v1/dpps", data=json.dumps(make_passport()), headers={**auth, "Content-Type": "application/xml"}
+        f"{api}/v1/dpps",
+        data=json.dumps(make_passport()),
+        headers={**auth, "Content-Type": "application/xml"},
     )
     assert_result(response, 415)
 
@@ -172,7 +177,9 @@ def test_unsupported_media_type_is_415(api, http, auth):
     ],
 )
 def test_bad_query_parameters_are_400(api, http, passport, path, params, code):
-    path = path.format(id=enc(passport["digitalProductPassportId"]), product=enc(passport["uniqueProductIdentifier"]))
+    path = path.format(
+        id=enc(passport["digitalProductPassportId"]), product=enc(passport["uniqueProductIdentifier"])
+    )
     assert_result(http.get(f"{api}/v1/{path}", params=params), 400, code)
 
 
@@ -198,7 +205,10 @@ def test_ids_by_product_ids_rejects_bad_input(api, http, params, body, code):
 
 def test_limit_bounds_are_inclusive(api, http):
     for limit in ("1", "1000"):
-        assert http.post(f"{api}/v1/dppsByProductIds", json=["urn:a"], params={"limit": limit}).status_code == 200
+        assert (
+            http.post(f"{api}/v1/dppsByProductIds", json=["urn:a"], params={"limit": limit}).status_code
+            == 200
+        )
 
 
 def test_unknown_passport_is_404(api, http):
@@ -227,7 +237,10 @@ def test_correlation_id_comes_from_header_traceparent_or_is_generated(api, http)
     generated = http.get(url).json()["messages"][0]["correlationId"]
     assert re.match(r"^[0-9a-f-]{36}$", generated)
     # a header that could inject into logs is replaced, not echoed
-    assert http.get(url, headers={"x-correlation-id": "bad id\twith tab"}).headers["x-correlation-id"] != "bad id\twith tab"
+    assert (
+        http.get(url, headers={"x-correlation-id": "bad id\twith tab"}).headers["x-correlation-id"]
+        != "bad id\twith tab"
+    )
 
 
 def test_unexpected_failure_is_500_without_internals():

@@ -80,7 +80,11 @@ def test_merge_patch_semantics_rfc7396(api, http, auth, create):
     response = http.patch(url, json=patch, headers={**auth, "Content-Type": "application/merge-patch+json"})
     assert response.status_code == 200, response.text
     stored = http.get(url).json()
-    assert stored["nameplate"] == {"Name": "A", "Tags": ["z"], "Nested": {"keep": 1, "change": 20, "add": {"deep": True}}}
+    assert stored["nameplate"] == {
+        "Name": "A",
+        "Tags": ["z"],
+        "Nested": {"keep": 1, "change": 20, "add": {"deep": True}},
+    }
     assert "extraSection" not in stored
     assert "facilityId" not in stored
     assert response.json() == stored
@@ -132,7 +136,9 @@ def test_if_match_mismatch_gives_412_and_changes_nothing(api, http, auth, create
     url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
     before = http.get(url)
     stale = before.headers["ETag"]
-    assert http.patch(url, json={"dppStatus": "Changed"}, headers={**auth, "If-Match": stale}).status_code == 200
+    assert (
+        http.patch(url, json={"dppStatus": "Changed"}, headers={**auth, "If-Match": stale}).status_code == 200
+    )
     refused = http.patch(url, json={"dppStatus": "Lost"}, headers={**auth, "If-Match": stale})
     assert refused.status_code == 412
     assert refused.json()["messages"][0]["code"] == "PreconditionFailed"
@@ -241,7 +247,10 @@ def test_delete_is_soft_and_keeps_the_archive(api, http, auth, token, create):
     history = f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}"
     authority = {"Authorization": f"Bearer {token('authority', operator=None)}"}
     stranger = {"Authorization": f"Bearer {token('operator', operator='did:example:someone-else')}"}
-    assert http.get(history, params={"date": before_delete}, headers=auth).json()["digitalProductPassportId"] == dpp_id
+    assert (
+        http.get(history, params={"date": before_delete}, headers=auth).json()["digitalProductPassportId"]
+        == dpp_id
+    )
     assert http.get(history, params={"date": before_delete}, headers=authority).status_code == 200
     assert http.get(history, params={"date": before_delete}).status_code == 404
     assert http.get(history, params={"date": before_delete}, headers=stranger).status_code == 404

@@ -6,7 +6,9 @@ from conftest import FIXTURES, load_fixture
 
 from shared.representation import to_full, to_full_element, value_data_type
 
-SCHEMAS = yaml.safe_load((FIXTURES / "reference" / "basyx-dpp-openapi.yaml").read_text())["components"]["schemas"]
+SCHEMAS = yaml.safe_load((FIXTURES / "reference" / "basyx-dpp-openapi.yaml").read_text())["components"][
+    "schemas"
+]
 XSD_TYPES = set(SCHEMAS["XsdValueDataType"]["enum"])
 
 
@@ -42,7 +44,9 @@ def test_reference_sample_expands_per_the_reference_schema():
     nameplate = _by_id(sections, "https://admin-shell-io/idta/digitalproductpassport/Nameplate/1")["elements"]
     assert _by_id(nameplate, "ProductName")["objectType"] == "MultiLanguageDataElement"
     assert _by_id(nameplate, "ManufacturingDate")["valueDataType"] == "xsd:date"
-    circularity = _by_id(sections, "https://admin-shell-io/idta/digitalproductpassport/Circularity/1")["elements"]
+    circularity = _by_id(sections, "https://admin-shell-io/idta/digitalproductpassport/Circularity/1")[
+        "elements"
+    ]
     dismantling = _by_id(circularity, "DismantlingInstructions")
     assert dismantling["objectType"] == "RelatedResource"
     assert dismantling["contentType"] == "application/pdf"
@@ -61,7 +65,7 @@ def test_reference_sample_expands_per_the_reference_schema():
     }
     phases = _by_id(first["elements"], "LifeCyclePhases")
     assert phases["valueDataType"] == "xsd:string"
-    assert [e["value"] for e in phases["elements"]][0] == "raw material extraction"
+    assert phases["elements"][0]["value"] == "raw material extraction"
 
 
 def test_camel_case_sections_find_their_content_specification():
@@ -105,12 +109,19 @@ def test_value_data_types(value, expected):
 
 def test_inference_rules():
     assert to_full_element("n", None) == {
-        "elementId": "n", "objectType": "SingleValuedDataElement", "valueDataType": "xsd:string", "value": None
+        "elementId": "n",
+        "objectType": "SingleValuedDataElement",
+        "valueDataType": "xsd:string",
+        "value": None,
     }
     mixed = to_full_element("m", [1, "a"])
     assert mixed["valueDataType"] == "xsd:string"
     assert to_full_element("i", [1, 2])["valueDataType"] == "xsd:integer"
-    assert to_full_element("e", []) == {"elementId": "e", "objectType": "MultiValuedDataElement", "elements": []}
+    assert to_full_element("e", []) == {
+        "elementId": "e",
+        "objectType": "MultiValuedDataElement",
+        "elements": [],
+    }
     not_resource = to_full_element("r", {"contentType": "a", "url": "b", "extra": 1})
     assert not_resource["objectType"] == "DataElementCollection"
     not_lang = to_full_element("l", [{"value": "x", "language": "en", "more": 1}])

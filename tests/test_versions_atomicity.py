@@ -29,10 +29,14 @@ def service(app_env):
     return get_service()
 
 
-def _orphan_version(service: Any, document: dict[str, Any], head: dict[str, Any] | None, operation: str) -> dict:
+def _orphan_version(
+    service: Any, document: dict[str, Any], head: dict[str, Any] | None, operation: str
+) -> dict:
     """Step one of a write (the version item) without step two (the head)."""
     number = head["version"] + 1 if head else 1
-    item = _version_item(document["digitalProductPassportId"], number, Draft(document, operation, "crashed", now_ts()), head)
+    item = _version_item(
+        document["digitalProductPassportId"], number, Draft(document, operation, "crashed", now_ts()), head
+    )
     service.passports.store.create(PASSPORTS, item)
     return item
 
@@ -65,7 +69,12 @@ def test_crashed_create_is_invisible_and_completed_by_a_retry(api, http, auth, s
     _orphan_version(service, {**document, "lastUpdate": now_ts()}, None, CREATE)
     assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").status_code == 404
     assert http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}").status_code == 404
-    assert http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": "2999-01-01T00:00:00Z"}).status_code == 404
+    assert (
+        http.get(
+            f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": "2999-01-01T00:00:00Z"}
+        ).status_code
+        == 404
+    )
 
     # the client retries its create: the interrupted one is finished, so the id now exists
     retry = http.post(f"{api}/v1/dpps", json=document, headers=auth)
@@ -80,14 +89,22 @@ def test_lookup_written_before_a_crash_points_at_nothing_visible(api, http, auth
     product_id = document["uniqueProductIdentifier"]
     stale = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     service.passports.store.create(
-        PRODUCTS, {"id": "lookup", "productId": product_id, "dppId": "urn:never-finished", "previous": [], "updatedAt": stale}
+        PRODUCTS,
+        {
+            "id": "lookup",
+            "productId": product_id,
+            "dppId": "urn:never-finished",
+            "previous": [],
+            "updatedAt": stale,
+        },
     )
     assert http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").status_code == 404
     assert http.post(f"{api}/v1/dppsByProductIds", json=[product_id]).json() == {"items": []}
     # a stale claim from a crashed create does not block the product forever
     assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
-    assert http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").json()["digitalProductPassportId"] == (
-        document["digitalProductPassportId"]
+    assert (
+        http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").json()["digitalProductPassportId"]
+        == (document["digitalProductPassportId"])
     )
 
 
