@@ -5,13 +5,14 @@ levels come from `app.get_functions()` (called once), the route prefix from host
 are matched on the raw, still percent-encoded path, as ASP.NET Core routing does, so an id
 with `%2F` stays one segment.
 
-    python -m local.host --port 7071 --app function_app:app
+    python -m local.host --host 127.0.0.1 --port 7071 --app function_app:app
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hmac
 import importlib
 import inspect
 import json
@@ -21,21 +22,34 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 import azure.functions as func
 
 from shared.errors import result_object
 
 log = logging.getLogger("local.host")
+
+REPO = Path(__file__).resolve().parent.parent
 ALL_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-_PARAM = re.compile(r"^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(\?)?(?::([A-Za-z]+))?\}$")
-# ASP.NET Core precedence of a template segment: lower is more specific.
+DEFAULT_ROUTE_PREFIX = "api"
+DEFAULT_FUNCTIONS_KEY = "local-dev-key"
+# Statuses that never carry a body (RFC 9110 6.4.1); Kestrel sends no Content-Length for them.
+BODILESS_STATUSES = frozenset({204, 304})
+
+# `{name}`, `{*name}`, `{name:int}`, `{name:minlength(3)?}`, `{name=default}` (ASP.NET Core syntax).
+_PARAMETER = re.compile(
+    r"\{(?P<star>\*{1,2})?(?P<name>[A-Za-z_]\w*)(?P<constraints>:[^{}]*?)?(?P<tail>\?|=[^{}]*)?\}"
+)
+_CONSTRAINT_NAME = re.compile(r":([A-Za-z]+)")
+_ENFORCED = {"int": re.compile(r"-?[0-9]+"), "alpha": re.compile(r"[A-Za-z]+")}
+
+# ASP.NET Core precedence of a template segment: lower is more specific and is tried first.
 LITERAL, CONSTRAINED, PARAMETER, OPTIONAL, CATCH_ALL = range(5)
 
 
@@ -43,17 +57,16 @@ LITERAL, CONSTRAINED, PARAMETER, OPTIONAL, CATCH_ALL = range(5)
 class Segment:
     kind: int
     text: str  # literal text, or the parameter name
-    constraint: str | None = None
+    constraints: tuple[str, ...] = ()
+    default: str | None = None
 
     def matches(self, raw: str) -> bool:
-        if self.kind == LITERAL:
-            return unquote(raw).lower() == self.text.lower()
         value = unquote(raw)
-        if self.constraint == "int":
-            return value.lstrip("-").isdigit()
-        if self.constraint == "alpha":
-            return value.isalpha()
-        return value != ""
+        if self.kind == LITERAL:
+            return value.lower() == self.text.lower()  # ASP.NET literals are case-insensitive
+        if value == "":
+            return False
+        return all(_ENFORCED[name].fullmatch(value) for name in self.constraints if name in _ENFORCED)
 
 
 @dataclass(frozen=True)
@@ -64,197 +77,348 @@ class Route:
     methods: frozenset[str]
     anonymous: bool
     function: Callable[..., Any]
+    request_arg: str  # the trigger binding's name, which the worker passes the request as
 
     @property
     def precedence(self) -> tuple[int, ...]:
         return tuple(segment.kind for segment in self.segments)
 
     def match(self, raw_segments: list[str]) -> dict[str, str] | None:
+        """Route values (percent-decoded once) if the raw path segments fit this template."""
         params: dict[str, str] = {}
         for index, segment in enumerate(self.segments):
             if segment.kind == CATCH_ALL:
-                rest = raw_segments[index:]
-                params[segment.text] = unquote("/".join(rest))
+                rest = "/".join(raw_segments[index:])
+                if rest:  # an empty catch-all has no route value, as in ASP.NET Core
+                    params[segment.text] = unquote(rest)
                 return params
             if index >= len(raw_segments):
-                return params if segment.kind == OPTIONAL and index == len(self.segments) - 1 else None
+                if segment.kind != OPTIONAL:
+                    return None
+                if segment.default is not None:
+                    params[segment.text] = segment.default
+                continue
             if not segment.matches(raw_segments[index]):
                 return None
             if segment.kind != LITERAL:
                 params[segment.text] = unquote(raw_segments[index])
-        return params if len(raw_segments) == len(self.segments) else None
+        return params if len(raw_segments) <= len(self.segments) else None
+
+    def accepts(self, method: str) -> str | None:
+        """The method the function sees, or None; HEAD is served by GET functions, as in Functions."""
+        if method in self.methods:
+            return method
+        if method == "HEAD" and "GET" in self.methods:
+            return "GET"
+        return None
+
+
+def parse_segment(part: str) -> Segment:
+    found = _PARAMETER.fullmatch(part)
+    if found is None:
+        if "{" in part or "}" in part:
+            raise ValueError(f"route segment {part!r} is not supported by the local host")
+        return Segment(LITERAL, part)
+    constraints = tuple(name.lower() for name in _CONSTRAINT_NAME.findall(found["constraints"] or ""))
+    tail = found["tail"] or ""
+    default = tail[1:] if tail.startswith("=") else None
+    if found["star"]:
+        kind = CATCH_ALL
+    elif tail:
+        kind = OPTIONAL
+    elif constraints:
+        kind = CONSTRAINED
+    else:
+        kind = PARAMETER
+    return Segment(kind, found["name"], constraints, default)
 
 
 def parse_template(template: str) -> tuple[Segment, ...]:
-    segments = []
-    for part in template.strip("/").split("/"):
-        found = _PARAM.match(part)
-        if not found:
-            segments.append(Segment(LITERAL, part))
+    stripped = template.strip("/")
+    segments = tuple(parse_segment(part) for part in stripped.split("/")) if stripped else ()
+    for index, segment in enumerate(segments[:-1]):
+        if segment.kind == CATCH_ALL:
+            raise ValueError(f"route {template!r}: a catch-all parameter must be the last segment")
+        if segment.kind == OPTIONAL and segments[index + 1].kind not in (OPTIONAL, CATCH_ALL):
+            raise ValueError(f"route {template!r}: only optional parameters may follow an optional one")
+    return segments
+
+
+def _enum_text(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def _route_of(function: Any, trigger: Any) -> Route:
+    template = trigger.route or function.get_function_name()  # Functions' default route is the name
+    methods = trigger.methods or ALL_METHODS
+    return Route(
+        name=function.get_function_name(),
+        template=template,
+        segments=parse_template(template),
+        methods=frozenset(_enum_text(method).upper() for method in methods),
+        # An unset level is Functions' default, FUNCTION, so it needs a key.
+        anonymous=trigger.auth_level is not None and _enum_text(trigger.auth_level).lower() == "anonymous",
+        function=function.get_user_function(),
+        request_arg=trigger.name,
+    )
+
+
+def find_host_json(app: func.FunctionApp) -> Path | None:
+    """The host.json next to a module holding `app` (`app.__module__` names the SDK's module).
+
+    Modules that merely imported the app hold it too, so the first one with a host.json wins.
+    """
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file or not any(value is app for value in list(vars(module).values())):
             continue
-        star, name, optional, constraint = found.groups()
-        if star:
-            kind = CATCH_ALL
-        elif optional:
-            kind = OPTIONAL
-        elif constraint:
-            kind = CONSTRAINED
-        else:
-            kind = PARAMETER
-        segments.append(Segment(kind, name, constraint.lower() if constraint else None))
-    return tuple(segments)
+        host_json = Path(file).resolve().parent / "host.json"
+        if host_json.exists():
+            return host_json
+    return None
 
 
-def read_route_prefix(app_module_file: str | None) -> str:
-    directory = Path(app_module_file).resolve().parent if app_module_file else Path.cwd()
-    host_json = directory / "host.json"
-    if not host_json.exists():
-        return "api"
+def read_route_prefix(host_json: Path | None) -> str:
+    """`extensions.http.routePrefix` of host.json; "api", Functions' default, without one."""
+    if host_json is None:
+        return DEFAULT_ROUTE_PREFIX
     settings = json.loads(host_json.read_text(encoding="utf-8"))
-    return settings.get("extensions", {}).get("http", {}).get("routePrefix", "api").strip("/")
+    prefix = settings.get("extensions", {}).get("http", {}).get("routePrefix", DEFAULT_ROUTE_PREFIX)
+    return str(prefix).strip("/")
+
+
+def error_response(status: int, code: str, text: str, correlation_id: str | None = None) -> func.HttpResponse:
+    cid = correlation_id or str(uuid.uuid4())
+    body = json.dumps(result_object(text, code, cid)).encode()
+    return func.HttpResponse(body=body, status_code=status, mimetype="application/json")
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return next((value for key, value in headers.items() if key.lower() == name), None)
+
+
+def _same_secret(given: str | None, expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
 class LocalFunctionsHost:
+    """The routing table of a FunctionApp's HTTP functions, and the dispatch of one request."""
+
     def __init__(self, app: func.FunctionApp, route_prefix: str | None = None):
         self.routes: list[Route] = []
         self.non_http_functions: list[Any] = []
-        for function in app.get_functions():  # once: a second call re-registers and raises
+        # Exactly once: azure-functions 1.26 registers the names again on a second call and raises.
+        for function in app.get_functions():
             trigger = next((b for b in function.get_bindings() if b.type == "httpTrigger"), None)
             if trigger is None:
                 self.non_http_functions.append(function)
-                continue
-            methods = frozenset(str(getattr(m, "value", m)).upper() for m in (trigger.methods or ALL_METHODS))
-            self.routes.append(
-                Route(
-                    name=function.get_function_name(),
-                    template=trigger.route or function.get_function_name(),
-                    segments=parse_template(trigger.route or function.get_function_name()),
-                    methods=methods,
-                    anonymous=str(getattr(trigger.auth_level, "value", trigger.auth_level)).lower()
-                    == "anonymous",
-                    function=function.get_user_function(),
-                )
-            )
+            else:
+                self.routes.append(_route_of(function, trigger))
+        # Stable sort: among equally specific templates, registration order decides.
         self.routes.sort(key=lambda route: route.precedence)
         if route_prefix is None:
-            route_prefix = read_route_prefix(getattr(sys.modules.get(app.__module__), "__file__", None))
+            route_prefix = read_route_prefix(find_host_json(app))
         self.route_prefix = route_prefix.strip("/")
-        self.functions_key = os.environ.get("LOCAL_FUNCTIONS_KEY", "local-dev-key")
+        self.functions_key = os.environ.get("LOCAL_FUNCTIONS_KEY") or DEFAULT_FUNCTIONS_KEY
 
-    def handle(self, method: str, raw_url: str, headers: dict[str, str], body: bytes) -> func.HttpResponse:
-        parts = urlsplit(raw_url)
-        path = parts.path.strip("/")
-        prefix = self.route_prefix
-        if prefix:
-            if path != prefix and not path.startswith(prefix + "/"):
-                return _error(404, "NotFound", f"No function serves {parts.path}")
-            path = path[len(prefix) :].lstrip("/")
-        raw_segments = path.split("/") if path else []
+    def _raw_segments(self, path: str) -> list[str] | None:
+        """The raw segments after the route prefix, or None when the path is outside it."""
+        relative = path.strip("/")
+        if self.route_prefix:
+            prefix = self.route_prefix.lower()
+            lowered = relative.lower()
+            if lowered != prefix and not lowered.startswith(prefix + "/"):
+                return None
+            relative = relative[len(prefix) :].lstrip("/")
+        return relative.split("/") if relative else []
+
+    def _authorized(self, route: Route, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+        if route.anonymous:
+            return True
+        key = self.functions_key
+        return _same_secret(_header(headers, "x-functions-key"), key) or _same_secret(query.get("code"), key)
+
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, origin: str
+    ) -> func.HttpResponse:
+        """Answer one request. `target` is the raw request-target (path?query), `origin` the
+        scheme://host:port the client addressed; the function sees `origin + target` as its URL."""
+        path, _, raw_query = target.partition("?")
+        raw_segments = self._raw_segments(path)
+        if raw_segments is None:
+            return error_response(404, "NotFound", f"No function serves {path}")
         allowed: set[str] = set()
         for route in self.routes:
             params = route.match(raw_segments)
             if params is None:
                 continue
-            wanted = "GET" if method == "HEAD" else method
-            if wanted not in route.methods:
+            seen_method = route.accepts(method)
+            if seen_method is None:
                 allowed |= route.methods
                 continue
-            query = dict(parse_qsl(parts.query, keep_blank_values=True))
-            if not route.anonymous and self.functions_key not in (
-                _header(headers, "x-functions-key"),
-                query.get("code"),
-            ):
-                return _error(401, "Unauthorized", "This function needs a function key")
+            query = dict(parse_qsl(raw_query, keep_blank_values=True))  # last value wins
+            if not self._authorized(route, headers, query):
+                return error_response(401, "Unauthorized", "This function needs a function key")
             request = func.HttpRequest(
-                method=wanted, url=raw_url, headers=headers, params=query, route_params=params, body=body
+                method=seen_method,
+                url=origin + target,
+                headers=dict(headers),
+                params=query,
+                route_params=params,
+                body=body,
             )
-            return _call(route.function, request)
+            return invoke(route, request)
         if allowed:
-            response = _error(405, "MethodNotAllowed", f"{method} is not allowed here")
+            if "GET" in allowed:
+                allowed.add("HEAD")
+            response = error_response(405, "MethodNotAllowed", f"{method} is not allowed on {path}")
             response.headers["Allow"] = ", ".join(sorted(allowed))
             return response
-        return _error(404, "NotFound", f"No function serves {parts.path}")
+        return error_response(404, "NotFound", f"No function serves {path}")
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
-    return next((value for key, value in headers.items() if key.lower() == name), None)
-
-
-def _error(status: int, code: str, text: str) -> func.HttpResponse:
-    body = json.dumps(result_object(text, code, str(uuid.uuid4()))).encode()
-    return func.HttpResponse(body=body, status_code=status, mimetype="application/json", charset="utf-8")
-
-
-def _call(function: Callable[..., Any], request: func.HttpRequest) -> func.HttpResponse:
+def invoke(route: Route, request: func.HttpRequest) -> func.HttpResponse:
+    """Call the user function as the worker does; any failure becomes a 500 without its details."""
     try:
-        result = function(request)
+        result = route.function(**{route.request_arg: request})
         if inspect.iscoroutine(result):
             result = asyncio.run(result)
+        if isinstance(result, str):  # the worker accepts a str return as a 200 body
+            result = func.HttpResponse(result)
+        if not isinstance(result, func.HttpResponse):
+            raise TypeError(f"{route.name} returned {type(result).__name__}, not an HttpResponse")
         return result
     except Exception:
-        log.exception("Function raised")
-        return _error(500, "InternalServerError", "Internal server error")
+        cid = str(uuid.uuid4())
+        log.exception("Function %s raised (correlationId %s)", route.name, cid)
+        return error_response(500, "InternalServerError", "The function failed", cid)
+
+
+def content_type(response: func.HttpResponse) -> str:
+    """What the Python worker sends when the function set none: charset only for text/* types."""
+    if response.mimetype.startswith("text/"):
+        return f"{response.mimetype}; charset={response.charset}"
+    return response.mimetype
 
 
 class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Without it, keep-alive responses wait ~40 ms on Nagle + delayed ACK.
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients of the real host get
+    # Without it, keep-alive responses wait ~45 ms on Nagle + delayed ACK.
     disable_nagle_algorithm = True
-    host: LocalFunctionsHost
+    functions_host: LocalFunctionsHost
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - " + format, self.address_string(), *args)
 
-    def _serve(self) -> None:
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():  # trailers, up to the empty line
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        server_host, server_port = self.server.server_address[:2]
-        url = f"http://{self.headers.get('Host') or f'{server_host}:{server_port}'}{self.path}"
-        headers = {key: value for key, value in self.headers.items()}
-        response = self.host.handle(self.command, url, headers, body)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _request_headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for key, value in self.headers.items():
+            # Repeated headers are combined, as ASP.NET Core hands them on.
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        return headers
+
+    def _origin(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{self.headers.get('Host') or f'{host}:{port}'}"
+
+    def _respond(self) -> func.HttpResponse:
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True  # the body's end is unknown, so the stream cannot be reused
+            return error_response(400, "BadRequest", "Unreadable Content-Length or chunked body")
+        try:
+            return self.functions_host.handle(
+                self.command, self.path, self._request_headers(), body, self._origin()
+            )
+        except Exception:
+            log.exception("Local host failed on %s %s", self.command, self.path)
+            return error_response(500, "InternalServerError", "The local host failed")
+
+    def _write(self, response: func.HttpResponse) -> None:
+        status = response.status_code
+        bodiless = status in BODILESS_STATUSES or status < 200
         payload = response.get_body() or b""
-        if response.status_code in (204, 304) or self.command == "HEAD":
-            length_header = str(len(payload)) if self.command == "HEAD" else "0"
-            payload = b""
-        else:
-            length_header = str(len(payload))
-        self.send_response(response.status_code)
-        sent = {key.lower() for key, _ in response.headers.items()}
+        self.send_response(status)
+        names = set()
         for key, value in response.headers.items():
-            if key.lower() != "content-length":
+            if key.lower() not in ("content-length", "transfer-encoding"):  # framing is the host's job
                 self.send_header(key, value)
-        if "content-type" not in sent and response.mimetype and response.status_code not in (204, 304):
-            charset = f"; charset={response.charset}" if response.charset else ""
-            self.send_header("Content-Type", f"{response.mimetype}{charset}")
-        if response.status_code not in (204, 304):
-            self.send_header("Content-Length", length_header)
+                names.add(key.lower())
+        if not bodiless:
+            if "content-type" not in names:
+                self.send_header("Content-Type", content_type(response))
+            self.send_header("Content-Length", str(len(payload)))  # for HEAD: what GET would send
         self.end_headers()
-        if payload:
+        if payload and not bodiless and self.command != "HEAD":
             self.wfile.write(payload)
+
+    def _serve(self) -> None:
+        self._write(self._respond())
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
 
+class LocalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    functions_host: LocalFunctionsHost
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up mid-response is routine, not worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("client %s went away", client_address)
+        else:
+            log.exception("error serving %s", client_address)
+
+    def shutdown(self) -> None:
+        """Stop serving and release the port (tests start and stop hosts on free ports)."""
+        super().shutdown()
+        self.server_close()
+
+
 def make_server(
-    app: func.FunctionApp, host: str, port: int, route_prefix: str | None = None
-) -> ThreadingHTTPServer:
-    handler = type("Handler", (_Handler,), {"host": LocalFunctionsHost(app, route_prefix)})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    app: func.FunctionApp, host: str = "127.0.0.1", port: int = 0, route_prefix: str | None = None
+) -> LocalHTTPServer:
+    functions_host = LocalFunctionsHost(app, route_prefix)
+    handler = type("Handler", (_Handler,), {"functions_host": functions_host})
+    server = LocalHTTPServer((host, port), handler)
+    server.functions_host = functions_host
     return server
 
 
 def start_in_thread(
     app: func.FunctionApp, host: str = "127.0.0.1", port: int = 0, route_prefix: str | None = None
-) -> tuple[ThreadingHTTPServer, str]:
+) -> tuple[LocalHTTPServer, str]:
+    """Serve `app` from a daemon thread; returns the server (`shutdown()` stops it) and base URL."""
     server = make_server(app, host, port, route_prefix)
     threading.Thread(target=server.serve_forever, name="local-functions-host", daemon=True).start()
     return server, f"http://{host}:{server.server_address[1]}"
 
 
 def load_app(spec: str) -> func.FunctionApp:
+    """Import `module:attribute` (attribute defaults to `app`) with the repo root importable."""
     module_name, _, attribute = spec.partition(":")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
     return getattr(importlib.import_module(module_name), attribute or "app")
 
 
@@ -262,14 +426,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a FunctionApp's HTTP functions locally")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default=7071, type=int)
-    parser.add_argument("--app", default="function_app:app")
+    parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     server = make_server(load_app(args.app), args.host, args.port)
-    routes = server.RequestHandlerClass.host.routes  # type: ignore[attr-defined]
-    print(f"Serving {len(routes)} functions at http://{args.host}:{args.port}", flush=True)
+    functions_host = server.functions_host
+    for function in functions_host.non_http_functions:
+        log.info("not served (no HTTP trigger): %s", function.get_function_name())
+    prefix = f"/{functions_host.route_prefix}" if functions_host.route_prefix else ""
+    url = f"http://{args.host}:{server.server_address[1]}{prefix}"
+    print(f"Serving {len(functions_host.routes)} routes at {url}", flush=True)
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         server.server_close()
 

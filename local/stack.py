@@ -1,21 +1,25 @@
 """Start and stop the local backing services: Azurite (Blob, Queue, Table) and the
 Cosmos-compatible server `@vercel/cosmosdb-server`, both from node_modules (npm ci).
 
-    python -m local.stack --data-dir .local --cosmos-port 8081
+    python -m local.stack --data-dir .local --cosmos-port 8081 --blob-port 10000 \
+        --queue-port 10001 --table-port 10002
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_BIN = REPO / "node_modules" / ".bin"
@@ -29,6 +33,12 @@ COSMOS_EMULATOR_KEY = (
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 START_TIMEOUT = 60.0
+STOP_GRACE = 5.0
+LOG_TAIL_CHARS = 2000
+
+
+class StackError(RuntimeError):
+    """The stack could not start: missing tools, a taken port, or a service that did not come up."""
 
 
 def free_port() -> int:
@@ -37,16 +47,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _port_in_use(port: int) -> bool:
+def port_in_use(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex((HOST, port)) == 0
 
 
-def _binary(name: str) -> Path:
+def node_binary(name: str) -> Path:
     path = NODE_BIN / name
     if not path.exists():
-        raise RuntimeError(f"{path} is missing: run `npm ci` in {REPO} (make setup does)")
+        raise StackError(f"{path} is missing: run `npm ci` in {REPO} (make setup does)")
     return path
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise StackError("node is not on PATH: install Node.js 20 (the local stack runs on it)")
+    return node
 
 
 @dataclass
@@ -56,7 +73,7 @@ class Stack:
     blob_port: int
     queue_port: int
     table_port: int
-    processes: list[subprocess.Popen] = field(default_factory=list)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def cosmos_endpoint(self) -> str:
@@ -81,15 +98,15 @@ class Stack:
         }
 
     def stop(self) -> None:
+        """Stop both services (SIGTERM, SIGKILL after 5 s); calling it again does nothing."""
         for process in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE
         for process in self.processes:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                _signal_group(process, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
 
@@ -100,9 +117,15 @@ class Stack:
         self.stop()
 
 
-def _spawn(command: list[str], log_file: Path) -> subprocess.Popen:
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    # The whole group: whatever node spawned goes too, even if node itself already exited.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def _spawn(command: list[str], log_file: Path) -> subprocess.Popen[bytes]:
     with log_file.open("ab") as log:
-        # Own process group: stop() takes down node and anything it spawned.
+        # Own process group (session), so stop() can take down the service and its children.
         return subprocess.Popen(
             command,
             stdout=log,
@@ -113,91 +136,144 @@ def _spawn(command: list[str], log_file: Path) -> subprocess.Popen:
         )
 
 
-def _answers(url: str) -> bool:
+def _answers_http(port: int, path: str) -> bool:
+    """Any HTTP status counts: the server accepted the connection and speaks HTTP.
+
+    http.client rather than urllib, which would route loopback calls through an HTTP(S)_PROXY.
+    """
+    connection = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback URL we built)
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP status means the server is up
-    except (urllib.error.URLError, OSError):
+        connection.request("GET", path)
+        connection.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
         return False
+    finally:
+        connection.close()
 
 
-def _wait(process: subprocess.Popen, url: str, log_file: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+def _log_tail(log_file: Path) -> str:
+    return log_file.read_text(errors="replace")[-LOG_TAIL_CHARS:] if log_file.exists() else ""
+
+
+def _wait_until_up(
+    process: subprocess.Popen[bytes], name: str, *, port: int, path: str, log_file: Path, deadline: float
+) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             break
-        if _answers(url):
+        if _answers_http(port, path):
             return
         time.sleep(0.1)
-    tail = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
-    raise RuntimeError(f"{url} did not come up (exit code {process.poll()}); log tail:\n{tail}")
+    state = f"exited with code {process.returncode}" if process.poll() is not None else "timed out"
+    raise StackError(
+        f"{name} did not answer on http://{HOST}:{port}{path} ({state}); {log_file} ends with:\n"
+        f"{_log_tail(log_file)}"
+    )
+
+
+def choose_ports(*requested: int) -> list[int]:
+    """The requested ports, with 0 replaced by a free loopback port; fails if any is taken."""
+    ports: list[int] = []
+    for port in requested:
+        chosen = port or free_port()
+        while port == 0 and chosen in ports:  # the OS may hand out a just-released port again
+            chosen = free_port()
+        ports.append(chosen)
+    if len(set(ports)) != len(ports):
+        raise StackError(f"each service needs its own port, got {ports}")
+    busy = [port for port in ports if port_in_use(port)]
+    if busy:
+        raise StackError(f"port(s) already in use on {HOST}: {busy} (is another local stack still running?)")
+    return ports
+
+
+def _azurite_command(stack: Stack) -> list[str]:
+    return [
+        str(node_binary("azurite")),
+        "--silent",
+        "--skipApiVersionCheck",
+        "--loose",
+        "--location",
+        str(stack.data_dir / "azurite"),
+        "--blobHost",
+        HOST,
+        "--blobPort",
+        str(stack.blob_port),
+        "--queueHost",
+        HOST,
+        "--queuePort",
+        str(stack.queue_port),
+        "--tableHost",
+        HOST,
+        "--tablePort",
+        str(stack.table_port),
+    ]
+
+
+def _cosmos_command(stack: Stack) -> list[str]:
+    node_binary("cosmosdb-server")  # present, or a clear message to run npm ci
+    return [_node(), str(LAUNCHER), "--no-ssl", "--host", HOST, "-p", str(stack.cosmos_port)]
 
 
 def start_stack(
     data_dir: Path, cosmos_port: int = 0, blob_port: int = 0, queue_port: int = 0, table_port: int = 0
 ) -> Stack:
-    data_dir = Path(data_dir)
+    """Start Azurite and the Cosmos-compatible server; returns once both answer HTTP."""
+    # Absolute: the services run with the repo as working directory, not the caller's.
+    data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    ports = [port or free_port() for port in (cosmos_port, blob_port, queue_port, table_port)]
-    busy = [port for port in ports if _port_in_use(port)]
-    if busy:
-        raise RuntimeError(f"ports already in use: {busy} (is another `make run` still running?)")
-    stack = Stack(data_dir, *ports)
+    stack = Stack(data_dir, *choose_ports(cosmos_port, blob_port, queue_port, table_port))
+    cosmos_log, azurite_log = data_dir / "cosmosdb-server.log", data_dir / "azurite.log"
     try:
-        cosmos_log, azurite_log = data_dir / "cosmosdb-server.log", data_dir / "azurite.log"
-        _binary("cosmosdb-server")  # present, or a clear message to run npm ci
-        cosmos = _spawn(
-            ["node", str(LAUNCHER), "--no-ssl", "--host", HOST, "-p", str(stack.cosmos_port)], cosmos_log
-        )
+        cosmos = _spawn(_cosmos_command(stack), cosmos_log)
         stack.processes.append(cosmos)
-        azurite = _spawn(
-            [
-                str(_binary("azurite")),
-                "--silent",
-                "--skipApiVersionCheck",
-                "--loose",
-                "--location",
-                str(data_dir / "azurite"),
-                "--blobHost",
-                HOST,
-                "--blobPort",
-                str(stack.blob_port),
-                "--queueHost",
-                HOST,
-                "--queuePort",
-                str(stack.queue_port),
-                "--tableHost",
-                HOST,
-                "--tablePort",
-                str(stack.table_port),
-            ],
-            azurite_log,
-        )
+        azurite = _spawn(_azurite_command(stack), azurite_log)
         stack.processes.append(azurite)
-        _wait(cosmos, f"{stack.cosmos_endpoint}/", cosmos_log)
-        _wait(azurite, f"http://{HOST}:{stack.blob_port}/{AZURITE_ACCOUNT}?comp=list", azurite_log)
+        deadline = time.monotonic() + START_TIMEOUT
+        _wait_until_up(
+            cosmos,
+            "cosmosdb-server",
+            port=stack.cosmos_port,
+            path="/",
+            log_file=cosmos_log,
+            deadline=deadline,
+        )
+        # Azurite opens its three services independently; the app may use any of them at once.
+        for service, port, path in (
+            ("Azurite Blob", stack.blob_port, f"/{AZURITE_ACCOUNT}?comp=list"),
+            ("Azurite Queue", stack.queue_port, f"/{AZURITE_ACCOUNT}?comp=list"),
+            ("Azurite Table", stack.table_port, f"/{AZURITE_ACCOUNT}/Tables"),
+        ):
+            _wait_until_up(azurite, service, port=port, path=path, log_file=azurite_log, deadline=deadline)
     except BaseException:
         stack.stop()
         raise
     return stack
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt  # SIGTERM takes the same way out as Ctrl-C, through stop()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run Azurite and the Cosmos-compatible server")
-    parser.add_argument("--data-dir", default=str(REPO / ".local"), type=Path)
+    parser.add_argument("--data-dir", default=REPO / ".local", type=Path)
     parser.add_argument("--cosmos-port", default=8081, type=int)
     parser.add_argument("--blob-port", default=10000, type=int)
     parser.add_argument("--queue-port", default=10001, type=int)
     parser.add_argument("--table-port", default=10002, type=int)
     args = parser.parse_args(argv)
-    stack = start_stack(args.data_dir, args.cosmos_port, args.blob_port, args.queue_port, args.table_port)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack = start_stack(args.data_dir, args.cosmos_port, args.blob_port, args.queue_port, args.table_port)
+    except StackError as error:
+        raise SystemExit(f"local stack: {error}") from error
     try:
         for key, value in stack.env().items():
             print(f"{key}={value}", flush=True)
-        signal.pause()
+        while True:
+            signal.pause()
     except KeyboardInterrupt:
         pass
     finally:

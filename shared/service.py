@@ -14,7 +14,7 @@ from typing import Any
 from shared.auth import Action, Principal, authorize
 from shared.config import Settings, settings
 from shared.document import check_immutable, require_object, validate_document, with_last_update
-from shared.element_path import assign, parse_element_path, resolve
+from shared.element_path import assign, locate, parse_element_path, resolve
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from shared.etags import if_match_holds
 from shared.merge_patch import apply_merge_patch
@@ -108,7 +108,9 @@ class PassportService:
         """The passport head, the element's id (its last path segment) and its value."""
         segments = parse_element_path(raw_path)
         head = self.read(dpp_id)
-        return head, str(segments[-1]), resolve(head["document"], segments)
+        value = resolve(head["document"], segments)
+        # The element's id is where it really sits: `[-1]` on a list names its actual index.
+        return head, str(locate(head["document"], segments)[-1]), value
 
     # -- writes --------------------------------------------------------------------------------
 
