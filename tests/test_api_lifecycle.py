@@ -287,3 +287,30 @@ def test_owner_is_taken_from_the_document(api, http, token):
     assert http.patch(url, json={"dppStatus": "x"}, headers=mine).status_code == 403
     assert http.delete(url, headers=mine).status_code == 403
     assert http.get(url).json()["dppStatus"] == "Active"
+
+
+def test_retention_rule_refuses_early_deletion_with_409(app_env):
+    import dataclasses
+
+    import pytest
+
+    from shared.auth import OPERATOR, Principal
+    from shared.config import settings
+    from shared.errors import Conflict
+    from shared.service import PassportService, get_service
+
+    owner = Principal("tester", frozenset({OPERATOR}), OWNER)
+    keep_30_days = PassportService(
+        get_service().passports, dataclasses.replace(settings(), retention_days=30)
+    )
+    document = make_passport()
+    dpp_id = document["digitalProductPassportId"]
+    keep_30_days.create(document, owner)
+    with pytest.raises(Conflict) as refused:
+        keep_30_days.delete(dpp_id, owner, None)
+    assert refused.value.status == 409
+    assert refused.value.code == "RetentionPeriod"
+    assert keep_30_days.read(dpp_id)["version"] == 1  # nothing was written
+    # the default rule (0 days) allows it
+    get_service().delete(dpp_id, owner, None)
+    assert get_service().passports.head(dpp_id)["deleted"] is True
