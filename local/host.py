@@ -429,6 +429,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The Azure SDKs log every HTTP exchange at INFO; that drowns the app's own messages.
+    logging.getLogger("azure").setLevel(logging.WARNING)
     server = make_server(load_app(args.app), args.host, args.port)
     functions_host = server.functions_host
     for function in functions_host.non_http_functions:
