@@ -19,6 +19,7 @@ import azure.functions as func
 
 from shared.auth import Principal, authenticate
 from shared.config import settings
+from shared.document import validate_identifier
 from shared.errors import (
     BadRequest,
     DppError,
@@ -94,21 +95,24 @@ def principal(req: func.HttpRequest) -> Principal:
 
 
 def path_param(req: func.HttpRequest, template: str, name: str) -> str:
-    """A path parameter decoded exactly once from the raw URL, so `%2F` inside an id stays in it.
+    """An id from one path segment, decoded exactly once from the raw URL, and validated.
 
     Hosts differ in how far they decode route values before the worker sees them; the raw URL
-    is the one form that is the same everywhere. Falls back to the host's value.
+    is the one form that is the same everywhere, so `%2F` inside an id stays in it. Falls back to
+    the host's value.
     """
     path = urlsplit(req.url).path
     prefix = f"/{ROUTE_PREFIX}/" if ROUTE_PREFIX else "/"
-    raw_segments = path[len(prefix) :].split("/") if path.startswith(prefix) else None
-    if raw_segments is not None:
-        for index, part in enumerate(template.split("/")):
-            if part == "{*" + name + "}":
-                return unquote("/".join(raw_segments[index:]))
-            if part == "{" + name + "}" and index < len(raw_segments):
-                return unquote(raw_segments[index])
-    return req.route_params.get(name, "")
+    value = req.route_params.get(name, "")
+    if path.startswith(prefix):
+        raw_segments = path[len(prefix) :].split("/")
+        index = template.split("/").index("{" + name + "}")
+        if index < len(raw_segments):
+            try:
+                value = unquote(raw_segments[index], errors="strict")
+            except UnicodeDecodeError:
+                raise BadRequest(f"'{name}' is not percent-encoded UTF-8", code="InvalidIdentifier") from None
+    return validate_identifier(value, f"'{name}'")
 
 
 def raw_tail(req: func.HttpRequest, marker: str) -> str:

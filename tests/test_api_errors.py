@@ -217,6 +217,13 @@ def test_unknown_passport_is_404(api, http):
     assert_result(http.get(f"{api}/v1/dppsByIdAndDate/nothing", params={"date": "2030-01-01T00:00:00Z"}), 404)
 
 
+def test_malformed_ids_in_paths_are_400(api, http, auth):
+    for raw in ("%00abc", "a%0Ab", "%FF%FE", "%20%20"):
+        assert_result(http.get(f"{api}/v1/dpps/{raw}"), 400, "InvalidIdentifier")
+        assert_result(http.get(f"{api}/v1/dppsByProductId/{raw}"), 400, "InvalidIdentifier")
+        assert_result(http.patch(f"{api}/v1/dpps/{raw}", json={"dppStatus": "x"}, headers=auth), 400)
+
+
 def test_unknown_route_and_wrong_method_are_result_objects(api, http):
     response = http.get(f"{api}/v1/nothing-here")
     assert response.status_code == 404
