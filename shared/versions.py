@@ -225,7 +225,7 @@ class Passports:
                 f"Product '{lookup['productId']}' already has passport '{lookup['dppId']}'",
                 code="ProductHasPassport",
             )
-        if holder is None and now - _parse(lookup["updatedAt"]) < STALE_LOOKUP:
+        if holder is None and now - datetime.fromisoformat(lookup["updatedAt"]) < STALE_LOOKUP:
             raise Conflict(
                 f"A passport for product '{lookup['productId']}' is being created; retry shortly",
                 code="ProductHasPassport",
@@ -241,10 +241,6 @@ def _lookup_item(product_id: str, dpp_id: str, previous: list[str], now: datetim
         "previous": previous,
         "updatedAt": now.isoformat(),
     }
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def _backoff(attempt: int) -> None:
