@@ -30,9 +30,12 @@ def local_settings(env: dict[str, str]) -> dict[str, Any]:
 
 def dev_environment(stack_env: dict[str, str], issuer_dir: Path) -> dict[str, str]:
     from local.tokens import AUDIENCE, ISSUER, ensure_issuer
+    from shared.signing import ensure_local_key
 
     jwks = ensure_issuer(issuer_dir)
+    signing_key = ensure_local_key(issuer_dir.parent / "signing" / "signing-key.pem")
     return {
+        "DPP_SIGNING_KEY_FILE": str(signing_key),
         **stack_env,
         "COSMOS_DATABASE": "dpp",
         "AUTH_ISSUER": ISSUER,

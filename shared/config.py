@@ -25,6 +25,8 @@ SETTING_NAMES: tuple[str, ...] = (
     "AUTH_JWKS_URL",
     "AUTH_JWKS_FILE",
     "AUTH_OPERATOR_CLAIM",
+    "DPP_SIGNING_KEY_ID",
+    "DPP_SIGNING_KEY_FILE",
     "DPP_RETENTION_DAYS",
     "DPP_MAX_BODY_BYTES",
     "AzureWebJobsStorage",
@@ -60,6 +62,8 @@ class Settings:
     auth_jwks_url: str | None = None
     auth_jwks_file: str | None = None
     auth_operator_claim: str = "economicOperatorId"
+    signing_key_id: str | None = None
+    signing_key_file: str | None = None
     retention_days: int = 0
     max_body_bytes: int = 1_048_576
     extra: dict[str, str] = field(default_factory=dict)
@@ -83,6 +87,8 @@ def load_settings() -> Settings:
         auth_jwks_url=env.get("AUTH_JWKS_URL") or None,
         auth_jwks_file=env.get("AUTH_JWKS_FILE") or None,
         auth_operator_claim=env.get("AUTH_OPERATOR_CLAIM", "economicOperatorId") or "economicOperatorId",
+        signing_key_id=env.get("DPP_SIGNING_KEY_ID") or None,
+        signing_key_file=env.get("DPP_SIGNING_KEY_FILE") or None,
         retention_days=_int("DPP_RETENTION_DAYS", 0),
         max_body_bytes=_int("DPP_MAX_BODY_BYTES", 1_048_576),
     )

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from shared.errors import BadRequest, Conflict
+from shared.integrity import INTEGRITY_FIELDS
 from shared.timestamps import parse_ts
 
 # Partition key values are limited to 2 KiB in Cosmos DB; ids also travel in URLs and headers.
@@ -42,6 +43,8 @@ IMMUTABLE_FIELDS: tuple[str, ...] = (
     "uniqueProductIdentifier",
     "economicOperatorId",
 )
+# Written by the server on every write (lastUpdate is a header field and handled on its own).
+SERVER_FIELDS: tuple[str, ...] = INTEGRITY_FIELDS
 GRANULARITIES: dict[str, str] = {"item": "Item", "model": "Model", "batch": "Batch"}
 
 
@@ -116,12 +119,15 @@ def validate_document(document: Any) -> dict[str, Any]:
     if "elements" in document:
         problems.append("'elements' is the read-only expanded representation; write the compressed form")
     for key, value in document.items():
+        if key in SERVER_FIELDS:
+            continue
         if key not in HEADER_FIELDS and key != "elements" and not isinstance(value, dict):
             problems.append(f"content section '{key}' must be a JSON object")
     if problems:
         raise BadRequest("Invalid passport: " + "; ".join(problems), code="InvalidPassport")
     assert header is not None
-    validated = dict(document)
+    # Integrity fields belong to the server: whatever a client sends is replaced on write.
+    validated = {key: value for key, value in document.items() if key not in SERVER_FIELDS}
     validated["granularity"] = header.granularity
     return validated
 

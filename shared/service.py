@@ -19,6 +19,7 @@ from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from shared.etags import if_match_holds
 from shared.merge_patch import apply_merge_patch
 from shared.product_ids import decode_cursor, encode_cursor, parse_limit, parse_product_ids
+from shared.signing import get_sealer
 from shared.store import get_store
 from shared.timestamps import format_ts, next_ts, now_ts, parse_ts
 from shared.versions import CREATE, DELETE, UPDATE, UPDATE_ELEMENT, Draft, Passports
@@ -202,4 +203,4 @@ class PassportService:
 
 @lru_cache(maxsize=1)
 def get_service() -> PassportService:
-    return PassportService(Passports(get_store()), settings())
+    return PassportService(Passports(get_store(), get_sealer()), settings())

@@ -6,6 +6,7 @@ Layout (the Bicep templates create the same containers with the same keys):
   version-by-date is a query inside one partition.
 - `products`, partition key `/productId`: one `lookup` item per product naming its passport, so
   ReadDPPByProductId is two point reads.
+- `signingKeys`, partition key `/keySet`: every public key version that has signed a passport.
 Item ids are fixed strings, never derived from client ids, which may hold characters Cosmos
 forbids in ids (`/ \\ ? #`); client ids only ever appear as partition key values.
 """
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 PASSPORTS = "passports"
 PRODUCTS = "products"
+SIGNING_KEYS = "signingKeys"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class ContainerSpec:
 CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec(PASSPORTS, "/dppId", ("/document/*", '/"_etag"/?')),
     ContainerSpec(PRODUCTS, "/productId", ('/"_etag"/?',)),
+    # One small partition: the JWKS endpoint reads it with a single-partition query.
+    ContainerSpec(SIGNING_KEYS, "/keySet", ("/jwk/*", '/"_etag"/?')),
 )
 
 

@@ -17,12 +17,16 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import Conflict, ServiceUnavailable
+from shared.integrity import Seal
 from shared.store import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store
+
+if TYPE_CHECKING:
+    from shared.signing import Sealer
 
 HEAD_ID = "head"
 LOOKUP_ID = "lookup"
@@ -59,6 +63,7 @@ def _strip_system(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _version_item(dpp_id: str, number: int, draft: Draft, head: dict[str, Any] | None) -> dict[str, Any]:
+    """The version record; `draft.document` is already sealed (carries contentHash and signature)."""
     document = draft.document
     return {
         "id": version_id(number),
@@ -74,6 +79,9 @@ def _version_item(dpp_id: str, number: int, draft: Draft, head: dict[str, Any] |
         "economicOperatorId": document["economicOperatorId"],
         "createdAt": head["createdAt"] if head else draft.timestamp,
         "etag": content_etag(document),
+        "contentHash": document.get("contentHash"),
+        "signature": document.get("signature"),
+        "previousHash": head.get("contentHash") if head else None,
         "document": document,
     }
 
@@ -88,8 +96,9 @@ def _head_from(version: dict[str, Any]) -> dict[str, Any]:
 class Passports:
     """Versioned passport storage over a Store."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, sealer: Sealer):
         self.store = store
+        self.sealer = sealer
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -145,6 +154,9 @@ class Passports:
             head = self.head(dpp_id)
             draft = decide(head)
             number = head["version"] + 1 if head else 1
+            # Signed before anything is stored: a signing failure leaves no trace, never an unsigned version.
+            seal = Seal(dpp_id, number, draft.operation, head.get("contentHash") if head else None)
+            draft = replace(draft, document=self.sealer.seal(draft.document, seal))
             item = _version_item(dpp_id, number, draft, head)
             if draft.operation == CREATE:
                 self._point_product_at(item["productId"], dpp_id)

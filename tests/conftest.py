@@ -46,11 +46,12 @@ def app_env(stack: Any, issuer_dir: Path) -> dict[str, str]:
     from local.run import dev_environment
     from shared.config import settings
     from shared.service import get_service
+    from shared.signing import get_sealer
     from shared.store import get_store
 
     env = {**dev_environment(stack.env(), issuer_dir), "COSMOS_DATABASE": f"test-{uuid.uuid4().hex[:8]}"}
     os.environ.update(env)
-    for cached in (settings, get_store, get_service):
+    for cached in (settings, get_store, get_sealer, get_service):
         cached.cache_clear()
     return env
 

@@ -275,6 +275,7 @@ def test_unreachable_store_is_503_with_retry_after(app_env):
     from shared.config import load_settings
     from shared.errors import ServiceUnavailable
     from shared.service import PassportService
+    from shared.signing import KeyRing, Sealer, make_signer
     from shared.store import Store
     from shared.versions import Passports
 
@@ -283,7 +284,8 @@ def test_unreachable_store_is_503_with_retry_after(app_env):
         closed_port = probe.getsockname()[1]
     config = load_settings()
     config = type(config)(**{**config.__dict__, "cosmos_endpoint": f"http://127.0.0.1:{closed_port}"})
-    service = PassportService(Passports(Store(config)), config)
+    store = Store(config)
+    service = PassportService(Passports(store, Sealer(make_signer(config), KeyRing(store))), config)
     with pytest.raises(ServiceUnavailable) as raised:
         service.create(make_passport(), Principal("t", frozenset({OPERATOR}), OWNER))
     assert raised.value.status == 503

@@ -35,15 +35,19 @@ def test_ids_with_slash_colon_hash_and_question_mark_are_one_segment(api, http, 
         assert product.json()["digitalProductPassportId"] == dpp_id
 
 
-def test_reference_sample_round_trips_unchanged_except_last_update(api, http, reference_sample):
+def test_reference_sample_round_trips_unchanged_except_server_fields(api, http, reference_sample):
+    """Unchanged except lastUpdate, with the integrity fields the server appends on every write."""
     sample, _ = reference_sample
     assert sample == load_fixture("reference/basyx-sample-dpp.json")
     dpp_id = sample["digitalProductPassportId"]
     stored = http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()
     assert stored["lastUpdate"] != sample["lastUpdate"]
-    assert {**stored, "lastUpdate": None} == {**sample, "lastUpdate": None}
-    # key order survives too: the document is returned as written
-    assert list(stored) == list(sample)
+    assert stored["contentHash"].startswith("sha256-")
+    assert stored["signature"].count(".") == 2
+    written = {key: value for key, value in stored.items() if key not in ("contentHash", "signature")}
+    assert {**written, "lastUpdate": None} == {**sample, "lastUpdate": None}
+    # key order survives too: the document is returned as written, integrity fields last
+    assert list(stored) == [*sample, "contentHash", "signature"]
     by_product = http.get(f"{api}/v1/dppsByProductId/{enc(sample['uniqueProductIdentifier'])}").json()
     assert by_product == stored
 
