@@ -2,9 +2,10 @@
 
 import azure.functions as func
 
-from functions import elements, health, passports
+from functions import elements, health, integrity, passports
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(passports.bp)
 app.register_functions(elements.bp)
+app.register_functions(integrity.bp)
 app.register_functions(health.bp)

@@ -22,6 +22,7 @@ from shared.product_ids import decode_cursor, encode_cursor, parse_limit, parse_
 from shared.signing import get_sealer
 from shared.store import get_store
 from shared.timestamps import format_ts, next_ts, now_ts, parse_ts
+from shared.verification import report, verify_document, verify_history
 from shared.versions import CREATE, DELETE, UPDATE, UPDATE_ELEMENT, Draft, Passports
 
 # Bounded fan-out for multi-product lookups: point reads in parallel, never a cross-partition query.
@@ -112,6 +113,61 @@ class PassportService:
         value = resolve(head["document"], segments)
         # The element's id is where it really sits: `[-1]` on a list names its actual index.
         return head, str(locate(head["document"], segments)[-1]), value
+
+    # -- integrity ------------------------------------------------------------------------------
+
+    def _readable_head(self, dpp_id: str, principal: Principal) -> dict[str, Any]:
+        head = self.passports.head(dpp_id)
+        if head is None:
+            raise _not_found(f"id '{dpp_id}'")
+        if head["deleted"]:
+            authorize(Action.READ_ARCHIVE, principal, head["document"])
+        return head
+
+    def history(self, dpp_id: str, principal: Principal) -> dict[str, Any]:
+        head = self._readable_head(dpp_id, principal)
+        fields = (
+            "version",
+            "ts",
+            "operation",
+            "writer",
+            "contentHash",
+            "signature",
+            "previousHash",
+            "deleted",
+        )
+        records = [
+            {**{name: item.get(name) for name in fields}, "lastUpdate": item["document"].get("lastUpdate")}
+            for item in self.passports.history(dpp_id, head)
+        ]
+        return {"digitalProductPassportId": dpp_id, "versions": records}
+
+    def verify(self, body: Any, principal: Principal) -> dict[str, Any]:
+        """Verify a submitted document, or a stored version together with its whole history."""
+        body = require_object(body, "verification request")
+        keyring = self.passports.sealer.keyring
+        if "signature" in body or "contentHash" in body:
+            checks, _ = verify_document(body, keyring.jwk)
+            return report(checks)
+        dpp_id = body.get("dppId")
+        if not isinstance(dpp_id, str) or not dpp_id.strip():
+            raise BadRequest(
+                'Send a passport document, or {"dppId": ..., "version": n (optional)}', code="InvalidBody"
+            )
+        head = self._readable_head(dpp_id, principal)
+        versions = self.passports.history(dpp_id, head)
+        wanted = body.get("version", head["version"])
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or not 1 <= wanted <= head["version"]:
+            raise BadRequest(
+                f"'version' must be an integer from 1 to {head['version']}", code="InvalidVersion"
+            )
+        checks = verify_history(dpp_id, versions, keyring.jwk)
+        result = report(checks)
+        result.update({"dppId": dpp_id, "version": wanted, "headVersion": head["version"]})
+        return result
+
+    def jwks(self) -> dict[str, Any]:
+        return self.passports.sealer.keyring.jwks()
 
     # -- writes --------------------------------------------------------------------------------
 

@@ -121,6 +121,16 @@ class Passports:
         )
         return rows[0] if rows else None
 
+    def history(self, dpp_id: str, head: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every published version, oldest first (one partition; bounded by the head)."""
+        return self.store.query_partition(
+            PASSPORTS,
+            "SELECT * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "
+            "ORDER BY c.version ASC",
+            {"@dppId": dpp_id, "@head": head["version"]},
+            dpp_id,
+        )
+
     def lookup(self, product_id: str) -> dict[str, Any] | None:
         return self.store.read(PRODUCTS, LOOKUP_ID, product_id)
 
