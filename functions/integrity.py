@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import azure.functions as func
 
-from functions._http import endpoint, json_body, json_response, path_param, principal
+from functions._http import ROUTE_PREFIX, endpoint, json_body, json_response, path_param, principal
+from shared.did import did_document, did_for
 from shared.service import get_service
 
 bp = func.Blueprint()
@@ -19,6 +22,17 @@ def read_signing_keys(req: func.HttpRequest) -> func.HttpResponse:
         get_service().jwks(),
         headers={"Cache-Control": "public, max-age=300"},
         content_type="application/jwk-set+json",
+    )
+
+
+@bp.route(route="did.json", methods=["GET"], auth_level=ANON)
+@endpoint
+def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
+    did = did_for(urlsplit(req.url).netloc, ROUTE_PREFIX)
+    return json_response(
+        did_document(did, get_service().jwks()),
+        headers={"Cache-Control": "public, max-age=300"},
+        content_type="application/did+json",
     )
 
 

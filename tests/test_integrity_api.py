@@ -244,3 +244,20 @@ def test_signing_outage_is_503_and_stores_nothing(api, http, auth, create, swap_
     assert http.get(f"{api}/v1/dpps/{enc(fresh['digitalProductPassportId'])}").status_code == 404
     assert http.get(f"{api}/v1/dppsByProductId/{enc(fresh['uniqueProductIdentifier'])}").status_code == 404
     assert http.get(url).text == before
+
+
+def test_did_web_document_lists_the_published_keys(api, http, create):
+    create()
+    response = http.get(f"{api}/did.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/did+json")
+    document = response.json()
+    host = api.split("//", 1)[1].split("/", 1)[0]
+    assert document["id"] == "did:web:" + host.replace(":", "%3A") + ":api"
+    jwks = http.get(f"{api}/v1/keys").json()
+    assert [m["publicKeyJwk"] for m in document["verificationMethod"]] == jwks["keys"]
+    assert document["assertionMethod"] == [m["id"] for m in document["verificationMethod"]]
+    assert all(
+        m["id"].startswith(document["id"] + "#") and m["controller"] == document["id"]
+        for m in document["verificationMethod"]
+    )
