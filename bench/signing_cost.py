@@ -1,0 +1,102 @@
+"""Cost of signing on write: the same create, with the local ES256 signer and without signing.
+
+    python -m bench.signing_cost --n 500
+
+Starts its own stack; writes N passports through the core with the real Sealer (JCS + SHA-256 +
+ES256 with the local key file + key publication) and N with a pass-through sealer, interleaved in
+batches so both see the same machine state; prints per-write p50/mean and the ratio, and the bare
+cost of one JCS + ES256 signature. Not a test: figures, not verdicts.
+
+Key Vault bounds bulk writes in Azure: about 4,000 P-256 sign operations per 10 s per vault
+(published service limit), i.e. ~400 signed writes/s per vault before 429s, whatever the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.read_latency import _passport, _percentile  # noqa: E402
+
+
+class _PassThrough:
+    """Stores the document as it is: the write path minus hashing and signing."""
+
+    def __init__(self, keyring: Any):
+        self.keyring = keyring
+
+    def seal(self, document: dict[str, Any], seal: object) -> dict[str, Any]:
+        return document
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=500, help="writes per side")
+    args = parser.parse_args(argv)
+
+    from local.run import dev_environment
+    from local.stack import start_stack
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = start_stack(Path(tmp))
+        try:
+            os.environ.update(dev_environment(stack.env(), Path(tmp) / "issuer"))
+            from shared.auth import OPERATOR, Principal
+            from shared.config import settings
+            from shared.integrity import Seal, sign_document
+            from shared.service import PassportService, get_service
+            from shared.signing import get_sealer
+            from shared.versions import Passports
+
+            signed = get_service()
+            unsigned = PassportService(
+                Passports(signed.passports.store, _PassThrough(get_sealer().keyring)), settings()
+            )
+            owner = Principal("bench", frozenset({OPERATOR}), "did:example:bench")
+            timings: dict[str, list[float]] = {"signed": [], "unsigned": []}
+            for index in range(20):  # warm both paths
+                signed.create(_passport(index, "warm-s"), owner)
+                unsigned.create(_passport(index, "warm-u"), owner)
+            for batch in range(0, args.n, 50):
+                for name, service in (("signed", signed), ("unsigned", unsigned)):
+                    for index in range(batch, min(batch + 50, args.n)):
+                        started = time.perf_counter()
+                        service.create(_passport(index, name), owner)
+                        timings[name].append((time.perf_counter() - started) * 1000)
+        finally:
+            stack.stop()
+
+    signer = get_sealer().signer
+    document = _passport(0, "sign-only")
+    started = time.perf_counter()
+    for number in range(1, 1001):
+        sign_document(
+            document,
+            Seal("urn:x", number, "create", None),
+            signer.public_jwk()["kid"],
+            lambda d: signer.sign(d)[1],
+        )
+    sign_ms = time.perf_counter() - started
+
+    print(f"{args.n} creates per side, interleaved in batches of 50, local stack, local ES256 key")
+    for name in ("signed", "unsigned"):
+        values = timings[name]
+        print(f"  {name:<9}: p50 {_percentile(values, 0.5):6.3f} ms   mean {statistics.mean(values):6.3f} ms")
+    ratio = _percentile(timings["signed"], 0.5) / _percentile(timings["unsigned"], 0.5)
+    print(f"  ratio signed/unsigned: p50 {ratio:.2f}x")
+    print(f"  JCS + SHA-256 + ES256 alone: {sign_ms:.3f} ms per document (1000 runs)")
+
+
+if __name__ == "__main__":
+    main()
