@@ -15,6 +15,8 @@ import base64
 import hashlib
 import logging
 import re
+import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
@@ -87,6 +89,10 @@ class KeyVaultSigner:
     One KeyClient (public keys) and one CryptographyClient (signing) per instance, created here:
     constructing them is cheap and offline, and reusing them keeps the challenge-auth token and
     the connection pool warm across requests. Safe to share between threads.
+
+    A versioned `key_id` pins that version. A versionless one signs with whatever version is
+    latest in the vault, so a rotation in Key Vault takes effect without a restart.
+    `version_check_interval` bounds how long `public_jwk` trusts the last version Key Vault named.
     """
 
     def __init__(
@@ -96,6 +102,7 @@ class KeyVaultSigner:
         *,
         transport_options: dict[str, Any] | None = None,
         max_retries: int = 3,
+        version_check_interval: float = 300.0,
     ) -> None:
         # Imported here, not at module level: the SDK is a noticeable share of a cold start.
         from azure.keyvault.keys import KeyClient
@@ -107,8 +114,12 @@ class KeyVaultSigner:
         options = _client_options(max_retries, transport_options or {})
         self._keys: KeyClient = KeyClient(self._ref.vault_url, credential, **options)
         self._crypto: CryptographyClient = CryptographyClient(self._ref.kid, credential, **options)
-        # Versioned kid -> public JWK. Without a lock: two threads racing fill in equal values.
+        self._recheck_after = version_check_interval
+        # Versioned kid -> public JWK. Written without the lock: racing threads store equal values.
         self._jwks: dict[str, dict[str, Any]] = {}
+        # Versionless keys: (kid Key Vault last named as current, monotonic time it did so).
+        self._current: tuple[str, float] | None = None
+        self._lock = threading.Lock()
 
     @property
     def key_id(self) -> str:
@@ -117,6 +128,7 @@ class KeyVaultSigner:
 
     def sign(self, signing_input: bytes) -> tuple[str, bytes]:
         digest = hashlib.sha256(signing_input).digest()
+        started = time.monotonic()
         response = self._send_sign(digest)
         kid, signature = self._read_sign_result(response)
         if len(signature) != ES256_SIGNATURE_BYTES:
@@ -124,21 +136,39 @@ class KeyVaultSigner:
                 f"Key Vault returned a {len(signature)}-byte ES256 signature for {kid}; "
                 f"expected {ES256_SIGNATURE_BYTES} bytes (raw r||s)"
             )
+        if not self._ref.version:
+            # A versionless sign uses the latest version, so its answer says which one that is.
+            self._learn_current(kid, started)
         return kid, signature
 
     def public_jwk(self) -> dict[str, Any]:
         if self._ref.version:
             # A pinned version never changes: one fetch for the life of the signer.
-            cached = self._jwks.get(self._ref.kid)
-            if cached is not None:
-                return dict(cached)
-        # Versionless: only the vault knows which version is current, so ask each time.
+            return dict(self._jwks.get(self._ref.kid) or self._fetch_jwk())
+        # Versionless: every sign reports the current version, so a busy signer needs no GET here
+        # and a write stays one Key Vault call. A signer that has not heard from Key Vault for a
+        # while asks again, so an idle instance picks up a rotation before its next signature.
+        # Right after a rotation a busy instance may name the old version here once and sign with
+        # the new one; the caller sees the kids differ (the Sealer answers SignerRotated, retry).
+        known = self._current
+        if known and time.monotonic() - known[1] < self._recheck_after and known[0] in self._jwks:
+            return dict(self._jwks[known[0]])
+        return dict(self._fetch_jwk())
+
+    def _fetch_jwk(self) -> dict[str, Any]:
+        started = time.monotonic()
         key = self._get_key()
-        kid = str(key.id)
-        cached = self._jwks.get(kid)
-        if cached is None:
-            cached = self._jwks[kid] = _jwk_from_key(key)
-        return dict(cached)
+        jwk = self._jwks.get(str(key.id)) or _jwk_from_key(key)
+        self._jwks[jwk["kid"]] = jwk
+        if not self._ref.version:
+            self._learn_current(jwk["kid"], started)
+        return jwk
+
+    def _learn_current(self, kid: str, asked_at: float) -> None:
+        # Keep the newest answer: a slow response from before a rotation must not undo a newer one.
+        with self._lock:
+            if self._current is None or asked_at >= self._current[1]:
+                self._current = (kid, asked_at)
 
     def close(self) -> None:
         self._keys.close()
