@@ -261,3 +261,32 @@ def test_did_web_document_lists_the_published_keys(api, http, create):
         m["id"].startswith(document["id"] + "#") and m["controller"] == document["id"]
         for m in document["verificationMethod"]
     )
+
+
+def test_key_vault_rotation_keeps_old_versions_verifiable(api, http, auth, create, swap_signer):
+    """The API's write path signing through Key Vault (the HTTPS test double, real SDK), rotated midway."""
+    from azure.keyvault.keys._shared import http_challenge_cache
+    from keyvault_double import KeyVaultDouble
+    from test_keyvault_signer import KEY, make_signer
+
+    http_challenge_cache.clear()
+    with KeyVaultDouble() as vault:
+        first_kid = vault.create_key(KEY)
+        swap_signer(make_signer(vault, version_check_interval=0))
+        document = create()
+        dpp_id = document["digitalProductPassportId"]
+        url = f"{api}/v1/dpps/{enc(dpp_id)}"
+        second_kid = vault.rotate(KEY)
+        assert second_kid != first_kid
+        assert http.patch(url, json={"dppStatus": "Rotated"}, headers=auth).status_code == 200
+        assert vault.sign_count == 2
+
+    jwks = http.get(f"{api}/v1/keys").json()
+    assert {first_kid, second_kid} <= {key["kid"] for key in jwks["keys"]}
+    history = http.get(f"{url}/history").json()["versions"]
+    headers = []
+    for record in history:
+        at = http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": record["ts"]}).json()
+        headers.append(verify_with_jwks(at, jwks)["kid"])
+    assert headers == [first_kid, second_kid]
+    assert _verify(http, api, {"dppId": dpp_id})["valid"] is True
