@@ -19,21 +19,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
 import statistics
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import quote, unquote
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from bench.common import app_stack, percentile
 
 
 def _passport(index: int, run: str) -> dict:
@@ -52,11 +47,6 @@ def _passport(index: int, run: str) -> dict:
             "SerialNumber": f"SN-{index:08d}",
         },
     }
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _timed(call: Callable[..., object], *args: object) -> float:
@@ -106,8 +96,8 @@ def _bare_server(container: object) -> tuple[ThreadingHTTPServer, str]:
 
 
 def _report(name: str, http_ms: list[float], raw_ms: list[float]) -> None:
-    p50h, p99h = _percentile(http_ms, 0.50), _percentile(http_ms, 0.99)
-    p50r, p99r = _percentile(raw_ms, 0.50), _percentile(raw_ms, 0.99)
+    p50h, p99h = percentile(http_ms, 0.50), percentile(http_ms, 0.99)
+    p50r, p99r = percentile(raw_ms, 0.50), percentile(raw_ms, 0.99)
     mean_h, mean_r = statistics.mean(http_ms), statistics.mean(raw_ms)
     print(f"{name}")
     print(f"  over HTTP           : p50 {p50h:7.3f} ms   p99 {p99h:7.3f} ms   mean {mean_h:7.3f} ms")
@@ -173,22 +163,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=8, help="parallel writers while loading")
     args = parser.parse_args(argv)
 
-    from local.run import dev_environment
-    from local.stack import start_stack
-
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = start_stack(Path(tmp))
-        try:
-            os.environ.update(dev_environment(stack.env(), Path(tmp) / "issuer"))
-            run = f"{random.randrange(16**8):08x}"
-            _load(args.n, args.workers, run)
-            figures = _measure(args.n, args.samples, run)
-        finally:
-            stack.stop()
+    with app_stack():
+        run = f"{random.randrange(16**8):08x}"
+        _load(args.n, args.workers, run)
+        figures = _measure(args.n, args.samples, run)
     print(f"{args.samples} reads each, random passports out of {args.n}")
     _report("ReadDPPById", figures["id"], figures["id_raw"])
     _report("Floor: bare stdlib server over the same point read", figures["id_bare"], figures["id_raw"])
-    over_floor = _percentile(figures["id"], 0.5) / _percentile(figures["id_bare"], 0.5)
+    over_floor = percentile(figures["id"], 0.5) / percentile(figures["id_bare"], 0.5)
     print(f"  ReadDPPById over the bare floor: p50 {over_floor:.2f}x")
     _report("ReadDPPByProductId", figures["product"], figures["product_raw"])
 

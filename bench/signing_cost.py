@@ -14,18 +14,12 @@ Key Vault bounds bulk writes in Azure: about 4,000 P-256 sign operations per 10 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.read_latency import _passport, _percentile  # noqa: E402
+from bench.common import app_stack, percentile
+from bench.read_latency import _passport
 
 
 class _PassThrough:
@@ -45,37 +39,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=500, help="writes per side")
     args = parser.parse_args(argv)
 
-    from local.run import dev_environment
-    from local.stack import start_stack
+    with app_stack():
+        from shared.auth import OPERATOR, Principal
+        from shared.config import settings
+        from shared.integrity import Seal, sign_document
+        from shared.service import PassportService, get_service
+        from shared.signing import get_sealer
+        from shared.versions import Passports
 
-    with tempfile.TemporaryDirectory() as tmp:
-        stack = start_stack(Path(tmp))
-        try:
-            os.environ.update(dev_environment(stack.env(), Path(tmp) / "issuer"))
-            from shared.auth import OPERATOR, Principal
-            from shared.config import settings
-            from shared.integrity import Seal, sign_document
-            from shared.service import PassportService, get_service
-            from shared.signing import get_sealer
-            from shared.versions import Passports
-
-            signed = get_service()
-            unsigned = PassportService(
-                Passports(signed.passports.store, _PassThrough(get_sealer().keyring)), settings()
-            )
-            owner = Principal("bench", frozenset({OPERATOR}), "did:example:bench")
-            timings: dict[str, list[float]] = {"signed": [], "unsigned": []}
-            for index in range(20):  # warm both paths
-                signed.create(_passport(index, "warm-s"), owner)
-                unsigned.create(_passport(index, "warm-u"), owner)
-            for batch in range(0, args.n, 50):
-                for name, service in (("signed", signed), ("unsigned", unsigned)):
-                    for index in range(batch, min(batch + 50, args.n)):
-                        started = time.perf_counter()
-                        service.create(_passport(index, name), owner)
-                        timings[name].append((time.perf_counter() - started) * 1000)
-        finally:
-            stack.stop()
+        signed = get_service()
+        unsigned = PassportService(
+            Passports(signed.passports.store, _PassThrough(get_sealer().keyring)), settings()
+        )
+        owner = Principal("bench", frozenset({OPERATOR}), "did:example:bench")
+        timings: dict[str, list[float]] = {"signed": [], "unsigned": []}
+        for index in range(20):  # warm both paths
+            signed.create(_passport(index, "warm-s"), owner)
+            unsigned.create(_passport(index, "warm-u"), owner)
+        for batch in range(0, args.n, 50):
+            for name, service in (("signed", signed), ("unsigned", unsigned)):
+                for index in range(batch, min(batch + 50, args.n)):
+                    started = time.perf_counter()
+                    service.create(_passport(index, name), owner)
+                    timings[name].append((time.perf_counter() - started) * 1000)
 
     signer = get_sealer().signer
     document = _passport(0, "sign-only")
@@ -92,8 +78,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.n} creates per side, interleaved in batches of 50, local stack, local ES256 key")
     for name in ("signed", "unsigned"):
         values = timings[name]
-        print(f"  {name:<9}: p50 {_percentile(values, 0.5):6.3f} ms   mean {statistics.mean(values):6.3f} ms")
-    ratio = _percentile(timings["signed"], 0.5) / _percentile(timings["unsigned"], 0.5)
+        print(f"  {name:<9}: p50 {percentile(values, 0.5):6.3f} ms   mean {statistics.mean(values):6.3f} ms")
+    ratio = percentile(timings["signed"], 0.5) / percentile(timings["unsigned"], 0.5)
     print(f"  ratio signed/unsigned: p50 {ratio:.2f}x")
     print(f"  JCS + SHA-256 + ES256 alone: {sign_ms:.3f} ms per document (1000 runs)")
 

@@ -1,0 +1,33 @@
+"""What the benchmark scripts share: a throwaway local stack with the app configured, and figures."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+@contextmanager
+def app_stack() -> Iterator[None]:
+    """Azurite and the Cosmos-compatible server on free ports; this process configured like `make run`."""
+    from local.run import dev_environment
+    from local.stack import start_stack
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = start_stack(Path(tmp))
+        try:
+            os.environ.update(dev_environment(stack.env(), Path(tmp) / "issuer"))
+            yield
+        finally:
+            stack.stop()
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
