@@ -11,7 +11,6 @@ SDK failures become what the HTTP layer understands: throttling and outages are 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import re
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
 from shared.errors import ServiceUnavailable
+from shared.integrity import b64url, b64url_decode
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -73,14 +73,6 @@ def parse_key_id(key_id: str) -> KeyRef:
         )
     version = segments[2] if len(segments) == 3 else None
     return KeyRef(f"https://{parsed.netloc}", segments[1], version)
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class KeyVaultSigner:

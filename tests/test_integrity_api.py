@@ -147,6 +147,9 @@ def test_verify_by_id_checks_the_whole_chain(api, http, auth, app_env, history_p
     tampered["document"] = {**tampered["document"], "dppStatus": "Rewritten"}
     store.replace(PASSPORTS, tampered, v2["_etag"])
     assert "contentHash" in _verify(http, api, {"dppId": dpp_id})["failedChecks"]
+    assert "contentHash" in _verify(http, api, {"dppId": dpp_id, "version": 2})["failedChecks"]
+    # version 1 and its (empty) history are untouched, so it still verifies
+    assert _verify(http, api, {"dppId": dpp_id, "version": 1})["valid"] is True
     store.replace(
         PASSPORTS,
         {k: v for k, v in v2.items() if not k.startswith("_")},
