@@ -29,7 +29,15 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_SIGNING_KEY_FILE",
     "DPP_RETENTION_DAYS",
     "DPP_MAX_BODY_BYTES",
+    "DPP_ACCESS_POLICY_FILE",
+    "DPP_PUBLIC_MAX_AGE",
+    "DPP_MAX_ARTIFACT_BYTES",
+    "DPP_ARTIFACT_SAS_MINUTES",
+    "DPP_REGISTRY_URL",
+    "DPP_REGISTRY_AUTO_REGISTER",
+    "DPP_REGISTRY_MAX_ATTEMPTS",
     "AzureWebJobsStorage",
+    "AzureWebJobsStorage__blobServiceUri",
 )
 
 
@@ -66,6 +74,15 @@ class Settings:
     signing_key_file: str | None = None
     retention_days: int = 0
     max_body_bytes: int = 1_048_576
+    access_policy_file: str | None = None
+    public_max_age: int = 300
+    max_artifact_bytes: int = 10_485_760
+    artifact_sas_minutes: int = 15
+    registry_url: str | None = None
+    registry_auto_register: bool = False
+    registry_max_attempts: int = 8
+    storage_connection_string: str | None = None
+    blob_service_uri: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -91,6 +108,16 @@ def load_settings() -> Settings:
         signing_key_file=env.get("DPP_SIGNING_KEY_FILE") or None,
         retention_days=_int("DPP_RETENTION_DAYS", 0),
         max_body_bytes=_int("DPP_MAX_BODY_BYTES", 1_048_576),
+        access_policy_file=env.get("DPP_ACCESS_POLICY_FILE") or None,
+        public_max_age=_int("DPP_PUBLIC_MAX_AGE", 300),
+        max_artifact_bytes=_int("DPP_MAX_ARTIFACT_BYTES", 10_485_760),
+        artifact_sas_minutes=_int("DPP_ARTIFACT_SAS_MINUTES", 15),
+        registry_url=env.get("DPP_REGISTRY_URL") or None,
+        registry_auto_register=_bool(env.get("DPP_REGISTRY_AUTO_REGISTER"), False),
+        registry_max_attempts=_int("DPP_REGISTRY_MAX_ATTEMPTS", 8),
+        # A connection string locally (Azurite); in Azure the identity-based service URI.
+        storage_connection_string=env.get("AzureWebJobsStorage") or None,
+        blob_service_uri=env.get("AzureWebJobsStorage__blobServiceUri") or None,
     )
 
 

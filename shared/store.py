@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 PASSPORTS = "passports"
 PRODUCTS = "products"
 SIGNING_KEYS = "signingKeys"
+SEARCH_INDEX = "searchIndex"
+REGISTRATIONS = "registrations"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec(PRODUCTS, "/productId", ('/"_etag"/?',)),
     # One small partition: the JWKS endpoint reads it with a single-partition query.
     ContainerSpec(SIGNING_KEYS, "/keySet", ("/jwk/*", '/"_etag"/?')),
+    # One partition per search term (a keyword or an issuer): a search reads one partition.
+    ContainerSpec(SEARCH_INDEX, "/term", ('/"_etag"/?',)),
+    # A passport's registration at the DPP registry, and its delivery state (the outbox).
+    ContainerSpec(REGISTRATIONS, "/dppId", ("/payload/*", '/"_etag"/?')),
 )
 
 
@@ -153,6 +159,59 @@ class Store:
                 )
             except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
                 raise ItemChanged(item["id"]) from None
+
+    def upsert(self, container: str, item: dict[str, Any]) -> dict[str, Any]:
+        with _translated():
+            return self.container(container).upsert_item(item)
+
+    def remove(self, container: str, item_id: str, partition: str) -> bool:
+        """Delete unconditionally; False when it was already gone."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                self.container(container).delete_item(item_id, partition_key=partition)
+                return True
+            except CosmosResourceNotFoundError:
+                return False
+
+    def query_page(
+        self,
+        container: str,
+        query: str,
+        parameters: dict[str, Any],
+        partition: str,
+        *,
+        page_size: int,
+        continuation: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a single-partition query and the continuation token of the next page."""
+        with _translated():
+            pages = (
+                self.container(container)
+                .query_items(
+                    query,
+                    parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+                    partition_key=partition,
+                    max_item_count=page_size,
+                )
+                .by_page(continuation)
+            )
+            items = list(next(pages, []))
+            return items, pages.continuation_token
+
+    def query_background(
+        self, container: str, query: str, parameters: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A cross-partition query: for background work (timers) only, never on a request path."""
+        with _translated():
+            return list(
+                self.container(container).query_items(
+                    query,
+                    parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+                    enable_cross_partition_query=True,
+                )
+            )
 
     def query_partition(
         self, container: str, query: str, parameters: dict[str, Any], partition: str
