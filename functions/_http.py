@@ -30,6 +30,7 @@ from shared.errors import (
 )
 from shared.etags import COMPRESSED, FULL, entity_tag, not_modified
 from shared.representation import to_full
+from shared.service import PassportView
 
 log = logging.getLogger("dpp")
 
@@ -166,20 +167,45 @@ def require_compressed_write(req: func.HttpRequest) -> None:
         raise NotImplementedFeature("Writes accept the compressed representation only", code="NotImplemented")
 
 
-def passport_response(req: func.HttpRequest, stored: dict[str, Any], status: int = 200) -> func.HttpResponse:
-    """A stored head or version as the requested representation, with a strong ETag."""
+def passport_response(req: func.HttpRequest, view: PassportView, status: int = 200) -> func.HttpResponse:
+    """A passport as the caller may see it, in the requested representation, with a strong ETag.
+
+    A view with parts withheld by the access policy says so in `DPP-Disclosure: partial`; its
+    `contentHash` and `signature` still cover the complete document.
+    """
     form = representation(req)
-    document = stored["document"]
-    body = to_full(document) if form == FULL else document
-    return conditional_response(req, body, entity_tag(stored["etag"], form), status)
+    body = to_full(view.document) if form == FULL else view.document
+    headers = {"DPP-Disclosure": "complete" if view.complete else "partial"}
+    return conditional_response(req, body, entity_tag(view.etag, form), status, headers=headers)
 
 
-def conditional_response(req: func.HttpRequest, body: Any, tag: str, status: int = 200) -> func.HttpResponse:
+def cache_headers(req: func.HttpRequest, max_age: int | None = None) -> dict[str, str]:
+    """Anonymous answers are public and may be cached (for `max_age`, else revalidated with the
+    ETag); answers to a token are for that caller alone and never stored."""
+    if (req.headers.get("authorization") or "").strip():
+        control = "private, no-store"
+    elif max_age:
+        control = f"public, max-age={max_age}"
+    else:
+        control = "public, no-cache"
+    return {"Cache-Control": control, "Vary": "Authorization, Accept"}
+
+
+def conditional_response(
+    req: func.HttpRequest,
+    body: Any,
+    tag: str,
+    status: int = 200,
+    *,
+    headers: dict[str, str] | None = None,
+    max_age: int | None = None,
+    content_type: str = JSON,
+) -> func.HttpResponse:
     """A JSON body with its ETag, or 304 when the client already holds that representation."""
-    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    headers = {"ETag": tag, **cache_headers(req, max_age), **(headers or {})}
     if req.method in {"GET", "HEAD"} and not_modified(req.headers.get("if-none-match"), tag):
         return func.HttpResponse(status_code=304, headers=headers)
-    return json_response(body, status, headers)
+    return json_response(body, status, headers, content_type)
 
 
 def passport_url(req: func.HttpRequest, dpp_id: str) -> str:

@@ -20,6 +20,7 @@ from functions._http import (
 from shared.etags import FULL, entity_tag
 from shared.representation import to_full_element
 from shared.service import get_service
+from shared.versions import content_etag
 
 bp = func.Blueprint()
 
@@ -36,9 +37,10 @@ def _element_path(req: func.HttpRequest) -> str:
 def read_data_element(req: func.HttpRequest) -> func.HttpResponse:
     form = representation(req)
     dpp_id = path_param(req, ELEMENT, "dppId")
-    head, element_id, value = get_service().read_element(dpp_id, _element_path(req))
+    element_id, value = get_service().read_element(dpp_id, _element_path(req), principal(req))
     body = to_full_element(element_id, value) if form == FULL else value
-    return conditional_response(req, body, entity_tag(head["etag"], f"element-{form}"))
+    # The tag covers what was shown: a filtered element differs from the owner's.
+    return conditional_response(req, body, entity_tag(content_etag(body), f"element-{form}"))
 
 
 @bp.route(route=ELEMENT, methods=["PATCH", "PUT"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -6,7 +6,15 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from functions._http import ROUTE_PREFIX, endpoint, json_body, json_response, path_param, principal
+from functions._http import (
+    ROUTE_PREFIX,
+    cache_headers,
+    endpoint,
+    json_body,
+    json_response,
+    path_param,
+    principal,
+)
 from shared.did import did_document, did_for
 from shared.service import get_service
 
@@ -39,7 +47,9 @@ def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route=HISTORY, methods=["GET"], auth_level=ANON)
 @endpoint
 def read_dpp_history(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_service().history(path_param(req, HISTORY, "dppId"), principal(req)))
+    documents = (req.params.get("include") or "") == "documents"
+    history = get_service().history(path_param(req, HISTORY, "dppId"), principal(req), documents)
+    return json_response(history, headers=cache_headers(req))
 
 
 @bp.route(route="v1/verify", methods=["POST"], auth_level=ANON)

@@ -42,29 +42,34 @@ def create_dpp(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route=DPP, methods=["GET"], auth_level=ANON)
 @endpoint
 def read_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
-    return passport_response(req, get_service().read(path_param(req, DPP, "dppId")))
+    service = get_service()
+    return passport_response(req, service.view(service.read(path_param(req, DPP, "dppId")), principal(req)))
 
 
 @bp.route(route=BY_PRODUCT, methods=["GET"], auth_level=ANON)
 @endpoint
 def read_dpp_by_product_id(req: func.HttpRequest) -> func.HttpResponse:
-    return passport_response(req, get_service().read_by_product(path_param(req, BY_PRODUCT, "productId")))
+    service = get_service()
+    head = service.read_by_product(path_param(req, BY_PRODUCT, "productId"))
+    return passport_response(req, service.view(head, principal(req)))
 
 
 @bp.route(route=BY_ID_AND_DATE, methods=["GET"], auth_level=ANON)
 @endpoint
 def read_dpp_version_by_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
     dpp_id = path_param(req, BY_ID_AND_DATE, "dppId")
-    version = get_service().read_at(dpp_id, req.params.get("date"), principal(req))
-    return passport_response(req, version)
+    caller, service = principal(req), get_service()
+    version = service.read_at(dpp_id, req.params.get("date"), caller)
+    return passport_response(req, service.view(version, caller))
 
 
 @bp.route(route=BY_PRODUCT_AND_DATE, methods=["GET"], auth_level=ANON)
 @endpoint
 def read_dpp_version_by_product_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
     product_id = path_param(req, BY_PRODUCT_AND_DATE, "productId")
-    version = get_service().read_by_product_at(product_id, req.params.get("date"), principal(req))
-    return passport_response(req, version)
+    caller, service = principal(req), get_service()
+    version = service.read_by_product_at(product_id, req.params.get("date"), caller)
+    return passport_response(req, service.view(version, caller))
 
 
 @bp.route(route="v1/dppsByProductIds", methods=["POST"], auth_level=ANON)
@@ -83,8 +88,9 @@ def update_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
     require_compressed_write(req)
     dpp_id = path_param(req, DPP, "dppId")
     patch = json_body(req, accepted=(MERGE_PATCH, JSON))
-    head = get_service().update(dpp_id, patch, caller, req.headers.get("if-match"))
-    return passport_response(req, head)
+    service = get_service()
+    head = service.update(dpp_id, patch, caller, req.headers.get("if-match"))
+    return passport_response(req, service.view(head, caller))
 
 
 @bp.route(route=DPP, methods=["DELETE"], auth_level=ANON)

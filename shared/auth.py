@@ -14,6 +14,7 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from shared.access_policy import READ_ROLES, Disclosure, Viewer, deployment_policy, disclose, element_value
 from shared.config import Settings
 from shared.errors import Forbidden, NotFound, Unauthorized
 
@@ -25,6 +26,7 @@ ALGORITHMS = ["RS256", "ES256", "PS256"]
 
 class Action(Enum):
     READ = "read"
+    READ_FULL = "readFull"  # the seed contract's full view: any reading role
     READ_ARCHIVE = "readArchive"  # history of a deleted passport (EN 18221 archive)
     CREATE = "create"
     UPDATE = "update"
@@ -72,6 +74,14 @@ def authorize(action: Action, principal: Principal, passport: dict[str, Any] | N
     """
     if action is Action.READ:
         return
+    if action is Action.READ_FULL:
+        if _owns(principal, passport) or principal.roles & READ_ROLES:
+            return
+        if not principal.authenticated:
+            raise Unauthorized("The full passport needs a bearer token", code="AuthenticationRequired")
+        raise Forbidden(
+            f"The full passport needs one of the roles {', '.join(sorted(READ_ROLES))}", code="RoleRequired"
+        )
     if action is Action.READ_ARCHIVE:
         if _owns(principal, passport) or AUTHORITY in principal.roles:
             return
@@ -84,6 +94,30 @@ def authorize(action: Action, principal: Principal, passport: dict[str, Any] | N
     # Without a passport yet (before the body is parsed or the head is read) only the role is judged.
     if passport is not None and not _owns(principal, passport):
         raise Forbidden("The token's economic operator does not own this passport", code="NotPassportOwner")
+
+
+def viewer(principal: Principal, passport: dict[str, Any]) -> Viewer:
+    """The reader as the access policy sees them."""
+    return Viewer(principal.roles & READ_ROLES, _owns(principal, passport))
+
+
+def disclosure(principal: Principal, passport: dict[str, Any], config: Settings) -> Disclosure:
+    """What of `passport` (a compressed document) `principal` may read: the one filter of every read."""
+    return disclose(passport, viewer(principal, passport), deployment_policy(config.access_policy_file))
+
+
+def element_access(
+    principal: Principal, passport: dict[str, Any], segments: tuple[Any, ...], value: Any, config: Settings
+) -> Any:
+    """The part of the element at `segments` the principal may read; refuses a restricted element."""
+    allowed, shown = element_value(
+        passport, segments, value, viewer(principal, passport), deployment_policy(config.access_policy_file)
+    )
+    if not allowed:
+        if not principal.authenticated:
+            raise Unauthorized("This element is restricted; send a bearer token", code="ElementRestricted")
+        raise Forbidden("The token's roles may not read this element", code="ElementRestricted")
+    return shown
 
 
 def _owns(principal: Principal, passport: dict[str, Any] | None) -> bool:

@@ -7,23 +7,37 @@ request may be refused for is decided here (through `auth`), before anything is 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from shared.auth import Action, Principal, authorize
+from shared.access_policy import ANONYMOUS_VIEWER, deployment_policy, disclose
+from shared.auth import Action, Principal, authorize, disclosure, element_access
 from shared.config import Settings, settings
 from shared.document import check_immutable, require_object, validate_document, with_last_update
 from shared.element_path import assign, locate, parse_element_path, resolve
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from shared.etags import if_match_holds
+from shared.lifecycle import is_revoked, on_change, on_create, revoked, with_artifact
 from shared.merge_patch import apply_merge_patch
-from shared.product_ids import decode_cursor, encode_cursor, parse_limit, parse_product_ids
+from shared.product_ids import decode_offset, encode_offset, parse_limit, parse_product_ids
+from shared.search import SearchIndex
 from shared.signing import get_sealer
 from shared.store import get_store
 from shared.timestamps import format_ts, next_ts, now_ts, parse_ts
 from shared.verification import report, verify_document, verify_history
-from shared.versions import CREATE, DELETE, UPDATE, UPDATE_ELEMENT, Draft, Passports
+from shared.versions import (
+    CREATE,
+    DELETE,
+    PUT_ARTIFACT,
+    REVOKE,
+    UPDATE,
+    UPDATE_ELEMENT,
+    Draft,
+    Passports,
+    content_etag,
+)
 
 # Bounded fan-out for multi-product lookups: point reads in parallel, never a cross-partition query.
 _LOOKUP_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dpp-lookup")
@@ -40,12 +54,35 @@ def _check_precondition(if_match: str | None, head: dict[str, Any]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class PassportView:
+    """A stored head or version as one reader may see it."""
+
+    item: dict[str, Any]
+    document: dict[str, Any]
+    complete: bool
+
+    @property
+    def etag(self) -> str:
+        # A filtered view is a different body from the full document, so it needs its own tag.
+        return self.item["etag"] if self.complete else content_etag(self.document)
+
+
 class PassportService:
     def __init__(self, passports: Passports, config: Settings):
         self.passports = passports
         self.config = config
 
     # -- reads ---------------------------------------------------------------------------------
+
+    def view(self, item: dict[str, Any], principal: Principal) -> PassportView:
+        shown = disclosure(principal, item["document"], self.config)
+        return PassportView(item, shown.document, shown.complete)
+
+    def public_document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """What anyone may read of a document (search keywords and previews come from this only)."""
+        policy = deployment_policy(self.config.access_policy_file)
+        return disclose(document, ANONYMOUS_VIEWER, policy).document
 
     def read(self, dpp_id: str) -> dict[str, Any]:
         head = self.passports.head(dpp_id)
@@ -97,22 +134,27 @@ class PassportService:
     def ids_by_product_ids(self, body: Any, limit: str | None, cursor: str | None) -> dict[str, Any]:
         product_ids = parse_product_ids(body)
         page_size = parse_limit(limit)
-        offset = decode_cursor(cursor, product_ids)
+        offset = decode_offset(cursor, product_ids)
         heads = _LOOKUP_POOL.map(self.passports.live_head_for_product, product_ids)
         found = list(dict.fromkeys(head["dppId"] for head in heads if head is not None))
         page = found[offset : offset + page_size]
         result: dict[str, Any] = {"items": page}
         if offset + page_size < len(found):
-            result["cursor"] = encode_cursor(offset + page_size, product_ids)
+            result["cursor"] = encode_offset(offset + page_size, product_ids)
         return result
 
-    def read_element(self, dpp_id: str, raw_path: str) -> tuple[dict[str, Any], str, Any]:
-        """The passport head, the element's id (its last path segment) and its value."""
+    def read_element(self, dpp_id: str, raw_path: str, principal: Principal) -> tuple[str, Any]:
+        """The element's id (its last path segment) and what the caller may see of it.
+
+        A missing element is 404 for everyone; an existing one the caller may not read is 401/403.
+        """
         segments = parse_element_path(raw_path)
         head = self.read(dpp_id)
         value = resolve(head["document"], segments)
         # The element's id is where it really sits: `[-1]` on a list names its actual index.
-        return head, str(locate(head["document"], segments)[-1]), value
+        located = locate(head["document"], segments)
+        shown = element_access(principal, head["document"], located, value, self.config)
+        return str(located[-1]), shown
 
     # -- integrity ------------------------------------------------------------------------------
 
@@ -124,7 +166,8 @@ class PassportService:
             authorize(Action.READ_ARCHIVE, principal, head["document"])
         return head
 
-    def history(self, dpp_id: str, principal: Principal) -> dict[str, Any]:
+    def history(self, dpp_id: str, principal: Principal, documents: bool = False) -> dict[str, Any]:
+        """Every version's integrity record; with `documents`, each version as the caller may see it."""
         head = self._readable_head(dpp_id, principal)
         fields = (
             "version",
@@ -136,10 +179,14 @@ class PassportService:
             "previousHash",
             "deleted",
         )
-        records = [
-            {**{name: item.get(name) for name in fields}, "lastUpdate": item["document"].get("lastUpdate")}
-            for item in self.passports.history(dpp_id, head)
-        ]
+        records = []
+        for item in self.passports.history(dpp_id, head):
+            record = {name: item.get(name) for name in fields}
+            record["lastUpdate"] = item["document"].get("lastUpdate")
+            if documents:
+                view = self.view(item, principal)
+                record.update(document=view.document, complete=view.complete)
+            records.append(record)
         return {"digitalProductPassportId": dpp_id, "versions": records}
 
     def verify(self, body: Any, principal: Principal) -> dict[str, Any]:
@@ -183,7 +230,8 @@ class PassportService:
                 state = "archived (deleted)" if head["deleted"] else "existing"
                 raise Conflict(f"Passport '{dpp_id}' already exists ({state})", code="PassportExists")
             timestamp = now_ts()
-            return Draft(with_last_update(document, timestamp), CREATE, principal.subject, timestamp)
+            created = on_create(document, timestamp)
+            return Draft(with_last_update(created, timestamp), CREATE, principal.subject, timestamp)
 
         return self.passports.commit(dpp_id, decide)
 
@@ -194,7 +242,7 @@ class PassportService:
         def decide(head: dict[str, Any] | None) -> Draft:
             current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
             document = validate_document(apply_merge_patch(current["document"], patch))
-            return self._draft(current, document, UPDATE, principal)
+            return self._changed(current, document, UPDATE, principal)
 
         return self.passports.commit(dpp_id, decide)
 
@@ -208,7 +256,7 @@ class PassportService:
         def decide(head: dict[str, Any] | None) -> Draft:
             current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
             document = validate_document(assign(current["document"], segments, value))
-            return self._draft(current, document, UPDATE_ELEMENT, principal)
+            return self._changed(current, document, UPDATE_ELEMENT, principal)
 
         head = self.passports.commit(dpp_id, decide)
         return head, resolve(head["document"], segments)
@@ -224,6 +272,46 @@ class PassportService:
 
         return self.passports.commit(dpp_id, decide)
 
+    def revoke(self, dpp_id: str, body: Any, principal: Principal, if_match: str | None) -> dict[str, Any]:
+        """Revoke the passport for good: a signed version whose lifecycle says Revoked, and why."""
+        authorize(Action.UPDATE, principal, None)
+        reason = require_object(body, "revocation request").get("reason")
+
+        def decide(head: dict[str, Any] | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            timestamp = next_ts(current["ts"])
+            document = revoked(current["document"], reason, timestamp)
+            return Draft(with_last_update(document, timestamp), REVOKE, principal.subject, timestamp)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def put_artifact(
+        self,
+        dpp_id: str,
+        artifact_type: str,
+        upload: tuple[bytes, str],
+        principal: Principal,
+        if_match: str | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Store an artifact's bytes and reference them from a new, signed version: (head, reference)."""
+        from shared.artifacts import get_artifact_store
+
+        authorize(Action.UPDATE, principal, None)
+        # Refuse before uploading: a refused request must leave nothing behind.
+        current = self._writable(self.passports.head(dpp_id), dpp_id, principal, Action.UPDATE, if_match)
+        if is_revoked(current["document"]):
+            raise Conflict("A revoked passport cannot be changed", code="PassportRevoked")
+        data, media_type = upload
+        reference = get_artifact_store().put(dpp_id, artifact_type, data, media_type)
+
+        def decide(head: dict[str, Any] | None) -> Draft:
+            latest = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            timestamp = next_ts(latest["ts"])
+            document = with_artifact(latest["document"], artifact_type, reference)
+            return Draft(with_last_update(document, timestamp), PUT_ARTIFACT, principal.subject, timestamp)
+
+        return self.passports.commit(dpp_id, decide), reference
+
     def _writable(
         self,
         head: dict[str, Any] | None,
@@ -238,11 +326,14 @@ class PassportService:
         _check_precondition(if_match, head)
         return head
 
-    def _draft(
+    def _changed(
         self, head: dict[str, Any], document: dict[str, Any], operation: str, principal: Principal
     ) -> Draft:
+        """A client's change: identity kept, server-managed members carried, lifecycle rules applied."""
         check_immutable(head["document"], document)
         timestamp = next_ts(head["ts"])
+        used = [entry["label"] for entry in head.get("labels", [])]
+        document = on_change(head["document"], document, used, timestamp)
         return Draft(with_last_update(document, timestamp), operation, principal.subject, timestamp)
 
     def _check_retention(self, head: dict[str, Any]) -> None:
@@ -260,4 +351,7 @@ class PassportService:
 
 @lru_cache(maxsize=1)
 def get_service() -> PassportService:
-    return PassportService(Passports(get_store(), get_sealer()), settings())
+    store = get_store()
+    service = PassportService(Passports(store, get_sealer()), settings())
+    service.passports.on_publish = SearchIndex(store, service.public_document).apply
+    return service

@@ -42,6 +42,7 @@ class ContainerSpec:
     partition_key: str
     # Documents are only ever read by id; indexing them would cost RUs on every write for nothing.
     excluded_paths: tuple[str, ...]
+    included_paths: tuple[str, ...] = ("/*",)
 
 
 CONTAINERS: tuple[ContainerSpec, ...] = (
@@ -50,7 +51,8 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     # One small partition: the JWKS endpoint reads it with a single-partition query.
     ContainerSpec(SIGNING_KEYS, "/keySet", ("/jwk/*", '/"_etag"/?')),
     # One partition per search term (a keyword or an issuer): a search reads one partition.
-    ContainerSpec(SEARCH_INDEX, "/term", ('/"_etag"/?',)),
+    # Only the filtered fields are indexed: index entries are written often and read by filter.
+    ContainerSpec(SEARCH_INDEX, "/term", ("/*",), ("/issuer/?", "/status/?", "/keywords/[]/?")),
     # A passport's registration at the DPP registry, and its delivery state (the outbox).
     ContainerSpec(REGISTRATIONS, "/dppId", ("/payload/*", '/"_etag"/?')),
 )
@@ -60,7 +62,7 @@ def indexing_policy(spec: ContainerSpec) -> dict[str, Any]:
     return {
         "indexingMode": "consistent",
         "automatic": True,
-        "includedPaths": [{"path": "/*"}],
+        "includedPaths": [{"path": path} for path in spec.included_paths],
         "excludedPaths": [{"path": path} for path in spec.excluded_paths],
     }
 

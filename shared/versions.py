@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import Conflict, ServiceUnavailable
 from shared.integrity import Seal
+from shared.lifecycle import label_of, labels_after
 from shared.store import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ MAX_ATTEMPTS = 25
 STALE_LOOKUP = timedelta(seconds=60)
 
 CREATE, UPDATE, UPDATE_ELEMENT, DELETE = "create", "update", "updateElement", "delete"
+REVOKE, PUT_ARTIFACT = "revoke", "putArtifact"
+
+# Told about every version before it becomes current (and again if a roll-forward completes it),
+# so derived data such as the search index never trails a published version: (previous head, new).
+PublishHook = Callable[[dict[str, Any] | None, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ def _version_item(dpp_id: str, number: int, draft: Draft, head: dict[str, Any] |
         "contentHash": document.get("contentHash"),
         "signature": document.get("signature"),
         "previousHash": head.get("contentHash") if head else None,
+        "label": label_of(document),
+        "labels": labels_after(head.get("labels", []) if head else [], document, number, draft.timestamp),
         "document": document,
     }
 
@@ -96,9 +104,10 @@ def _head_from(version: dict[str, Any]) -> dict[str, Any]:
 class Passports:
     """Versioned passport storage over a Store."""
 
-    def __init__(self, store: Store, sealer: Sealer):
+    def __init__(self, store: Store, sealer: Sealer, on_publish: PublishHook | None = None):
         self.store = store
         self.sealer = sealer
+        self.on_publish = on_publish
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -130,6 +139,17 @@ class Passports:
             {"@dppId": dpp_id, "@head": head["version"]},
             dpp_id,
         )
+
+    def version_with_label(self, dpp_id: str, head: dict[str, Any], label: str) -> dict[str, Any] | None:
+        """The last version published under `label` (one partition, bounded by the head)."""
+        rows = self.store.query_partition(
+            PASSPORTS,
+            "SELECT TOP 1 * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "
+            "AND c.label = @label ORDER BY c.version DESC",
+            {"@dppId": dpp_id, "@head": head["version"], "@label": label},
+            dpp_id,
+        )
+        return rows[0] if rows else None
 
     def lookup(self, product_id: str) -> dict[str, Any] | None:
         return self.store.read(PRODUCTS, LOOKUP_ID, product_id)
@@ -185,6 +205,7 @@ class Passports:
 
     def _publish(self, dpp_id: str, head: dict[str, Any] | None, item: dict[str, Any]) -> dict[str, Any]:
         new_head = _head_from(item)
+        self._announce(head, item)
         try:
             if head is None:
                 self.store.create(PASSPORTS, new_head)
@@ -196,6 +217,10 @@ class Passports:
             if current is None or current["version"] < item["version"]:
                 raise
         return new_head
+
+    def _announce(self, head: dict[str, Any] | None, item: dict[str, Any]) -> None:
+        if self.on_publish is not None:
+            self.on_publish(head, item)
 
     def _finish_interrupted_write(self, dpp_id: str, head: dict[str, Any] | None, number: int) -> None:
         """Version `number` exists but the head may not point at it yet: complete that write."""
@@ -210,6 +235,8 @@ class Passports:
                 with contextlib.suppress(ItemChanged):
                     self.store.delete(PASSPORTS, pending, dpp_id)
                 return
+        if head is None or head["version"] < number:
+            self._announce(head, pending)
         try:
             if head is None:
                 self.store.create(PASSPORTS, _head_from(pending))

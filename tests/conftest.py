@@ -44,6 +44,8 @@ def issuer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_env(stack: Any, issuer_dir: Path) -> dict[str, str]:
     """Configure this process like `make run` configures the app (settings are read once)."""
     from local.run import dev_environment
+    from shared.artifacts import get_artifact_store
+    from shared.blob_storage import get_blob_service
     from shared.config import settings
     from shared.service import get_service
     from shared.signing import get_sealer
@@ -51,7 +53,7 @@ def app_env(stack: Any, issuer_dir: Path) -> dict[str, str]:
 
     env = {**dev_environment(stack.env(), issuer_dir), "COSMOS_DATABASE": f"test-{uuid.uuid4().hex[:8]}"}
     os.environ.update(env)
-    for cached in (settings, get_store, get_sealer, get_service):
+    for cached in (settings, get_store, get_sealer, get_service, get_blob_service, get_artifact_store):
         cached.cache_clear()
     return env
 

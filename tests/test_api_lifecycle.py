@@ -36,7 +36,7 @@ def test_ids_with_slash_colon_hash_and_question_mark_are_one_segment(api, http, 
 
 
 def test_reference_sample_round_trips_unchanged_except_server_fields(api, http, reference_sample):
-    """Unchanged except lastUpdate, with the integrity fields the server appends on every write."""
+    """Unchanged except lastUpdate, with the members the server appends: the lifecycle and integrity."""
     sample, _ = reference_sample
     assert sample == load_fixture("reference/basyx-sample-dpp.json")
     dpp_id = sample["digitalProductPassportId"]
@@ -44,10 +44,23 @@ def test_reference_sample_round_trips_unchanged_except_server_fields(api, http, 
     assert stored["lastUpdate"] != sample["lastUpdate"]
     assert stored["contentHash"].startswith("sha256-")
     assert stored["signature"].count(".") == 2
-    written = {key: value for key, value in stored.items() if key not in ("contentHash", "signature")}
+    server_members = ("dppLifecycle", "contentHash", "signature")
+    written = {key: value for key, value in stored.items() if key not in server_members}
     assert {**written, "lastUpdate": None} == {**sample, "lastUpdate": None}
-    # key order survives too: the document is returned as written, integrity fields last
-    assert list(stored) == [*sample, "contentHash", "signature"]
+    # key order survives too: the document is returned as written, server members last
+    assert list(stored) == [*sample, *server_members]
+    # created without a lifecycle: published as v1, valid from its creation on
+    assert stored["dppLifecycle"] == {
+        "versionLabel": "v1",
+        "status": "Valid",
+        "validFrom": stored["dppLifecycle"]["validFrom"],
+        "validTo": None,
+        "supersedes": None,
+        "revokedAt": None,
+        "revocationReason": None,
+    }
+    history = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history").json()["versions"]
+    assert stored["dppLifecycle"]["validFrom"] == history[0]["ts"]
     by_product = http.get(f"{api}/v1/dppsByProductId/{enc(sample['uniqueProductIdentifier'])}").json()
     assert by_product == stored
 
