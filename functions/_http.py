@@ -35,6 +35,7 @@ from shared.service import PassportView
 log = logging.getLogger("dpp")
 
 JSON = "application/json"
+JSON_LD = "application/ld+json"
 MERGE_PATCH = "application/merge-patch+json"
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -127,15 +128,18 @@ def _media_type(req: func.HttpRequest) -> str:
     return (req.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
+def raw_body(req: func.HttpRequest, limit: int, setting: str) -> bytes:
+    """The request body, refused with 413 above `limit` (by its declared length before reading)."""
+    declared = req.headers.get("content-length")
+    raw = b"" if declared and declared.isdigit() and int(declared) > limit else (req.get_body() or b"")
+    if len(raw) > limit or (declared and declared.isdigit() and int(declared) > limit):
+        raise PayloadTooLarge(f"Request body exceeds {limit} bytes ({setting})", code="BodyTooLarge")
+    return raw
+
+
 def json_body(req: func.HttpRequest, accepted: tuple[str, ...] = (JSON,)) -> Any:
     """The request body as JSON, with size, media type and syntax checked."""
-    limit = settings().max_body_bytes
-    declared = req.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body exceeds {limit} bytes", code="BodyTooLarge")
-    raw = req.get_body() or b""
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"Request body exceeds {limit} bytes", code="BodyTooLarge")
+    raw = raw_body(req, settings().max_body_bytes, "DPP_MAX_BODY_BYTES")
     media_type = _media_type(req)
     if media_type and media_type not in accepted:
         raise UnsupportedMediaType(
@@ -208,6 +212,12 @@ def conditional_response(
     return json_response(body, status, headers, content_type)
 
 
-def passport_url(req: func.HttpRequest, dpp_id: str) -> str:
+def api_base(req: func.HttpRequest) -> str:
+    """`https://host/api`: absolute URLs in responses are built from the request's own origin."""
     parts = urlsplit(req.url)
-    return f"{parts.scheme}://{parts.netloc}/{ROUTE_PREFIX}/v1/dpps/{quote(dpp_id, safe='')}"
+    prefix = f"/{ROUTE_PREFIX}" if ROUTE_PREFIX else ""
+    return f"{parts.scheme}://{parts.netloc}{prefix}"
+
+
+def passport_url(req: func.HttpRequest, dpp_id: str) -> str:
+    return f"{api_base(req)}/v1/dpps/{quote(dpp_id, safe='')}"

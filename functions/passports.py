@@ -98,3 +98,21 @@ def update_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
 def delete_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
     get_service().delete(path_param(req, DPP, "dppId"), principal(req), req.headers.get("if-match"))
     return func.HttpResponse(status_code=204)
+
+
+@bp.route(route="v1/dpps/{dppId}/revoke", methods=["POST"], auth_level=ANON)
+@endpoint
+def revoke_dpp(req: func.HttpRequest) -> func.HttpResponse:
+    caller, service = principal(req), get_service()
+    dpp_id = path_param(req, "v1/dpps/{dppId}/revoke", "dppId")
+    head = service.revoke(dpp_id, json_body(req), caller, req.headers.get("if-match"))
+    return passport_response(req, service.view(head, caller))
+
+
+@bp.route(route="v1/dpps/{dppId}/publish", methods=["POST"], auth_level=ANON)
+@endpoint
+def publish_dpp_version(req: func.HttpRequest) -> func.HttpResponse:
+    caller, service = principal(req), get_service()
+    dpp_id = path_param(req, "v1/dpps/{dppId}/publish", "dppId")
+    head = service.publish(dpp_id, json_body(req), caller, req.headers.get("if-match"))
+    return passport_response(req, service.view(head, caller))

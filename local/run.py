@@ -45,19 +45,33 @@ def dev_environment(stack_env: dict[str, str], issuer_dir: Path) -> dict[str, st
     }
 
 
+SEED_ARTIFACTS = {
+    "composition": ("composition.json", "application/json"),
+    "supplychain": ("supplychain.ttl", "text/turtle"),
+}
+
+
 def seed() -> str:
-    """Create the seed passport unless it exists; returns what happened."""
+    """Create the seed passport and its artifacts unless present; returns what happened."""
     from shared.auth import OPERATOR, Principal
     from shared.errors import Conflict
     from shared.service import get_service
 
     document = json.loads(SEED.read_text(encoding="utf-8"))
+    dpp_id = document["digitalProductPassportId"]
     owner = Principal("local-seed", frozenset({OPERATOR}), document["economicOperatorId"])
+    service = get_service()
     try:
-        get_service().create(document, owner)
-        return f"seeded {document['digitalProductPassportId']}"
+        service.create(document, owner)
+        done = f"seeded {dpp_id}"
     except Conflict:
-        return f"seed present: {document['digitalProductPassportId']}"
+        done = f"seed present: {dpp_id}"
+    stored = service.read(dpp_id)["document"].get("dppArtifacts", {})
+    for artifact_type, (name, media_type) in SEED_ARTIFACTS.items():
+        if artifact_type not in stored:
+            data = (SEED.parent / "artifacts" / name).read_bytes()
+            service.put_artifact(dpp_id, artifact_type, (data, media_type), owner, None)
+    return done
 
 
 def main(argv: list[str] | None = None) -> None:

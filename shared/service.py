@@ -19,7 +19,17 @@ from shared.document import check_immutable, require_object, validate_document, 
 from shared.element_path import assign, locate, parse_element_path, resolve
 from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from shared.etags import if_match_holds
-from shared.lifecycle import is_revoked, on_change, on_create, revoked, with_artifact
+from shared.lifecycle import (
+    CLIENT_FIELDS,
+    LIFECYCLE,
+    is_revoked,
+    label_of,
+    lifecycle_of,
+    on_change,
+    on_create,
+    revoked,
+    with_artifact,
+)
 from shared.merge_patch import apply_merge_patch
 from shared.product_ids import decode_offset, encode_offset, parse_limit, parse_product_ids
 from shared.search import SearchIndex
@@ -30,6 +40,7 @@ from shared.verification import report, verify_document, verify_history
 from shared.versions import (
     CREATE,
     DELETE,
+    PUBLISH,
     PUT_ARTIFACT,
     REVOKE,
     UPDATE,
@@ -40,7 +51,7 @@ from shared.versions import (
 )
 
 # Bounded fan-out for multi-product lookups: point reads in parallel, never a cross-partition query.
-_LOOKUP_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dpp-lookup")
+LOOKUP_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dpp-lookup")
 
 
 def _not_found(what: str) -> NotFound:
@@ -135,7 +146,7 @@ class PassportService:
         product_ids = parse_product_ids(body)
         page_size = parse_limit(limit)
         offset = decode_offset(cursor, product_ids)
-        heads = _LOOKUP_POOL.map(self.passports.live_head_for_product, product_ids)
+        heads = LOOKUP_POOL.map(self.passports.live_head_for_product, product_ids)
         found = list(dict.fromkeys(head["dppId"] for head in heads if head is not None))
         page = found[offset : offset + page_size]
         result: dict[str, Any] = {"items": page}
@@ -285,23 +296,46 @@ class PassportService:
 
         return self.passports.commit(dpp_id, decide)
 
+    def publish(self, dpp_id: str, body: Any, principal: Principal, if_match: str | None) -> dict[str, Any]:
+        """Publish a new version label; the current one becomes Superseded (a signed version)."""
+        authorize(Action.UPDATE, principal, None)
+        release = require_object(body, "publication")
+        unknown = sorted(set(release) - set(CLIENT_FIELDS))
+        if unknown or "versionLabel" not in release:
+            raise BadRequest(
+                f"Send {{'versionLabel', 'validFrom'?, 'validTo'?}}; unknown members: {unknown}",
+                code="InvalidPublication",
+            )
+
+        def decide(head: dict[str, Any] | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            if label_of(current["document"]) == release["versionLabel"]:
+                raise Conflict(
+                    f"'{release['versionLabel']}' is already the current label", code="VersionLabelUsed"
+                )
+            document = {**current["document"], LIFECYCLE: {**lifecycle_of(current["document"]), **release}}
+            return self._changed(current, document, PUBLISH, principal)
+
+        return self.passports.commit(dpp_id, decide)
+
     def put_artifact(
         self,
         dpp_id: str,
-        artifact_type: str,
-        upload: tuple[bytes, str],
+        raw_type: str,
+        upload: tuple[bytes, str | None],
         principal: Principal,
         if_match: str | None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Store an artifact's bytes and reference them from a new, signed version: (head, reference)."""
-        from shared.artifacts import get_artifact_store
+        from shared.artifacts import get_artifact_store, parse_artifact_type, parse_media_type
 
         authorize(Action.UPDATE, principal, None)
+        artifact_type = parse_artifact_type(raw_type)
+        data, media_type = upload[0], parse_media_type(upload[1])
         # Refuse before uploading: a refused request must leave nothing behind.
         current = self._writable(self.passports.head(dpp_id), dpp_id, principal, Action.UPDATE, if_match)
         if is_revoked(current["document"]):
             raise Conflict("A revoked passport cannot be changed", code="PassportRevoked")
-        data, media_type = upload
         reference = get_artifact_store().put(dpp_id, artifact_type, data, media_type)
 
         def decide(head: dict[str, Any] | None) -> Draft:

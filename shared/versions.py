@@ -36,7 +36,7 @@ MAX_ATTEMPTS = 25
 STALE_LOOKUP = timedelta(seconds=60)
 
 CREATE, UPDATE, UPDATE_ELEMENT, DELETE = "create", "update", "updateElement", "delete"
-REVOKE, PUT_ARTIFACT = "revoke", "putArtifact"
+REVOKE, PUBLISH, PUT_ARTIFACT = "revoke", "publish", "putArtifact"
 
 # Told about every version before it becomes current (and again if a roll-forward completes it),
 # so derived data such as the search index never trails a published version: (previous head, new).
