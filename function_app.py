@@ -2,10 +2,12 @@
 
 import azure.functions as func
 
-from functions import elements, health, integrity, passports
+from functions import artifacts, contract, elements, health, integrity, passports
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(passports.bp)
 app.register_functions(elements.bp)
 app.register_functions(integrity.bp)
+app.register_functions(contract.bp)
+app.register_functions(artifacts.bp)
 app.register_functions(health.bp)
