@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from shared.access_policy import ANONYMOUS_VIEWER, deployment_policy, disclose
+from shared.access_policy import ANONYMOUS_VIEWER, deployment_policy, disclose, passport_policy
 from shared.auth import Action, Principal, authorize, disclosure, element_access
 from shared.config import Settings, settings
 from shared.document import check_immutable, require_object, validate_document, with_last_update
@@ -241,6 +241,7 @@ class PassportService:
                 state = "archived (deleted)" if head["deleted"] else "existing"
                 raise Conflict(f"Passport '{dpp_id}' already exists ({state})", code="PassportExists")
             timestamp = now_ts()
+            passport_policy(document)  # a passport's own access policy must be valid to be stored
             created = on_create(document, timestamp)
             return Draft(with_last_update(created, timestamp), CREATE, principal.subject, timestamp)
 
@@ -365,6 +366,7 @@ class PassportService:
     ) -> Draft:
         """A client's change: identity kept, server-managed members carried, lifecycle rules applied."""
         check_immutable(head["document"], document)
+        passport_policy(document)
         timestamp = next_ts(head["ts"])
         used = [entry["label"] for entry in head.get("labels", [])]
         document = on_change(head["document"], document, used, timestamp)

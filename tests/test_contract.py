@@ -560,3 +560,27 @@ def test_search_cursor_is_bound_to_its_query(api, http, create):
     other = http.get(f"{api}/v1/dpp/search", params={"keyword": "polo", "limit": "1", "cursor": cursor})
     assert other.status_code == 400
     assert result_code(other) == "InvalidCursor"
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"sections": {"nameplate": ["everyone"]}},
+        {"sections": {"nameplate": []}},
+        {"elements": {"$.nameplate.Materials[0]": ["authority"]}},
+        {"default": "public"},
+        "public",
+    ],
+)
+def test_a_passports_own_access_policy_is_validated_on_write(api, http, auth, create, policy):
+    document = make_passport(dppAccessPolicy=policy) if isinstance(policy, dict) else None
+    if document is not None:
+        refused = http.post(f"{api}/v1/dpps", json=document, headers=auth)
+        assert refused.status_code == 400, refused.text
+        assert result_code(refused) == "InvalidAccessPolicy"
+        assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+    existing = create()
+    url = f"{api}/v1/dpps/{enc(existing['digitalProductPassportId'])}"
+    patched = http.patch(url, json={"dppAccessPolicy": policy}, headers=auth)
+    assert patched.status_code == 400, patched.text
+    assert "dppAccessPolicy" not in http.get(url, headers=auth).json()
