@@ -3,6 +3,7 @@
 import azure.functions as func
 
 from functions import artifacts, contract, elements, health, integrity, passports
+from functions.registry import bp as registry_bp
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(passports.bp)
@@ -11,3 +12,4 @@ app.register_functions(integrity.bp)
 app.register_functions(contract.bp)
 app.register_functions(artifacts.bp)
 app.register_functions(health.bp)
+app.register_functions(registry_bp)

@@ -3,6 +3,7 @@ and search (all `application/ld+json`), and the JSON-LD context they name."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 import azure.functions as func
@@ -10,7 +11,6 @@ import azure.functions as func
 from functions._http import (
     JSON_LD,
     api_base,
-    cache_headers,
     conditional_response,
     endpoint,
     json_response,
@@ -41,10 +41,11 @@ def _release(req: func.HttpRequest, template: str) -> Release:
     return _contract().release(product_id, path_param(req, template, "version"))
 
 
-def _ld_response(req: func.HttpRequest, body: object, *, max_age: int | None = None) -> func.HttpResponse:
-    return conditional_response(
-        req, body, entity_tag(content_etag(body)), max_age=max_age, content_type=JSON_LD
-    )
+def _ld_response(
+    req: func.HttpRequest, body: Any, *, max_age: int | None = None, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    tag = entity_tag(content_etag(body))
+    return conditional_response(req, body, tag, max_age=max_age, headers=headers, content_type=JSON_LD)
 
 
 @bp.route(route=CONTEXT_PATH, methods=["GET"], auth_level=ANON)
@@ -58,12 +59,12 @@ def read_jsonld_context(req: func.HttpRequest) -> func.HttpResponse:
 def search_passports(req: func.HttpRequest) -> func.HttpResponse:
     params = {name: req.params.get(name) for name in SEARCH_PARAMS}
     previews, cursor = _contract().search(params, Urls(api_base(req)))
-    headers = cache_headers(req, settings().public_max_age)
+    headers = {}
     if cursor:
         following = {name: value for name, value in params.items() if value and name != "cursor"}
         following["cursor"] = cursor
         headers["Link"] = f'<{api_base(req)}/v1/dpp/search?{urlencode(following)}>; rel="next"'
-    return json_response(previews, headers=headers, content_type=JSON_LD)
+    return _ld_response(req, previews, max_age=settings().public_max_age, headers=headers)
 
 
 @bp.route(route=PASSPORT, methods=["GET"], auth_level=ANON)
@@ -89,6 +90,5 @@ def read_passport_artifact(req: func.HttpRequest) -> func.HttpResponse:
     artifact_type = path_param(req, ARTIFACT, "artifactType")
     body = _contract().artifact(_release(req, ARTIFACT), artifact_type, caller, Urls(api_base(req)))
     # The download URL is a short-lived credential: never kept by a shared cache.
-    response = json_response(body, headers={"Vary": "Authorization, Accept"}, content_type=JSON_LD)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    headers = {"ETag": entity_tag(content_etag(body)), "Cache-Control": "private, no-store"}
+    return json_response(body, headers={**headers, "Vary": "Authorization, Accept"}, content_type=JSON_LD)

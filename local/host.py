@@ -5,13 +5,20 @@ levels come from `app.get_functions()` (called once), the route prefix from host
 are matched on the raw, still percent-encoded path, as ASP.NET Core routing does, so an id
 with `%2F` stays one segment.
 
-    python -m local.host --host 127.0.0.1 --port 7071 --app function_app:app
+Timer-triggered functions run on their NCRONTAB schedule (UTC, six fields: second minute hour
+day month day-of-week), each in its own daemon thread, so a run never overlaps the previous run
+of the same function; a run that overran its next occurrence is followed by one past-due run, as
+in Functions. `--no-timers` turns them off (library callers opt in with `timers=True`).
+
+    python -m local.host --host 127.0.0.1 --port 7071 --app function_app:app [--no-timers]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
+import calendar
 import hmac
 import importlib
 import inspect
@@ -24,12 +31,14 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import azure.functions as func
+from azure.functions.timer import TimerRequest
 
 from shared.errors import result_object
 
@@ -207,11 +216,15 @@ class LocalFunctionsHost:
     def __init__(self, app: func.FunctionApp, route_prefix: str | None = None):
         self.routes: list[Route] = []
         self.non_http_functions: list[Any] = []
+        self.timer_functions: list[TimerFunction] = []
         # Exactly once: azure-functions 1.26 registers the names again on a second call and raises.
         for function in app.get_functions():
             trigger = next((b for b in function.get_bindings() if b.type == "httpTrigger"), None)
             if trigger is None:
                 self.non_http_functions.append(function)
+                timer = next((b for b in function.get_bindings() if b.type == "timerTrigger"), None)
+                if timer is not None:
+                    self.timer_functions.append(_timer_of(function, timer))
             else:
                 self.routes.append(_route_of(function, trigger))
         # Stable sort: among equally specific templates, registration order decides.
@@ -292,6 +305,250 @@ def invoke(route: Route, request: func.HttpRequest) -> func.HttpResponse:
         cid = str(uuid.uuid4())
         log.exception("Function %s raised (correlationId %s)", route.name, cid)
         return error_response(500, "InternalServerError", "The function failed", cid)
+
+
+# -- timers ------------------------------------------------------------------------------------
+
+# NCRONTAB fields: name, smallest and largest value (day of week: 0 = Sunday, as in NCrontab).
+CRON_FIELDS = (
+    ("second", 0, 59),
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 0, 6),
+)
+# A day a schedule can name recurs within 28 years (the weekday and leap-year cycle), a little
+# longer across a century without a leap day; a schedule with no day in 50 years never fires
+# (e.g. February 30th).
+CRON_HORIZON_YEARS = 50
+_CRON_NUMBER = re.compile(r"[0-9]{1,2}")
+_APP_SETTING = re.compile(r"%([A-Za-z_][A-Za-z0-9_.:-]*)%")
+# A run starting this much after its occurrence is reported as past due.
+PAST_DUE_AFTER = timedelta(milliseconds=250)
+TIMER_STOP_WAIT = 5.0  # seconds `stop()` waits for a running timer function
+TIMER_MAX_SLEEP = 30.0  # re-read the clock at least this often (the wall clock may jump)
+
+
+def _cron_value(text: str, name: str, low: int, high: int, expression: str) -> int:
+    if not _CRON_NUMBER.fullmatch(text):
+        raise ValueError(
+            f"schedule {expression!r}: {name} value {text!r} is not supported by the local host "
+            "(use numbers, *, */n, a-b, a-b/n and comma lists)"
+        )
+    value = int(text)
+    if not low <= value <= high:
+        raise ValueError(f"schedule {expression!r}: {name} value {value} is outside {low}-{high}")
+    return value
+
+
+def _cron_field(text: str, name: str, low: int, high: int, expression: str) -> tuple[int, ...]:
+    values: set[int] = set()
+    for part in text.split(","):
+        base, slash, step_text = part.partition("/")
+        step = 1
+        if slash:
+            step = _cron_value(step_text, f"{name} step", 1, high - low + 1, expression)
+        if base == "*":
+            start, end = low, high
+        elif "-" in base:
+            first, _, last = base.partition("-")
+            start = _cron_value(first, name, low, high, expression)
+            end = _cron_value(last, name, low, high, expression)
+            if start > end:
+                raise ValueError(f"schedule {expression!r}: {name} range {base!r} runs backwards")
+        elif slash:
+            raise ValueError(f"schedule {expression!r}: {name} step {part!r} needs * or a range before the /")
+        else:
+            start = end = _cron_value(base, name, low, high, expression)
+        values.update(range(start, end + 1, step))
+    return tuple(sorted(values))
+
+
+@dataclass(frozen=True)
+class CronSchedule:
+    """A six-field NCRONTAB schedule, evaluated in UTC.
+
+    As in NCrontab (which Functions uses), a day must match both the day-of-month and the
+    day-of-week field, unlike Vixie cron's either-or.
+    """
+
+    expression: str
+    seconds: tuple[int, ...]
+    minutes: tuple[int, ...]
+    hours: tuple[int, ...]
+    days: tuple[int, ...]
+    months: tuple[int, ...]
+    weekdays: tuple[int, ...]
+
+    def _day_matches(self, moment: datetime) -> bool:
+        return moment.day in self.days and (moment.weekday() + 1) % 7 in self.weekdays
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first occurrence strictly after `moment` (an aware datetime), in UTC."""
+        if moment.tzinfo is None:
+            raise ValueError("next_after needs an aware datetime")
+        start = moment.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
+        horizon = start.year + CRON_HORIZON_YEARS
+        year, month = start.year, start.month
+        first_day = start.day
+        while year <= horizon:
+            if month in self.months:
+                for day in range(first_day, calendar.monthrange(year, month)[1] + 1):
+                    candidate = datetime(year, month, day, tzinfo=UTC)
+                    if not self._day_matches(candidate):
+                        continue
+                    floor = start if candidate.date() == start.date() else candidate
+                    found = self._time_on(candidate, floor)
+                    if found is not None:
+                        return found
+            first_day = 1
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        raise ValueError(f"schedule {self.expression!r} never fires")
+
+    def _time_on(self, day: datetime, floor: datetime) -> datetime | None:
+        """The first matching time on `day` at or after `floor` (same day), or None."""
+        for hour in self.hours[bisect.bisect_left(self.hours, floor.hour) :]:
+            minute_floor = floor.minute if hour == floor.hour else 0
+            for minute in self.minutes[bisect.bisect_left(self.minutes, minute_floor) :]:
+                second_floor = floor.second if (hour, minute) == (floor.hour, floor.minute) else 0
+                index = bisect.bisect_left(self.seconds, second_floor)
+                if index < len(self.seconds):
+                    return day.replace(hour=hour, minute=minute, second=self.seconds[index])
+        return None
+
+
+def parse_ncrontab(expression: str) -> CronSchedule:
+    """Parse a six-field NCRONTAB expression; anything this host does not support is refused
+    with a ValueError saying what (names such as MON or JAN, `?`, `L`, `#`, TimeSpan schedules)."""
+    fields = expression.split()
+    if len(fields) == 1 and ":" in expression:
+        raise ValueError(
+            f"schedule {expression!r}: TimeSpan schedules are not supported by the local host; "
+            "use a six-field NCRONTAB expression"
+        )
+    if len(fields) != len(CRON_FIELDS):
+        raise ValueError(
+            f"schedule {expression!r} is not supported by the local host: it needs 6 NCRONTAB fields "
+            "(second minute hour day month day-of-week)"
+        )
+    parsed = [
+        _cron_field(text, name, low, high, expression)
+        for text, (name, low, high) in zip(fields, CRON_FIELDS, strict=True)
+    ]
+    schedule = CronSchedule(expression, *parsed)
+    schedule.next_after(datetime(2000, 1, 1, tzinfo=UTC))  # refuse schedules that never fire
+    return schedule
+
+
+def resolve_schedule(schedule: str) -> str:
+    """`%Name%` is an app setting holding the schedule, as in Functions."""
+    found = _APP_SETTING.fullmatch(schedule.strip())
+    if found is None:
+        return schedule
+    value = os.environ.get(found[1])
+    if not value:
+        raise ValueError(f"schedule {schedule!r} names the app setting {found[1]}, which is not set")
+    return value
+
+
+@dataclass(frozen=True)
+class TimerFunction:
+    name: str
+    schedule: str
+    run_on_startup: bool
+    function: Callable[..., Any]
+    arg_name: str  # the trigger binding's name, which the worker passes the TimerRequest as
+
+
+def _timer_of(function: Any, trigger: Any) -> TimerFunction:
+    return TimerFunction(
+        name=function.get_function_name(),
+        schedule=str(trigger.schedule),
+        run_on_startup=bool(trigger.run_on_startup),
+        function=function.get_user_function(),
+        arg_name=trigger.name,
+    )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class TimerRunner:
+    """Runs timer functions on their schedules, one daemon thread per function."""
+
+    def __init__(self, timers: list[TimerFunction]):
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.schedules: dict[str, CronSchedule] = {}
+        self.timers = list(timers)
+        for timer in self.timers:
+            try:
+                self.schedules[timer.name] = parse_ncrontab(resolve_schedule(timer.schedule))
+            except ValueError as exc:
+                raise ValueError(f"timer function {timer.name}: {exc}") from None
+        self.runs: dict[str, int] = dict.fromkeys(self.schedules, 0)
+
+    @staticmethod
+    def _clock() -> datetime:
+        return datetime.now(UTC)
+
+    def start(self) -> None:
+        for timer in self.timers:
+            thread = threading.Thread(
+                target=self._loop, args=(timer,), name=f"local-timer-{timer.name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(TIMER_STOP_WAIT)
+
+    def _sleep_until(self, due: datetime) -> bool:
+        """Wait for `due`; False when the runner is stopping."""
+        while not self._stop.is_set():
+            remaining = (due - self._clock()).total_seconds()
+            if remaining <= 0:
+                return True
+            self._stop.wait(min(remaining, TIMER_MAX_SLEEP))
+        return False
+
+    def _loop(self, timer: TimerFunction) -> None:
+        schedule = self.schedules[timer.name]
+        if timer.run_on_startup:
+            self._fire(timer, self._clock(), schedule, past_due=False)
+        due = schedule.next_after(self._clock())
+        catching_up = False
+        while self._sleep_until(due):
+            self._fire(timer, due, schedule, past_due=self._clock() - due > PAST_DUE_AFTER)
+            now = self._clock()
+            # An overrun skips the occurrences it covered; the first one skipped still runs, once
+            # and past due, then the schedule continues from now (as the Functions host does).
+            upcoming = schedule.next_after(now if catching_up else due)
+            catching_up = upcoming <= now
+            due = upcoming
+
+    def _fire(self, timer: TimerFunction, due: datetime, schedule: CronSchedule, *, past_due: bool) -> None:
+        request = TimerRequest(
+            past_due=past_due,
+            schedule_status={
+                "Last": _iso(due),
+                "Next": _iso(schedule.next_after(due)),
+                "LastUpdated": _iso(self._clock()),
+            },
+            schedule={"AdjustForDST": False},
+        )
+        try:
+            result = timer.function(**{timer.arg_name: request})
+            if inspect.iscoroutine(result):
+                asyncio.run(result)
+        except Exception:
+            log.exception("Timer function %s raised", timer.name)
+        finally:
+            self.runs[timer.name] += 1
 
 
 def content_type(response: func.HttpResponse) -> str:
@@ -381,6 +638,11 @@ class _Handler(BaseHTTPRequestHandler):
 class LocalHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     functions_host: LocalFunctionsHost
+    timer_runner: TimerRunner | None = None
+
+    def start_timers(self) -> None:
+        if self.timer_runner is not None:
+            self.timer_runner.start()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client hanging up mid-response is routine, not worth a traceback on stderr.
@@ -390,27 +652,45 @@ class LocalHTTPServer(ThreadingHTTPServer):
             log.exception("error serving %s", client_address)
 
     def shutdown(self) -> None:
-        """Stop serving and release the port (tests start and stop hosts on free ports)."""
+        """Stop serving and timers, and release the port (tests start and stop hosts on free ports)."""
+        if self.timer_runner is not None:
+            self.timer_runner.stop()
         super().shutdown()
         self.server_close()
 
 
 def make_server(
-    app: func.FunctionApp, host: str = "127.0.0.1", port: int = 0, route_prefix: str | None = None
+    app: func.FunctionApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    route_prefix: str | None = None,
+    *,
+    timers: bool = False,
 ) -> LocalHTTPServer:
+    """The server of `app`; with `timers`, its timer schedules are checked (ValueError when one is
+    not supported) and `start_timers()` starts them."""
     functions_host = LocalFunctionsHost(app, route_prefix)
+    runner = TimerRunner(functions_host.timer_functions) if timers else None
     handler = type("Handler", (_Handler,), {"functions_host": functions_host})
     server = LocalHTTPServer((host, port), handler)
     server.functions_host = functions_host
+    server.timer_runner = runner
     return server
 
 
 def start_in_thread(
-    app: func.FunctionApp, host: str = "127.0.0.1", port: int = 0, route_prefix: str | None = None
+    app: func.FunctionApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    route_prefix: str | None = None,
+    *,
+    timers: bool = False,
 ) -> tuple[LocalHTTPServer, str]:
-    """Serve `app` from a daemon thread; returns the server (`shutdown()` stops it) and base URL."""
-    server = make_server(app, host, port, route_prefix)
+    """Serve `app` from a daemon thread, and run its timers with `timers=True`; returns the
+    server (`shutdown()` stops both) and base URL."""
+    server = make_server(app, host, port, route_prefix, timers=timers)
     threading.Thread(target=server.serve_forever, name="local-functions-host", daemon=True).start()
+    server.start_timers()
     return server, f"http://{host}:{server.server_address[1]}"
 
 
@@ -427,22 +707,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default=7071, type=int)
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
+    parser.add_argument("--no-timers", action="store_true", help="do not run timer-triggered functions")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The Azure SDKs log every HTTP exchange at INFO; that drowns the app's own messages.
     logging.getLogger("azure").setLevel(logging.WARNING)
-    server = make_server(load_app(args.app), args.host, args.port)
+    server = make_server(load_app(args.app), args.host, args.port, timers=not args.no_timers)
     functions_host = server.functions_host
+    runner = server.timer_runner
     for function in functions_host.non_http_functions:
-        log.info("not served (no HTTP trigger): %s", function.get_function_name())
+        name = function.get_function_name()
+        if runner is not None and name in runner.schedules:
+            log.info("timer %s: %s (UTC)", name, runner.schedules[name].expression)
+        else:
+            log.info("not served (no HTTP trigger%s): %s", ", timers off" if runner is None else "", name)
     prefix = f"/{functions_host.route_prefix}" if functions_host.route_prefix else ""
     url = f"http://{args.host}:{server.server_address[1]}{prefix}"
     print(f"Serving {len(functions_host.routes)} routes at {url}", flush=True)
+    server.start_timers()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        if runner is not None:
+            runner.stop()
         server.server_close()
 
 

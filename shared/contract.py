@@ -19,7 +19,7 @@ from shared.access_policy import POLICY_MEMBER
 from shared.artifacts import ARTIFACT_TYPES, get_artifact_store, parse_artifact_type
 from shared.auth import Action, Principal, authorize, disclosure, element_access
 from shared.document import HEADER_FIELDS
-from shared.errors import BadRequest, DppError, NotFound
+from shared.errors import BadRequest, Gone, NotFound
 from shared.integrity import INTEGRITY_FIELDS
 from shared.lifecycle import (
     ARTIFACTS,
@@ -40,10 +40,6 @@ CONTEXT_PATH = "v1/contexts/dpp.jsonld"
 PASSPORT_TYPE = "dpp:Passport"
 # Members that are the passport's machinery, not content: never shown as `<section>Inline`.
 NOT_CONTENT = frozenset({*HEADER_FIELDS, *INTEGRITY_FIELDS, LIFECYCLE, ARTIFACTS, POLICY_MEMBER})
-
-
-class Gone(DppError):
-    status, code = 410, "Gone"
 
 
 def context_document() -> dict[str, Any]:

@@ -47,6 +47,10 @@ class Conflict(DppError):
     status, code = 409, "Conflict"
 
 
+class Gone(DppError):
+    status, code = 410, "Gone"
+
+
 class PreconditionFailed(DppError):
     status, code = 412, "PreconditionFailed"
 

@@ -1,0 +1,551 @@
+"""EN 18222 RegisterProductDPP: a passport's registration at the DPP registry, through a durable outbox.
+
+One item per passport in the `registrations` container (partition key `/dppId`, id
+`registration`) is both the registration and its delivery state. With a registry configured
+(`DPP_REGISTRY_URL`) the item is stored `pending` *before* anything is sent, so an outage or a
+crash loses nothing; then one attempt is made inline with a short timeout, and whatever is still
+pending afterwards is delivered by the `registry_outbox` timer (`deliver_due`) with exponential
+backoff, up to `DPP_REGISTRY_MAX_ATTEMPTS` attempts.
+
+States: `recorded` (no registry configured: kept locally only), `pending` (to be delivered),
+`delivered`, `failed` (refused by the registry, or out of attempts).
+
+Every state change is a replace with If-Match on the item's `_etag`. A worker first *claims* a
+due item by setting a short lease (`leaseUntil`) and only sends if that claim won, so two workers
+never both deliver the same attempt; a worker that dies mid-delivery leaves a lease that simply
+expires. The registry gets a stable `Idempotency-Key` per registration (dppId + registeredAt) to
+deduplicate the rare repeat (a lease that expired while a slow delivery was still under way).
+
+This module never imports azure.functions: adapters in `functions/registry.py` parse and shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from shared.auth import Action, Principal, authorize
+from shared.config import settings
+from shared.document import validate_identifier
+from shared.errors import BadRequest, Conflict, DppError, NotFound, ServiceUnavailable
+from shared.store import REGISTRATIONS, ItemChanged, ItemExists, Store, get_store
+from shared.timestamps import format_ts
+
+if TYPE_CHECKING:
+    from shared.versions import Passports
+
+log = logging.getLogger(__name__)
+
+REGISTRATION_ID = "registration"
+RECORDED, PENDING, DELIVERED, FAILED = "recorded", "pending", "delivered", "failed"
+RETRIED, SKIPPED = "retried", "skipped"  # outcomes of one delivery that are not states
+
+INLINE_TIMEOUT = 3.0  # seconds a RegisterProductDPP request waits for the registry
+BACKGROUND_TIMEOUT = 10.0  # seconds the outbox timer waits for one delivery
+LEASE = timedelta(seconds=60)  # how long a claim keeps other workers off an item
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+WRITE_ATTEMPTS = 5  # optimistic-concurrency retries of one registration write
+MAX_DUE_LIMIT = 1000
+MAX_URL_LENGTH = 2048
+ERROR_DETAIL_CHARS = 300
+
+PAYLOAD_FIELDS = ("productId", "dppId", "endpointUrl", "economicOperatorId", "registeredAt")
+# Request field -> its EN 18223 name, accepted as an alias.
+ALIASES = {"productId": "uniqueProductIdentifier", "dppId": "digitalProductPassportId"}
+ACCEPTED_FIELDS = frozenset({*ALIASES, *ALIASES.values(), "endpointUrl"})
+# What makes two registrations of one passport the same (registeredAt aside).
+IDENTITY_FIELDS = ("productId", "endpointUrl", "economicOperatorId", "registryUrl")
+
+NOT_CONFIGURED_TEXT = (
+    "No DPP registry is configured (DPP_REGISTRY_URL); the registration is recorded locally only"
+)
+
+
+class RegistryRefused(DppError):
+    """The registry refused the registration for good, or could not be reached in any attempt."""
+
+    status, code = 502, "RegistryRefused"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What RegisterProductDPP answers: the stored record, an HTTP status and Info/Warning notes."""
+
+    record: dict[str, Any]
+    status: int  # 201 recorded or delivered, 202 accepted (pending), 200 unchanged
+    messages: list[dict[str, str]] = field(default_factory=list)
+
+
+def _message(message_type: str, text: str, code: str) -> dict[str, str]:
+    """An EN 18222 Message without correlationId and timestamp (the adapter adds those)."""
+    return {"messageType": message_type, "text": text, "code": code}
+
+
+# -- request parsing ---------------------------------------------------------------------------
+
+
+def _invalid(text: str) -> BadRequest:
+    return BadRequest(text, code="InvalidRegistration")
+
+
+def _text_field(body: dict[str, Any], name: str) -> str:
+    alias = ALIASES[name]
+    given = {key: body[key] for key in (name, alias) if key in body}
+    if not given:
+        raise _invalid(f"'{name}' (or '{alias}') is required")
+    for key, value in given.items():
+        if not isinstance(value, str) or not value.strip():
+            raise _invalid(f"'{key}' must be a non-blank string")
+    values = set(given.values())
+    if len(values) > 1:
+        raise _invalid(f"'{name}' and '{alias}' differ; send one of them")
+    value = values.pop()
+    try:
+        return validate_identifier(value, f"'{name}'")
+    except BadRequest as exc:
+        raise _invalid(exc.text) from None
+
+
+def check_endpoint_url(value: Any, name: str = "endpointUrl") -> str:
+    """An absolute http(s) URL with a host, or a 400."""
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(f"'{name}' must be a non-blank string")
+    if len(value) > MAX_URL_LENGTH or any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise _invalid(f"'{name}' must be an absolute http(s) URL without whitespace")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        raise _invalid(f"'{name}' is not a valid URL") from None
+    if parts.scheme.lower() not in {"http", "https"} or not host:
+        raise _invalid(f"'{name}' must be an absolute http or https URL")
+    return value
+
+
+def parse_request(body: Any) -> tuple[str, str, str | None]:
+    """`(productId, dppId, endpointUrl or None)` from a RegisterProductDPP body."""
+    if not isinstance(body, dict):
+        raise _invalid('The body must be a JSON object: {"productId", "dppId", "endpointUrl"?}')
+    unknown = sorted(set(body) - ACCEPTED_FIELDS)
+    if unknown:
+        raise _invalid(f"Unknown field(s): {', '.join(repr(name) for name in unknown)}")
+    product_id = _text_field(body, "productId")
+    dpp_id = _text_field(body, "dppId")
+    endpoint = check_endpoint_url(body["endpointUrl"]) if "endpointUrl" in body else None
+    return product_id, dpp_id, endpoint
+
+
+# -- records -----------------------------------------------------------------------------------
+
+
+def idempotency_key(record: dict[str, Any]) -> str:
+    """Stable per registration: the same on every retry, new when the passport is registered anew."""
+    material = f"{record['dppId']}\n{record['registeredAt']}".encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without Cosmos DB's system properties."""
+    return {key: value for key, value in record.items() if not key.startswith("_")}
+
+
+def _new_record(
+    *,
+    dpp_id: str,
+    product_id: str,
+    endpoint_url: str,
+    operator_id: str,
+    writer: str,
+    registry_url: str | None,
+    moment: datetime,
+    leased: bool,
+) -> dict[str, Any]:
+    registered_at = format_ts(moment)
+    payload = {
+        "productId": product_id,
+        "dppId": dpp_id,
+        "endpointUrl": endpoint_url,
+        "economicOperatorId": operator_id,
+        "registeredAt": registered_at,
+    }
+    return {
+        "id": REGISTRATION_ID,
+        "dppId": dpp_id,
+        "productId": product_id,
+        "endpointUrl": endpoint_url,
+        "economicOperatorId": operator_id,
+        "registeredAt": registered_at,
+        "registeredBy": writer,
+        "registryUrl": registry_url,
+        "state": PENDING if registry_url else RECORDED,
+        "attempts": 0,
+        "nextAttemptAt": registered_at if registry_url else None,
+        # The writer that will attempt inline holds the item from the start, so the timer
+        # cannot deliver it at the same moment; if that writer dies, the lease runs out.
+        "leaseUntil": format_ts(moment + LEASE) if registry_url and leased else None,
+        "lastError": None,
+        "deliveredAt": None,
+        "payload": payload,
+    }
+
+
+def _leased(record: dict[str, Any], moment: datetime) -> bool:
+    lease = record.get("leaseUntil")
+    return bool(lease) and lease > format_ts(moment)
+
+
+def _same(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return all(existing.get(name) == wanted.get(name) for name in IDENTITY_FIELDS)
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt `attempts + 1`: 30 s, 60 s, 120 s, ... at most one hour."""
+    exponent = max(attempts - 1, 0)
+    if exponent >= 32:  # far beyond the cap; avoids a huge timedelta
+        return MAX_BACKOFF
+    return min(FIRST_BACKOFF * (2**exponent), MAX_BACKOFF)
+
+
+# -- RegisterProductDPP ------------------------------------------------------------------------
+
+
+def check_registrar(principal: Principal) -> None:
+    """Token and role, before the body is read or anything is looked up (401, 403)."""
+    authorize(Action.UPDATE, principal, None)
+
+
+def _passports() -> Passports:
+    from shared.service import get_service
+
+    return get_service().passports
+
+
+def register(
+    body: Any,
+    principal: Principal,
+    default_endpoint: Callable[[str], str],
+    *,
+    passports: Passports | None = None,
+    store: Store | None = None,
+) -> Registration:
+    """RegisterProductDPP for the passport named in `body`, by its owner.
+
+    `default_endpoint(dppId)` is the passport's URL, used when the body has no `endpointUrl`.
+    """
+    check_registrar(principal)
+    product_id, dpp_id, endpoint_url = parse_request(body)
+    head = (passports or _passports()).head(dpp_id)
+    if head is None or head["deleted"]:
+        raise NotFound(f"No passport found for id '{dpp_id}'", code="PassportNotFound")
+    document = head["document"]
+    authorize(Action.UPDATE, principal, document)
+    if product_id != document["uniqueProductIdentifier"]:
+        raise Conflict(
+            f"productId '{product_id}' is not the passport's uniqueProductIdentifier",
+            code="ProductMismatch",
+        )
+    return _save(
+        store or get_store(),
+        dpp_id=dpp_id,
+        product_id=product_id,
+        endpoint_url=endpoint_url or check_endpoint_url(default_endpoint(dpp_id)),
+        operator_id=document["economicOperatorId"],
+        writer=principal.subject,
+        inline=True,
+    )
+
+
+def auto_register(head: dict[str, Any], endpoint_url: str, writer: str) -> dict[str, Any] | None:
+    """For CreateDPP: with `DPP_REGISTRY_AUTO_REGISTER` and a registry configured, store a
+    `pending` registration of the new passport (no inline attempt: the outbox timer delivers it
+    within a minute) and return the record; otherwise None. Raises ServiceUnavailable when the
+    store is unreachable, like any other write."""
+    config = settings()
+    if not (config.registry_auto_register and config.registry_url):
+        return None
+    document = head["document"]
+    result = _save(
+        get_store(),
+        dpp_id=head["dppId"],
+        product_id=document["uniqueProductIdentifier"],
+        endpoint_url=check_endpoint_url(endpoint_url),
+        operator_id=document["economicOperatorId"],
+        writer=writer,
+        inline=False,
+    )
+    return result.record
+
+
+def _save(
+    store: Store,
+    *,
+    dpp_id: str,
+    product_id: str,
+    endpoint_url: str,
+    operator_id: str,
+    writer: str,
+    inline: bool,
+) -> Registration:
+    registry_url = settings().registry_url
+    fields = {
+        "dpp_id": dpp_id,
+        "product_id": product_id,
+        "endpoint_url": endpoint_url,
+        "operator_id": operator_id,
+        "writer": writer,
+        "registry_url": registry_url,
+    }
+    written = _write(store, fields, inline)
+    if isinstance(written, Registration):
+        return written
+    if not registry_url:
+        note = _message("Info", NOT_CONFIGURED_TEXT, "RegistryNotConfigured")
+        return Registration(public(written), 201, [note])
+    if not inline:
+        return Registration(public(written), 202)
+    return _deliver_inline(store, written, registry_url)
+
+
+def _write(store: Store, fields: dict[str, Any], inline: bool) -> dict[str, Any] | Registration:
+    """Store the registration durably (the stored item), or the answer when nothing changes."""
+    for _ in range(WRITE_ATTEMPTS):
+        existing = store.read(REGISTRATIONS, REGISTRATION_ID, fields["dpp_id"])
+        moment = datetime.now(UTC)
+        wanted = _new_record(**fields, moment=moment, leased=inline)
+        if existing is not None:
+            unchanged = _unchanged(existing, wanted)
+            if unchanged is not None:
+                return unchanged
+            if _leased(existing, moment):
+                raise Conflict(
+                    "A delivery of this passport's registration is under way; retry shortly",
+                    code="RegistrationInProgress",
+                    headers={"Retry-After": str(int(LEASE.total_seconds()))},
+                )
+        try:
+            if existing is None:
+                return store.create(REGISTRATIONS, wanted)
+            return store.replace(REGISTRATIONS, wanted, existing["_etag"])
+        except (ItemExists, ItemChanged):
+            continue  # a concurrent registration of the same passport: decide again
+    raise ServiceUnavailable("The registration kept changing concurrently; retry", code="RegistrationBusy")
+
+
+def _deliver_inline(store: Store, stored: dict[str, Any], registry_url: str) -> Registration:
+    """One attempt right away, with a short timeout; the outbox takes over if it fails."""
+    outcome, record, sent = _attempt(store, stored, registry_url, datetime.now(UTC), INLINE_TIMEOUT)
+    if outcome == DELIVERED:
+        return Registration(public(record), 201)
+    if outcome == RETRIED:
+        text = (
+            f"The DPP registry could not be reached ({record.get('lastError')}); the registration is "
+            f"stored and delivery will be retried from {record.get('nextAttemptAt')}"
+        )
+        return Registration(public(record), 202, [_message("Warning", text, "RegistryDeliveryPending")])
+    if outcome == FAILED:
+        code = "RegistryRejected" if sent.outcome == FAILED else "RegistryUnreachable"
+        raise RegistryRefused(
+            f"The DPP registry did not accept the registration ({record.get('attempts')} attempt(s)): "
+            f"{record.get('lastError')}",
+            code=code,
+        )
+    # SKIPPED: the record changed under us (a concurrent re-registration won); report what is stored.
+    current = store.read(REGISTRATIONS, REGISTRATION_ID, stored["dppId"]) or record
+    return Registration(public(current), 202)
+
+
+def _unchanged(existing: dict[str, Any], wanted: dict[str, Any]) -> Registration | None:
+    """The answer when re-registering changes nothing; None when the record must be replaced."""
+    if not _same(existing, wanted):
+        return None
+    state = existing.get("state")
+    if state == DELIVERED:
+        text = "The passport is already registered with this payload; nothing was sent again"
+        return Registration(public(existing), 200, [_message("Info", text, "AlreadyRegistered")])
+    if state == RECORDED:
+        return Registration(
+            public(existing), 200, [_message("Info", NOT_CONFIGURED_TEXT, "RegistryNotConfigured")]
+        )
+    if state == PENDING:
+        text = "A delivery of this registration is already pending; the outbox will retry it"
+        return Registration(public(existing), 202, [_message("Info", text, "RegistryDeliveryPending")])
+    return None  # failed: registering again starts over
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def read_registration(
+    dpp_id: str,
+    principal: Principal,
+    *,
+    passports: Passports | None = None,
+    store: Store | None = None,
+) -> dict[str, Any]:
+    """The registration record, for the passport's owner and the `authority` role only."""
+    head = (passports or _passports()).head(dpp_id)
+    if head is None:
+        raise NotFound(f"No passport found for id '{dpp_id}'", code="PassportNotFound")
+    missing = NotFound(f"No registration found for passport '{dpp_id}'", code="RegistrationNotFound")
+    try:
+        authorize(Action.READ_ARCHIVE, principal, head["document"])
+    except NotFound:
+        if head["deleted"]:  # an archived passport stays invisible to everyone else
+            raise NotFound(f"No passport found for id '{dpp_id}'", code="PassportNotFound") from None
+        raise missing from None
+    record = (store or get_store()).read(REGISTRATIONS, REGISTRATION_ID, dpp_id)
+    if record is None:
+        raise missing
+    return public(record)
+
+
+# -- delivery ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sent:
+    outcome: str  # DELIVERED, RETRIED (transient failure) or FAILED (permanent refusal)
+    error: str | None = None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered, not followed: urllib would resend a POST as a bodiless GET."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, record: dict[str, Any], timeout: float) -> _Sent:
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        # A configuration error: retryable, so fixing DPP_REGISTRY_URL lets pending items through.
+        return _Sent(RETRIED, "DPP_REGISTRY_URL is not an absolute http(s) URL")
+    body = json.dumps(record["payload"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Idempotency-Key": idempotency_key(record),
+        },
+    )
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            response.read()
+            return _Sent(DELIVERED)
+    except urllib.error.HTTPError as exc:
+        with exc:
+            detail = exc.read(ERROR_DETAIL_CHARS).decode("utf-8", "replace").strip()
+        text = f"HTTP {exc.code}" + (f": {detail}" if detail else "")
+        retryable = exc.code in {408, 429} or exc.code >= 500
+        return _Sent(RETRIED if retryable else FAILED, text[:ERROR_DETAIL_CHARS])
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return _Sent(RETRIED, f"{type(exc).__name__}: {reason}"[:ERROR_DETAIL_CHARS])
+
+
+def _attempt(
+    store: Store, claimed: dict[str, Any], url: str, moment: datetime, timeout: float
+) -> tuple[str, dict[str, Any], _Sent]:
+    """Send a claimed item once and store the result (If-Match on the claim's ETag).
+
+    Returns the outcome (DELIVERED, RETRIED, FAILED, or SKIPPED when the item changed meanwhile),
+    the item as stored afterwards and what the registry said.
+    """
+    sent = _post(url, claimed, timeout)
+    attempts = int(claimed.get("attempts") or 0) + 1
+    updated = {**public(claimed), "attempts": attempts, "registryUrl": url, "leaseUntil": None}
+    if sent.outcome == DELIVERED:
+        updated.update(state=DELIVERED, deliveredAt=format_ts(moment), nextAttemptAt=None, lastError=None)
+        outcome = DELIVERED
+    elif sent.outcome == RETRIED and attempts < settings().registry_max_attempts:
+        updated.update(
+            state=PENDING, nextAttemptAt=format_ts(moment + backoff(attempts)), lastError=sent.error
+        )
+        outcome = RETRIED
+    else:
+        updated.update(state=FAILED, nextAttemptAt=None, lastError=sent.error)
+        outcome = FAILED
+    try:
+        return outcome, store.replace(REGISTRATIONS, updated, claimed["_etag"]), sent
+    except ItemChanged:
+        # Re-registered meanwhile, or our lease ran out and another worker took over; the
+        # registry deduplicates a repeat by Idempotency-Key.
+        log.warning("Registration of %s changed during delivery; result not stored", claimed["dppId"])
+        return SKIPPED, claimed, sent
+
+
+def deliver(
+    record: dict[str, Any],
+    *,
+    now: datetime | None = None,
+    timeout: float = BACKGROUND_TIMEOUT,
+    store: Store | None = None,
+) -> str:
+    """Claim a stored `pending` item (with its `_etag`) and make one delivery attempt.
+
+    Returns DELIVERED, RETRIED, FAILED, or SKIPPED (not pending, leased by another worker, the
+    claim lost a race, or no registry configured). `now` is the clock (tests advance it).
+    """
+    url = settings().registry_url
+    moment = now or datetime.now(UTC)
+    if not url or record.get("state") != PENDING or _leased(record, moment):
+        return SKIPPED
+    store = store or get_store()
+    claim = {**public(record), "leaseUntil": format_ts(moment + LEASE)}
+    try:
+        claimed = store.replace(REGISTRATIONS, claim, record["_etag"])
+    except ItemChanged:
+        return SKIPPED  # another worker claimed it first, or it was re-registered
+    return _attempt(store, claimed, url, moment, timeout)[0]
+
+
+DUE_QUERY = (
+    "SELECT TOP {limit} * FROM c WHERE c.state = @pending AND c.nextAttemptAt <= @now"
+    " AND (NOT IS_DEFINED(c.leaseUntil) OR IS_NULL(c.leaseUntil) OR c.leaseUntil <= @now)"
+    " ORDER BY c.nextAttemptAt"
+)
+
+
+def deliver_due(
+    now: datetime | None = None, limit: int = 50, *, store: Store | None = None
+) -> dict[str, int]:
+    """Deliver up to `limit` pending registrations that are due at `now` (default: the clock).
+
+    Returns counts: delivered, retried, failed, skipped (claimed by another worker meanwhile).
+    """
+    counts = dict.fromkeys((DELIVERED, RETRIED, FAILED, SKIPPED), 0)
+    if not settings().registry_url:
+        return counts  # nowhere to deliver to; pending items wait for a registry
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_DUE_LIMIT:
+        raise ValueError(f"limit must be an integer from 1 to {MAX_DUE_LIMIT}")
+    moment = now or datetime.now(UTC)
+    store = store or get_store()
+    # A cross-partition query, acceptable here because it runs on a timer (the outbox), never on
+    # a request path; it reads only due items, through the index on state and nextAttemptAt.
+    due = store.query_background(
+        REGISTRATIONS, DUE_QUERY.format(limit=limit), {"@pending": PENDING, "@now": format_ts(moment)}
+    )
+    for record in due:
+        counts[deliver(record, now=moment, store=store)] += 1
+    return counts
