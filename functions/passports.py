@@ -33,9 +33,15 @@ BY_PRODUCT_AND_DATE = "v1/dppsByProductIdAndDate/{productId}"
 def create_dpp(req: func.HttpRequest) -> func.HttpResponse:
     caller = principal(req)
     require_compressed_write(req)
-    head = get_service().create(json_body(req), caller)
+    service = get_service()
+    head = service.create(json_body(req), caller)
     dpp_id = head["dppId"]
-    headers = {"Location": passport_url(req, dpp_id), "ETag": entity_tag(head["etag"])}
+    registration = service.register_created(head, passport_url(req, dpp_id), caller)
+    headers = {
+        "Location": passport_url(req, dpp_id),
+        "ETag": entity_tag(head["etag"]),
+        "DPP-Registration": registration,
+    }
     return json_response({"digitalProductPassportId": dpp_id}, 201, headers)
 
 

@@ -6,6 +6,7 @@ request may be refused for is decided here (through `auth`), before anything is 
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,7 +18,7 @@ from shared.auth import Action, Principal, authorize, disclosure, element_access
 from shared.config import Settings, settings
 from shared.document import check_immutable, require_object, validate_document, with_last_update
 from shared.element_path import assign, locate, parse_element_path, resolve
-from shared.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from shared.errors import BadRequest, Conflict, DppError, NotFound, PreconditionFailed
 from shared.etags import if_match_holds
 from shared.lifecycle import (
     CLIENT_FIELDS,
@@ -49,6 +50,8 @@ from shared.versions import (
     Passports,
     content_etag,
 )
+
+log = logging.getLogger(__name__)
 
 # Bounded fan-out for multi-product lookups: point reads in parallel, never a cross-partition query.
 LOOKUP_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dpp-lookup")
@@ -246,6 +249,21 @@ class PassportService:
             return Draft(with_last_update(created, timestamp), CREATE, principal.subject, timestamp)
 
         return self.passports.commit(dpp_id, decide)
+
+    def register_created(self, head: dict[str, Any], endpoint_url: str, principal: Principal) -> str:
+        """CreateDPP's automatic registration (when configured): `pending`, `off`, or `failed`.
+
+        The passport is already stored, so a failure to record its registration must not fail the
+        create; it is logged and reported, and RegisterProductDPP can be called again.
+        """
+        from shared.registry import auto_register
+
+        try:
+            record = auto_register(head, endpoint_url, principal.subject)
+        except DppError:
+            log.exception("Automatic registration of %s was not recorded", head["dppId"])
+            return "failed"
+        return "off" if record is None else record["state"]
 
     def update(self, dpp_id: str, patch: Any, principal: Principal, if_match: str | None) -> dict[str, Any]:
         authorize(Action.UPDATE, principal, None)

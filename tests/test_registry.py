@@ -571,3 +571,31 @@ def test_registration_is_readable_by_owner_and_authority_only(
     assert read(api, http, dpp_id, bearer(token, "recycler", operator=None)).status_code == 404
     missing = read(api, http, "urn:test:dpp/none#x", auth)
     assert (missing.status_code, error_code(missing)) == (404, "PassportNotFound")
+
+
+def test_create_dpp_registers_automatically_when_configured(
+    api: str,
+    http: requests.Session,
+    auth: dict[str, str],
+    configure: Configure,
+    registry: RegistryDouble,
+) -> None:
+    from conftest import make_passport
+
+    configure(url=registry.url)  # registry known, automatic registration off
+    quiet = make_passport()
+    response = http.post(f"{api}/v1/dpps", json=quiet, headers=auth)
+    assert (response.status_code, response.headers["DPP-Registration"]) == (201, "off")
+    assert read(api, http, quiet["digitalProductPassportId"], auth).status_code == 404
+
+    configure(url=registry.url, auto=True)
+    document = make_passport()
+    dpp_id = document["digitalProductPassportId"]
+    response = http.post(f"{api}/v1/dpps", json=document, headers=auth)
+    assert (response.status_code, response.headers["DPP-Registration"]) == (201, "pending")
+    record = stored(api, http, dpp_id, auth)
+    assert record["payload"]["endpointUrl"] == response.headers["Location"]
+    assert registry.received() == []  # the create did not wait for the registry
+    deliver_due(later(seconds=1))
+    [received] = registry.received(dpp_id)
+    assert received.body == record["payload"]
