@@ -584,3 +584,26 @@ def test_a_passports_own_access_policy_is_validated_on_write(api, http, auth, cr
     patched = http.patch(url, json={"dppAccessPolicy": policy}, headers=auth)
     assert patched.status_code == 400, patched.text
     assert "dppAccessPolicy" not in http.get(url, headers=auth).json()
+
+
+def test_publish_and_artifact_refusals(api, http, auth, create, token):
+    document = product_passport(create)
+    dpp_id = document["digitalProductPassportId"]
+    publish = f"{api}/v1/dpps/{enc(dpp_id)}/publish"
+    for body, status, code in (
+        ({}, 400, "InvalidPublication"),
+        ({"versionLabel": "v2", "status": "Valid"}, 400, "InvalidPublication"),
+        ({"versionLabel": "v2", "validTo": "soon"}, 400, "InvalidTimestamp"),
+        ({"versionLabel": "v 2"}, 400, "InvalidVersionLabel"),
+    ):
+        response = http.post(publish, json=body, headers=auth)
+        assert (response.status_code, result_code(response)) == (status, code), body
+    assert http.post(publish, json={"versionLabel": "v2"}).status_code == 401
+    other = bearer(token("operator", operator="did:example:operator:other"))
+    assert http.post(publish, json={"versionLabel": "v2"}, headers=other).status_code == 403
+    assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history").json()["versions"][-1]["operation"] == "create"
+    http.post(f"{api}/v1/dpps/{enc(dpp_id)}/revoke", json={"reason": "withdrawn"}, headers=auth)
+    late = upload(http, api, dpp_id, "repair", b"{}", auth)
+    assert (late.status_code, result_code(late)) == (409, "PassportRevoked")
+    late_label = http.post(publish, json={"versionLabel": "v3"}, headers=auth)
+    assert (late_label.status_code, result_code(late_label)) == (409, "PassportRevoked")
