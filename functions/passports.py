@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import azure.functions as func
 
 from functions._http import (
@@ -16,10 +19,12 @@ from functions._http import (
     principal,
     require_compressed_write,
 )
+from shared.auth import Principal
 from shared.etags import entity_tag
-from shared.service import get_service
+from shared.service import PassportService, get_service
 
 bp = func.Blueprint()
+LifecycleWrite = Callable[[PassportService, str, Any, Principal, "str | None"], dict[str, Any]]
 ANON = func.AuthLevel.ANONYMOUS
 
 DPP = "v1/dpps/{dppId}"
@@ -106,19 +111,24 @@ def delete_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(status_code=204)
 
 
-@bp.route(route="v1/dpps/{dppId}/revoke", methods=["POST"], auth_level=ANON)
+REVOKE = "v1/dpps/{dppId}/revoke"
+PUBLISH = "v1/dpps/{dppId}/publish"
+
+
+def _lifecycle_write(req: func.HttpRequest, template: str, write: LifecycleWrite) -> func.HttpResponse:
+    caller, service = principal(req), get_service()
+    dpp_id = path_param(req, template, "dppId")
+    head = write(service, dpp_id, json_body(req), caller, req.headers.get("if-match"))
+    return passport_response(req, service.view(head, caller))
+
+
+@bp.route(route=REVOKE, methods=["POST"], auth_level=ANON)
 @endpoint
 def revoke_dpp(req: func.HttpRequest) -> func.HttpResponse:
-    caller, service = principal(req), get_service()
-    dpp_id = path_param(req, "v1/dpps/{dppId}/revoke", "dppId")
-    head = service.revoke(dpp_id, json_body(req), caller, req.headers.get("if-match"))
-    return passport_response(req, service.view(head, caller))
+    return _lifecycle_write(req, REVOKE, PassportService.revoke)
 
 
-@bp.route(route="v1/dpps/{dppId}/publish", methods=["POST"], auth_level=ANON)
+@bp.route(route=PUBLISH, methods=["POST"], auth_level=ANON)
 @endpoint
 def publish_dpp_version(req: func.HttpRequest) -> func.HttpResponse:
-    caller, service = principal(req), get_service()
-    dpp_id = path_param(req, "v1/dpps/{dppId}/publish", "dppId")
-    head = service.publish(dpp_id, json_body(req), caller, req.headers.get("if-match"))
-    return passport_response(req, service.view(head, caller))
+    return _lifecycle_write(req, PUBLISH, PassportService.publish)

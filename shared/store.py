@@ -193,7 +193,7 @@ class Store:
                 self.container(container)
                 .query_items(
                     query,
-                    parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+                    parameters=_bound(parameters),
                     partition_key=partition,
                     max_item_count=page_size,
                 )
@@ -210,7 +210,7 @@ class Store:
             return list(
                 self.container(container).query_items(
                     query,
-                    parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+                    parameters=_bound(parameters),
                     enable_cross_partition_query=True,
                 )
             )
@@ -223,10 +223,14 @@ class Store:
             return list(
                 self.container(container).query_items(
                     query,
-                    parameters=[{"name": name, "value": value} for name, value in parameters.items()],
+                    parameters=_bound(parameters),
                     partition_key=partition,
                 )
             )
+
+
+def _bound(parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": name, "value": value} for name, value in parameters.items()]
 
 
 @contextmanager

@@ -119,16 +119,7 @@ class Passports:
 
     def version_at(self, dpp_id: str, head: dict[str, Any], timestamp: str) -> dict[str, Any] | None:
         """The version current at `timestamp`: the latest one written at or before it."""
-        rows = self.store.query_partition(
-            PASSPORTS,
-            # The partition key predicate is redundant on Cosmos DB but not on the local stand-in,
-            # which ignores the partition key header of a query.
-            "SELECT TOP 1 * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "
-            "AND c.ts <= @ts ORDER BY c.ts DESC",
-            {"@dppId": dpp_id, "@head": head["version"], "@ts": timestamp},
-            dpp_id,
-        )
-        return rows[0] if rows else None
+        return self._last_version_where(dpp_id, head, "c.ts <= @ts", {"@ts": timestamp})
 
     def history(self, dpp_id: str, head: dict[str, Any]) -> list[dict[str, Any]]:
         """Every published version, oldest first (one partition; bounded by the head)."""
@@ -141,12 +132,24 @@ class Passports:
         )
 
     def version_with_label(self, dpp_id: str, head: dict[str, Any], label: str) -> dict[str, Any] | None:
-        """The last version published under `label` (one partition, bounded by the head)."""
+        """The last version published under `label`."""
+        return self._last_version_where(dpp_id, head, "c.label = @label", {"@label": label})
+
+    def _last_version_where(
+        self, dpp_id: str, head: dict[str, Any], condition: str, parameters: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The newest version meeting `condition` (fixed text; values bound), in one partition and
+        bounded by the head. Versions' `ts` grows with their number, so newest is either order."""
+        # The partition key predicate is redundant on Cosmos DB but not on the local stand-in,
+        # which ignores the partition key header of a query.
+        sql = (
+            "SELECT TOP 1 * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "  # noqa: S608
+            f"AND {condition} ORDER BY c.version DESC"
+        )
         rows = self.store.query_partition(
             PASSPORTS,
-            "SELECT TOP 1 * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "
-            "AND c.label = @label ORDER BY c.version DESC",
-            {"@dppId": dpp_id, "@head": head["version"], "@label": label},
+            sql,
+            {"@dppId": dpp_id, "@head": head["version"], **parameters},
             dpp_id,
         )
         return rows[0] if rows else None
