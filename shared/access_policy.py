@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.document import HEADER_FIELDS
-from shared.element_path import Segment, parse_element_path
+from shared.element_path import Segment, parse_jsonpath
 from shared.errors import BadRequest, DppError
 from shared.integrity import INTEGRITY_FIELDS
 from shared.lifecycle import ARTIFACTS, LIFECYCLE
@@ -101,7 +101,11 @@ def _roles(value: Any, where: str) -> frozenset[str]:
 def _element_rule_path(text: Any) -> Path_:
     if not isinstance(text, str):
         raise BadRequest("Element rule paths must be strings", code="InvalidAccessPolicy")
-    path = parse_element_path(text if text.startswith("$") else "$." + text)
+    try:
+        # Rule paths are text from a policy, not URL segments: nothing in them is percent-decoded.
+        path = parse_jsonpath(text if text.startswith("$") else "$." + text)
+    except BadRequest as exc:
+        raise BadRequest(f"Element rule '{text}': {exc.text}", code="InvalidAccessPolicy") from None
     if len(path) < 2 or not all(isinstance(segment, str) for segment in path):
         raise BadRequest(
             f"Element rule '{text}' must name a member below a section, by names only",
@@ -196,7 +200,8 @@ def _filtered(value: Any, path: Path_, viewer: Viewer, policies: tuple[AccessPol
         result = _filtered(member, (*path, key), viewer, policies)
         if result is not _WITHHELD:
             kept[key] = result
-    if not kept and not readable:
+    # Nothing left of something that held data: withhold it whole rather than show that it exists.
+    if not kept and (value or not readable):
         return _WITHHELD
     return kept
 

@@ -69,6 +69,13 @@ def _decode(raw: str, what: str) -> str:
         raise _invalid(f"the percent-encoding of {what} is not UTF-8") from None
 
 
+def parse_jsonpath(text: str) -> tuple[Segment, ...]:
+    """Parse an RFC 9535 singular query given as text (not from a URL: nothing is decoded)."""
+    if not text.startswith("$"):
+        raise _invalid("a JSONPath query starts with '$'")
+    return _parse_jsonpath(text)
+
+
 def _parse_jsonpath(text: str) -> tuple[Segment, ...]:
     segments: list[Segment] = []
     pos = 1  # past the root identifier `$`
