@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import artifacts, contract, elements, health, integrity, passports
+from functions import artifacts, contract, elements, exports, health, imports, integrity, passports
 from functions.registry import bp as registry_bp
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -11,5 +11,7 @@ app.register_functions(elements.bp)
 app.register_functions(integrity.bp)
 app.register_functions(contract.bp)
 app.register_functions(artifacts.bp)
+app.register_functions(imports.bp)
+app.register_functions(exports.bp)
 app.register_functions(health.bp)
 app.register_functions(registry_bp)

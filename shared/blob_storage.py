@@ -130,8 +130,24 @@ def read_sas_url(
     container: str, blob_name: str, minutes: int, service: BlobServiceClient | None = None
 ) -> str:
     """A URL that lets its holder read ONE blob (nothing else) until `minutes` from now."""
+    return _blob_sas_url(container, blob_name, minutes, "read", service)
+
+
+def upload_sas_url(
+    container: str, blob_name: str, minutes: int, service: BlobServiceClient | None = None
+) -> str:
+    """A URL that lets its holder create or overwrite ONE blob (not read, list or delete it)."""
+    return _blob_sas_url(container, blob_name, minutes, "upload", service)
+
+
+def _blob_sas_url(
+    container: str, blob_name: str, minutes: int, purpose: str, service: BlobServiceClient | None
+) -> str:
     from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
+    permission = (
+        BlobSasPermissions(read=True) if purpose == "read" else BlobSasPermissions(create=True, write=True)
+    )
     service = service if service is not None else get_blob_service()
     now = datetime.now(UTC)
     start, expiry = now - CLOCK_SKEW, now + timedelta(minutes=minutes)
@@ -152,7 +168,7 @@ def read_sas_url(
         service.account_name,
         container,
         blob_name,
-        permission=BlobSasPermissions(read=True),
+        permission=permission,
         start=start,
         expiry=expiry,
         # Over HTTPS (Azure) the link must not be usable over plain HTTP; Azurite speaks HTTP only.

@@ -36,6 +36,9 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_REGISTRY_URL",
     "DPP_REGISTRY_AUTO_REGISTER",
     "DPP_REGISTRY_MAX_ATTEMPTS",
+    "DPP_IMPORT_MAX_BYTES",
+    "DPP_IMPORT_MAX_ROWS",
+    "DPP_IMPORT_CONCURRENCY",
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__blobServiceUri",
 )
@@ -81,6 +84,9 @@ class Settings:
     registry_url: str | None = None
     registry_auto_register: bool = False
     registry_max_attempts: int = 8
+    import_max_bytes: int = 52_428_800
+    import_max_rows: int = 100_000
+    import_concurrency: int = 8
     storage_connection_string: str | None = None
     blob_service_uri: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
@@ -115,6 +121,9 @@ def load_settings() -> Settings:
         registry_url=env.get("DPP_REGISTRY_URL") or None,
         registry_auto_register=_bool(env.get("DPP_REGISTRY_AUTO_REGISTER"), False),
         registry_max_attempts=_int("DPP_REGISTRY_MAX_ATTEMPTS", 8),
+        import_max_bytes=_int("DPP_IMPORT_MAX_BYTES", 52_428_800),
+        import_max_rows=_int("DPP_IMPORT_MAX_ROWS", 100_000),
+        import_concurrency=_int("DPP_IMPORT_CONCURRENCY", 8),
         # A connection string locally (Azurite); in Azure the identity-based service URI.
         storage_connection_string=env.get("AzureWebJobsStorage") or None,
         blob_service_uri=env.get("AzureWebJobsStorage__blobServiceUri") or None,

@@ -20,6 +20,7 @@ from shared.document import check_immutable, require_object, validate_document, 
 from shared.element_path import assign, locate, parse_element_path, resolve
 from shared.errors import BadRequest, Conflict, DppError, NotFound, PreconditionFailed
 from shared.etags import if_match_holds
+from shared.integrity import INTEGRITY_FIELDS
 from shared.lifecycle import (
     CLIENT_FIELDS,
     LIFECYCLE,
@@ -66,6 +67,20 @@ def _check_precondition(if_match: str | None, head: dict[str, Any]) -> None:
         raise PreconditionFailed(
             "If-Match does not match the passport's current ETag", code="PreconditionFailed"
         )
+
+
+class _Unchanged(Exception):
+    def __init__(self, head: dict[str, Any]):
+        super().__init__("unchanged")
+        self.head = head
+
+
+def _same_content(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Equal apart from what every write sets anew (lastUpdate and the integrity fields)."""
+    volatile = ("lastUpdate", *INTEGRITY_FIELDS)
+    return {k: v for k, v in before.items() if k not in volatile} == {
+        k: v for k, v in after.items() if k not in volatile
+    }
 
 
 @dataclass(frozen=True)
@@ -265,16 +280,32 @@ class PassportService:
             return "failed"
         return "off" if record is None else record["state"]
 
-    def update(self, dpp_id: str, patch: Any, principal: Principal, if_match: str | None) -> dict[str, Any]:
+    def update(
+        self,
+        dpp_id: str,
+        patch: Any,
+        principal: Principal,
+        if_match: str | None,
+        *,
+        skip_unchanged: bool = False,
+    ) -> dict[str, Any]:
+        """Merge-patch the passport. With `skip_unchanged`, a patch that changes nothing writes no
+        version and returns the current head (imports rely on it to be idempotent)."""
         authorize(Action.UPDATE, principal, None)
         patch = require_object(patch, "merge patch")
 
         def decide(head: dict[str, Any] | None) -> Draft:
             current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
             document = validate_document(apply_merge_patch(current["document"], patch))
-            return self._changed(current, document, UPDATE, principal)
+            draft = self._changed(current, document, UPDATE, principal)
+            if skip_unchanged and _same_content(current["document"], draft.document):
+                raise _Unchanged(current)
+            return draft
 
-        return self.passports.commit(dpp_id, decide)
+        try:
+            return self.passports.commit(dpp_id, decide)
+        except _Unchanged as unchanged:
+            return unchanged.head
 
     def update_element(
         self, dpp_id: str, raw_path: str, value: Any, principal: Principal, if_match: str | None

@@ -34,6 +34,7 @@ PRODUCTS = "products"
 SIGNING_KEYS = "signingKeys"
 SEARCH_INDEX = "searchIndex"
 REGISTRATIONS = "registrations"
+JOBS = "jobs"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec(SEARCH_INDEX, "/term", ("/*",), ("/issuer/?", "/status/?", "/keywords/[]/?")),
     # A passport's registration at the DPP registry, and its delivery state (the outbox).
     ContainerSpec(REGISTRATIONS, "/dppId", ("/payload/*", '/"_etag"/?')),
+    # Bulk imports and exports: one job item each, read and written by id only.
+    ContainerSpec(JOBS, "/jobId", ("/*",), ()),
 )
 
 
@@ -214,6 +217,24 @@ class Store:
                     enable_cross_partition_query=True,
                 )
             )
+
+    def iterate_background(
+        self, container: str, query: str, parameters: dict[str, Any], page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Like `query_background`, page by page, so any number of items streams in flat memory."""
+        with _translated():
+            pages = (
+                self.container(container)
+                .query_items(
+                    query,
+                    parameters=_bound(parameters),
+                    enable_cross_partition_query=True,
+                    max_item_count=page_size,
+                )
+                .by_page()
+            )
+            for page in pages:
+                yield from page
 
     def query_partition(
         self, container: str, query: str, parameters: dict[str, Any], partition: str

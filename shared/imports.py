@@ -1,0 +1,613 @@
+"""Bulk import: an uploaded file's rows become passports, written like API writes, resumably.
+
+1. An operator asks for an import (`grant`): the job is recorded in the `jobs` container, owned
+   by the token's economic operator, and the operator gets a write-only link for ONE blob,
+   `imports/<importId>/<fileName>`. That link is how the uploader is checked: whatever lands under
+   an import's folder was written by the holder of that import's link.
+2. The blob trigger (Event Grid in Azure; the local host lists new blobs) calls `run_upload`.
+   Each row is mapped, validated and written through the same service as the API (create, or a
+   merge-patch update of the product's live passport), signed like any write, by a bounded pool.
+3. Progress is checkpointed after every batch of rows (with the batch's failures in a blob), under
+   a lease on the job. A second delivery of the same blob finds the job done (nothing happens),
+   running under a live lease (it leaves it alone), or abandoned (it takes over at the checkpoint).
+   Rows of a batch that was interrupted are written again; that is harmless, because an unchanged
+   row writes no version and a created passport is found and updated instead.
+4. The report (`import-reports/<upload name>.json`, plus the failed rows to fix and re-upload)
+   lists every failure with its row, column and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import random
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from typing import IO, Any
+
+from shared.auth import AUTHORITY, OPERATOR, Action, Principal, authorize
+from shared.config import settings
+from shared.document import validate_document
+from shared.errors import BadRequest, Conflict, DppError, NotFound, ServiceUnavailable
+from shared.import_formats import (
+    ImportFileError,
+    ReaderOptions,
+    Record,
+    count_records,
+    detect_format,
+    read_records,
+)
+from shared.lifecycle import ARTIFACTS, CLIENT_FIELDS, LIFECYCLE
+from shared.mapping import SHIPPED_MAPPINGS, Mapping, MappingError, load_mapping, shipped_mapping
+from shared.store import JOBS, ItemChanged, Store, get_store
+from shared.timestamps import format_ts
+
+log = logging.getLogger(__name__)
+
+IMPORTS_CONTAINER = "imports"
+REPORTS_CONTAINER = "import-reports"
+JOB_ID = "job"
+MAPPING_FILES = ("mapping.json", "mapping.yaml", "mapping.yml")
+AWAITING, RUNNING, DONE, FAILED = "awaiting-upload", "running", "done", "failed"
+BATCH_ROWS = 200
+LEASE = timedelta(minutes=5)
+UPLOAD_LINK_MINUTES = 60
+SHOWN_FAILURES = 20
+ROW_ATTEMPTS = 5
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+COUNTERS = ("created", "updated", "unchanged", "failed")
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- the grant -----------------------------------------------------------------------------------
+
+
+def _mapping_spec(value: Any) -> Any:
+    """A mapping given with the grant: a shipped mapping's name or a mapping object, checked now."""
+    if value is None:
+        return None
+    try:
+        if isinstance(value, str):
+            shipped_mapping(value)
+        elif isinstance(value, dict):
+            load_mapping(value, "the grant's mapping")
+        else:
+            raise MappingError(
+                f"a shipped mapping's name ({', '.join(SHIPPED_MAPPINGS)}) or a mapping object"
+            )
+    except MappingError as exc:
+        raise BadRequest(f"Invalid 'mapping': {exc}", code="InvalidMapping") from None
+    return value
+
+
+def grant(body: Any, principal: Principal, store: Store | None = None) -> dict[str, Any]:
+    """Record a new import owned by the caller's economic operator; the caller then uploads."""
+    authorize(Action.CREATE, principal, None)
+    if not isinstance(body, dict):
+        raise BadRequest('Send {"fileName", "mapping"?, "format"?}', code="InvalidImport")
+    unknown = sorted(set(body) - {"fileName", "mapping", "format"})
+    file_name = body.get("fileName")
+    if unknown or not isinstance(file_name, str) or not _FILE_NAME.match(file_name):
+        raise BadRequest(
+            "'fileName' is required: 1-128 of A-Z a-z 0-9 . _ - (no folders)"
+            + (f"; unknown members {unknown}" if unknown else ""),
+            code="InvalidImport",
+        )
+    if file_name.lower() in MAPPING_FILES:
+        raise BadRequest(f"'{file_name}' is reserved for a mapping next to the upload", code="InvalidImport")
+    declared = body.get("format")
+    try:
+        fmt = detect_format(file_name, declared if isinstance(declared, str) else None)
+    except ImportFileError as exc:
+        raise BadRequest(str(exc), code="InvalidImport") from None
+    mapping = _mapping_spec(body.get("mapping"))
+    import_id = uuid.uuid4().hex
+    now = format_ts(_utcnow())
+    job = {
+        "id": JOB_ID,
+        "jobId": import_id,
+        "kind": "import",
+        "state": AWAITING,
+        "economicOperatorId": principal.operator_id,
+        "createdBy": principal.subject,
+        "createdAt": now,
+        "updatedAt": now,
+        "fileName": file_name,
+        "blobName": f"{import_id}/{file_name}",
+        "format": fmt,
+        "mapping": mapping,
+        "total": None,
+        "processed": 0,
+        **dict.fromkeys(COUNTERS, 0),
+        "failures": [],
+        "batches": [],
+        "deliveries": 0,
+        "leaseUntil": None,
+        "reason": None,
+        "report": None,
+    }
+    (store or get_store()).create(JOBS, job)
+    return job
+
+
+def read_job(import_id: str, principal: Principal, store: Store | None = None) -> dict[str, Any]:
+    """The job, for its owner or an authority; anyone else learns nothing about it."""
+    job = (store or get_store()).read(JOBS, JOB_ID, import_id)
+    owner = (
+        job is not None
+        and OPERATOR in principal.roles
+        and principal.operator_id == job.get("economicOperatorId")
+    )
+    if job is None or job.get("kind") != "import" or not (owner or AUTHORITY in principal.roles):
+        raise NotFound(f"No import '{import_id}'", code="ImportNotFound")
+    return job
+
+
+def upload_links(job: dict[str, Any]) -> dict[str, Any]:
+    """Write-only links for the upload and, optionally, a mapping next to it (YAML or JSON)."""
+    from shared.blob_storage import container_client, upload_sas_url
+
+    container_client(IMPORTS_CONTAINER)  # locally, the container must exist before the upload
+    expires = _utcnow() + timedelta(minutes=UPLOAD_LINK_MINUTES)
+    return {
+        "uploadUrl": upload_sas_url(IMPORTS_CONTAINER, job["blobName"], UPLOAD_LINK_MINUTES),
+        "uploadHeaders": {"x-ms-blob-type": "BlockBlob"},
+        "mappingUploadUrl": upload_sas_url(
+            IMPORTS_CONTAINER, f"{job['jobId']}/mapping.yaml", UPLOAD_LINK_MINUTES
+        ),
+        "uploadUrlExpiresAt": format_ts(expires),
+    }
+
+
+def public_job(job: dict[str, Any]) -> dict[str, Any]:
+    """The job as its status endpoint shows it; once finished, with links to its report."""
+    shown = (
+        "state",
+        "fileName",
+        "format",
+        "economicOperatorId",
+        "createdAt",
+        "updatedAt",
+        "total",
+        "processed",
+        *COUNTERS,
+        "reason",
+    )
+    view = {
+        "importId": job["jobId"],
+        **{name: job.get(name) for name in shown},
+        "failures": job.get("failures", [])[:SHOWN_FAILURES],
+    }
+    report = job.get("report") or {}
+    if report:
+        from shared.blob_storage import read_sas_url
+
+        view["report"] = {
+            kind: read_sas_url(REPORTS_CONTAINER, name, UPLOAD_LINK_MINUTES)
+            for kind, name in report.items()
+            if name
+        }
+    return view
+
+
+# -- running an upload ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # created | updated | unchanged | failed
+    failure: dict[str, Any] | None = None
+
+
+class Importer:
+    """Runs one delivered upload; `write` is the passport service the API uses."""
+
+    def __init__(self, service: Any, store: Store, clock: Clock = _utcnow):
+        self.service = service
+        self.store = store
+        self.clock = clock
+        self.config = settings()
+
+    def run(
+        self, blob_name: str, data: IO[bytes] | None = None, metadata: dict[str, str] | None = None
+    ) -> str:
+        """Process the blob `<importId>/<fileName>` of the imports container; returns what happened."""
+        import_id, _, file_name = blob_name.partition("/")
+        if file_name.lower() in MAPPING_FILES:
+            return "mapping file: read by its import"
+        job = self.store.read(JOBS, JOB_ID, import_id) if import_id and file_name else None
+        if job is None or job.get("kind") != "import" or job["blobName"] != blob_name:
+            log.warning("Blob %s has no import grant; ignored", blob_name)
+            self._write_json(f"{blob_name}.json", {"upload": blob_name, "state": FAILED, "reason": _NO_GRANT})
+            return "no grant"
+        if job["state"] in (DONE, FAILED):
+            return f"already {job['state']}"
+        job = self._claim(job)
+        if job is None:
+            return "running elsewhere"
+        try:
+            return self._process(job, data, metadata or {})
+        except (ImportFileError, MappingError, _TooLarge) as exc:
+            self._finish(job, FAILED, reason=str(exc))
+            return FAILED
+
+    # -- the lease ---------------------------------------------------------------------------
+
+    def _claim(self, job: dict[str, Any]) -> dict[str, Any] | None:
+        now = self.clock()
+        lease = job.get("leaseUntil")
+        if job["state"] == RUNNING and lease and datetime.fromisoformat(lease) > now:
+            return None
+        claimed = {
+            **_strip(job),
+            "state": RUNNING,
+            "leaseUntil": (now + LEASE).isoformat(),
+            "deliveries": job.get("deliveries", 0) + 1,
+            "updatedAt": format_ts(now),
+        }
+        try:
+            return self.store.replace(JOBS, claimed, job["_etag"])
+        except ItemChanged:
+            return None
+
+    def _save(self, job: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """Checkpoint under the lease; a lost lease (someone took over) stops this worker."""
+        now = self.clock()
+        updated = {**_strip(job), **changes, "updatedAt": format_ts(now)}
+        if updated["state"] == RUNNING:
+            updated["leaseUntil"] = (now + LEASE).isoformat()
+        try:
+            return self.store.replace(JOBS, updated, job["_etag"])
+        except ItemChanged:
+            raise _LeaseLost(job["jobId"]) from None
+
+    # -- the file ----------------------------------------------------------------------------
+
+    def _process(self, job: dict[str, Any], data: IO[bytes] | None, metadata: dict[str, str]) -> str:
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+            self._spool(job, data, spool)
+            mapping = self._mapping(job, metadata)
+            fmt = job["format"]
+            options = mapping.options_for(fmt) if mapping else ReaderOptions()
+            spool.seek(0)
+            total = count_records(spool, fmt, options)
+            if total > self.config.import_max_rows:
+                raise _TooLarge(
+                    f"The file has {total} rows; at most {self.config.import_max_rows} per upload "
+                    "(DPP_IMPORT_MAX_ROWS): split it"
+                )
+            if fmt in ("csv", "xlsx") and mapping is None:
+                raise MappingError(
+                    "A spreadsheet needs a mapping: give one with the import, as blob metadata "
+                    f"'mapping' ({', '.join(SHIPPED_MAPPINGS)}), or as mapping.json/yaml next to the upload"
+                )
+            job = self._save(job, total=total, format=fmt)
+            spool.seek(0)
+            records = read_records(spool, fmt, options)
+            try:
+                job = self._rows(job, records, mapping)
+            except _LeaseLost:
+                return "lease lost"
+        self._finish(job, DONE)
+        return DONE
+
+    def _spool(self, job: dict[str, Any], data: IO[bytes] | None, spool: IO[bytes]) -> None:
+        limit = self.config.import_max_bytes
+        source = data if data is not None else self._download(job["blobName"])
+        size = 0
+        while chunk := source.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge(f"The file exceeds {limit} bytes (DPP_IMPORT_MAX_BYTES): split it")
+            spool.write(chunk)
+
+    def _download(self, blob_name: str) -> IO[bytes]:
+        from shared.blob_storage import container_client, translated
+
+        with translated():
+            downloader = container_client(IMPORTS_CONTAINER).download_blob(blob_name)
+            return _ChunkReader(downloader.chunks())
+
+    def _mapping(self, job: dict[str, Any], metadata: dict[str, str]) -> Mapping | None:
+        spec = job.get("mapping")
+        if isinstance(spec, dict):
+            return load_mapping(spec, "the import's mapping")
+        if isinstance(spec, str):
+            return shipped_mapping(spec)
+        if metadata.get("mapping"):
+            return shipped_mapping(metadata["mapping"])
+        return self._sibling_mapping(job["jobId"])
+
+    def _sibling_mapping(self, import_id: str) -> Mapping | None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        from shared.blob_storage import container_client, translated
+
+        container = container_client(IMPORTS_CONTAINER)
+        for name in MAPPING_FILES:
+            try:
+                with translated():
+                    text = container.download_blob(f"{import_id}/{name}").readall()
+            except ResourceNotFoundError:
+                continue
+            return load_mapping(text, name)
+        return None
+
+    # -- the rows ----------------------------------------------------------------------------
+
+    def _rows(
+        self, job: dict[str, Any], records: Iterator[Record], mapping: Mapping | None
+    ) -> dict[str, Any]:
+        principal = Principal(
+            f"import:{job['jobId']} ({job['createdBy']})", frozenset({OPERATOR}), job["economicOperatorId"]
+        )
+        # Rows before the checkpoint are done: skip them without writing.
+        remaining = islice(records, job["processed"], None)
+        with ThreadPoolExecutor(self.config.import_concurrency, thread_name_prefix="dpp-import") as pool:
+            while batch := list(islice(remaining, BATCH_ROWS)):
+                outcomes = list(pool.map(lambda record: self._row(record, mapping, principal), batch))
+                job = self._checkpoint(job, batch, outcomes)
+        return job
+
+    def _checkpoint(
+        self, job: dict[str, Any], batch: list[Record], outcomes: list[Outcome]
+    ) -> dict[str, Any]:
+        failures = [outcome.failure for outcome in outcomes if outcome.failure is not None]
+        part = None
+        if failures:
+            # Written before the checkpoint moves, under a name the batch always gets: a batch done
+            # twice overwrites its own part rather than adding to the report.
+            part = f"{job['blobName']}.parts/{job['processed']:09d}.jsonl"
+            self._write_text(part, "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in failures))
+        counts = {name: job[name] + sum(1 for o in outcomes if o.kind == name) for name in COUNTERS}
+        shown = (job["failures"] + [_brief(f) for f in failures])[:SHOWN_FAILURES]
+        batches = job["batches"] + ([part] if part else [])
+        return self._save(
+            job, processed=job["processed"] + len(batch), failures=shown, batches=batches, **counts
+        )
+
+    def _row(self, record: Record, mapping: Mapping | None, principal: Principal) -> Outcome:
+        try:
+            document = self._document(record, mapping, principal.operator_id or "")
+            return self._write(document, principal)
+        except _RowFailed as failed:
+            return Outcome("failed", _failure(record, failed.column, failed.reason))
+        except DppError as exc:
+            return Outcome("failed", _failure(record, None, exc.text))
+        except Exception:
+            log.exception("Import row %s failed unexpectedly", record.number)
+            return Outcome("failed", _failure(record, None, "internal error while writing this row"))
+
+    def _document(self, record: Record, mapping: Mapping | None, operator: str) -> dict[str, Any]:
+        if record.error:
+            raise _RowFailed(None, record.error)
+        if record.document is not None or not record.values:
+            if not isinstance(record.document, dict):
+                raise _RowFailed(None, "each item must be a passport document (a JSON object)")
+            document = portable(mapping.complete(record.document) if mapping else record.document)
+        else:
+            assert mapping is not None
+            document, errors = mapping.apply(record.values)
+            if errors or document is None:
+                raise _RowFailed(errors[0].column if errors else None, "; ".join(e.reason for e in errors))
+        named = document.get("economicOperatorId")
+        if named not in (None, operator):
+            raise _RowFailed(
+                None, f"names economic operator '{named}', but this upload belongs to '{operator}'"
+            )
+        document["economicOperatorId"] = operator
+        try:
+            return validate_document(document)
+        except BadRequest as exc:
+            raise _RowFailed(_column_of(mapping, exc.text), exc.text) from None
+
+    def _write(self, document: dict[str, Any], principal: Principal) -> Outcome:
+        product = document["uniqueProductIdentifier"]
+        for attempt in range(ROW_ATTEMPTS):
+            try:
+                return self._upsert(document, product, principal)
+            except ServiceUnavailable as exc:
+                # Throttled store or signer: back off as told, within bounds, then give up the row.
+                if attempt == ROW_ATTEMPTS - 1:
+                    raise
+                wait = float(exc.headers.get("Retry-After", "1") or 1)
+                time.sleep(min(wait, 5.0) * random.uniform(0.5, 1.0) * (attempt + 1))  # noqa: S311
+        raise AssertionError("unreachable")
+
+    def _upsert(self, document: dict[str, Any], product: str, principal: Principal) -> Outcome:
+        head = self.service.passports.live_head_for_product(product)
+        if head is None:
+            try:
+                self.service.create(document, principal)
+                return Outcome("created")
+            except Conflict:
+                # Created meanwhile (a redelivered batch, or another row for the same product).
+                head = self.service.passports.live_head_for_product(product)
+                if head is None:
+                    raise
+        before = head["version"]
+        after = self.service.update(head["dppId"], document, principal, None, skip_unchanged=True)
+        return Outcome("unchanged" if after["version"] == before else "updated")
+
+    # -- the report --------------------------------------------------------------------------
+
+    def _finish(self, job: dict[str, Any], state: str, reason: str | None = None) -> None:
+        failures = self._all_failures(job) if state == DONE else []
+        report_name = f"{job['blobName']}.json"
+        report = {
+            "importId": job["jobId"],
+            "upload": f"{IMPORTS_CONTAINER}/{job['blobName']}",
+            "state": state,
+            "reason": reason,
+            "format": job.get("format"),
+            "total": job.get("total"),
+            **{name: job.get(name, 0) for name in COUNTERS},
+            "failures": [_brief(failure) for failure in failures],
+            "finishedAt": format_ts(self.clock()),
+        }
+        self._write_json(report_name, report)
+        failed_rows = self._write_failed_rows(job, failures) if failures else None
+        try:
+            self._save(
+                job,
+                state=state,
+                reason=reason,
+                leaseUntil=None,
+                report={"json": report_name, "failedRows": failed_rows},
+            )
+        except _LeaseLost:
+            log.warning("Import %s finished by another worker", job["jobId"])
+
+    def _all_failures(self, job: dict[str, Any]) -> list[dict[str, Any]]:
+        from shared.blob_storage import container_client, translated
+
+        container = container_client(REPORTS_CONTAINER)
+        failures: list[dict[str, Any]] = []
+        for part in sorted(set(job.get("batches", []))):
+            with translated():
+                text = container.download_blob(part).readall().decode("utf-8")
+            failures.extend(json.loads(line) for line in text.splitlines() if line.strip())
+        return sorted(failures, key=lambda failure: failure["row"])
+
+    def _write_failed_rows(self, job: dict[str, Any], failures: list[dict[str, Any]]) -> str:
+        if job.get("format") in ("json", "jsonl"):
+            name = f"{job['blobName']}.failed.jsonl"
+            lines = [json.dumps(f.get("document"), ensure_ascii=False) for f in failures]
+            self._write_text(name, "\n".join(lines) + "\n")
+            return name
+        columns = list(dict.fromkeys(column for f in failures for column in f.get("values", {})))
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([*columns, "importRow", "importColumn", "importError"])
+        for f in failures:
+            values = f.get("values", {})
+            writer.writerow([values.get(c, "") for c in columns] + [f["row"], f["column"] or "", f["reason"]])
+        name = f"{job['blobName']}.failed.csv"
+        self._write_text(name, out.getvalue())
+        return name
+
+    def _write_json(self, name: str, data: Any) -> None:
+        self._write_text(name, json.dumps(data, ensure_ascii=False, indent=2) + "\n", "application/json")
+
+    def _write_text(self, name: str, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
+        from azure.storage.blob import ContentSettings
+
+        from shared.blob_storage import container_client, translated
+
+        with translated():
+            container_client(REPORTS_CONTAINER).upload_blob(
+                name, text.encode("utf-8"), overwrite=True, content_settings=ContentSettings(content_type)
+            )
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+_NO_GRANT = "No import grant for this upload: create one with POST /api/v1/imports and upload to its link"
+
+
+class _RowFailed(Exception):
+    def __init__(self, column: str | None, reason: str):
+        super().__init__(reason)
+        self.column = column
+        self.reason = reason
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _LeaseLost(Exception):
+    pass
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable stream over the SDK's download chunks (the file is never held whole)."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        if size < 0:
+            data, self._buffer = self._buffer, b""
+        else:
+            data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if not key.startswith("_")}
+
+
+def _failure(record: Record, column: str | None, reason: str) -> dict[str, Any]:
+    failure: dict[str, Any] = {"row": record.number, "column": column, "reason": reason}
+    if record.values:
+        failure["values"] = {key: _cell(value) for key, value in record.values.items()}
+    if record.document is not None:
+        failure["document"] = record.document
+    return failure
+
+
+def _cell(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _brief(failure: dict[str, Any]) -> dict[str, Any]:
+    return {"row": failure["row"], "column": failure["column"], "reason": failure["reason"]}
+
+
+def _column_of(mapping: Mapping | None, text: str) -> str | None:
+    """The source column of the header field a validation message names, when a mapping says."""
+    if mapping is None:
+        return None
+    for rule in mapping.rules:
+        if rule.target.is_header and f"'{rule.target.path[0]}'" in text:
+            return rule.column
+    return None
+
+
+def portable(document: dict[str, Any]) -> dict[str, Any]:
+    """A document as an import writes it: a server's members (from an export) are not taken over.
+
+    The integrity fields are recomputed on write, artifact references point into the exporting
+    deployment's storage, and of the lifecycle only what a client may set is kept.
+    """
+    portable_document = {key: value for key, value in document.items() if key != ARTIFACTS}
+    lifecycle = document.get(LIFECYCLE)
+    if isinstance(lifecycle, dict):
+        portable_document[LIFECYCLE] = {k: v for k, v in lifecycle.items() if k in CLIENT_FIELDS}
+    return portable_document
+
+
+def run_upload(
+    blob_name: str,
+    data: IO[bytes] | None = None,
+    metadata: dict[str, str] | None = None,
+    clock: Clock = _utcnow,
+) -> str:
+    """The blob trigger's entry point (also what the local host and the CLI end up calling)."""
+    from shared.service import get_service
+
+    return Importer(get_service(), get_store(), clock).run(blob_name, data, metadata)
