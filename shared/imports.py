@@ -429,16 +429,15 @@ class Importer:
         raise AssertionError("unreachable")
 
     def _upsert(self, document: dict[str, Any], product: str, principal: Principal) -> Outcome:
-        head = self.service.passports.live_head_for_product(product)
-        if head is None:
-            try:
-                self.service.create(document, principal)
-                return Outcome("created")
-            except Conflict:
-                # Created meanwhile (a redelivered batch, or another row for the same product).
-                head = self.service.passports.live_head_for_product(product)
-                if head is None:
-                    raise
+        # Create first: a new product costs no lookup, and an existing one is refused before any
+        # signing or writing (409), which sends the row to the update below.
+        try:
+            self.service.create(document, principal)
+            return Outcome("created")
+        except Conflict:
+            head = self.service.passports.live_head_for_product(product)
+            if head is None:
+                raise
         before = head["version"]
         after = self.service.update(head["dppId"], document, principal, None, skip_unchanged=True)
         return Outcome("unchanged" if after["version"] == before else "updated")
