@@ -449,3 +449,39 @@ def test_cli_reports_failed_rows_with_exit_status_3(api, http, token, tmp_path, 
     out = capsys.readouterr().out
     assert code == 3, out
     assert "row 2" in out and "uniqueProductIdentifier" in out
+
+
+class ThrottledService:
+    """A TEST DOUBLE of the passport service whose creates are throttled `busy` times (503 with
+    Retry-After 0, as the store and the Key Vault signer report exhausted throttling), then pass."""
+
+    def __init__(self, busy: int):
+        from shared.service import get_service
+
+        self.busy = busy
+        self.calls = 0
+        self.passports = get_service().passports
+
+    def create(self, document: dict[str, Any], principal: Any) -> None:
+        from shared.errors import ServiceUnavailable
+
+        self.calls += 1
+        if self.calls <= self.busy:
+            raise ServiceUnavailable("busy", code="StoreBusy", headers={"Retry-After": "0"})
+
+
+@pytest.mark.parametrize(("busy", "outcome"), [(2, "created"), (5, "failed")])
+def test_throttled_writes_are_retried_within_bounds(app_env, busy, outcome):
+    from shared.auth import OPERATOR, Principal
+    from shared.import_formats import Record
+    from shared.imports import ROW_ATTEMPTS, Importer
+    from shared.store import get_store
+
+    service = ThrottledService(busy)
+    importer = Importer(service, get_store())
+    owner = Principal("t", frozenset({OPERATOR}), OWNER)
+    result = importer._row(Record(number=7, document=make_passport()), None, owner)
+    assert result.kind == outcome
+    assert service.calls == min(busy + 1, ROW_ATTEMPTS)
+    if outcome == "failed":
+        assert result.failure["row"] == 7 and result.failure["reason"] == "busy"
