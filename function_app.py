@@ -4,6 +4,10 @@ import azure.functions as func
 
 from functions import artifacts, contract, elements, exports, health, imports, integrity, passports
 from functions.registry import bp as registry_bp
+from shared.config import settings
+from shared.telemetry import configure_telemetry
+
+configure_telemetry(settings())
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(passports.bp)

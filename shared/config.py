@@ -41,7 +41,27 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_IMPORT_CONCURRENCY",
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__blobServiceUri",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
 )
+
+# Settings the Bicep templates (infra/) do not set, and why; every other name in SETTING_NAMES
+# must be an app setting there (tests/test_infra.py checks both).
+OPTIONAL_IN_AZURE: dict[str, str] = {
+    "COSMOS_KEY": "local only: in Azure the app authenticates with its managed identity",
+    "COSMOS_VERIFY_TLS": "local only: for emulators with self-signed certificates (default true)",
+    "AUTH_JWKS_FILE": "local only: the development token issuer's keys (Azure uses AUTH_JWKS_URL)",
+    "DPP_SIGNING_KEY_FILE": "local only: a PEM key when no Key Vault key is set",
+    "AzureWebJobsStorage": "local only: Azurite's connection string (Azure uses the identity-based "
+    "AzureWebJobsStorage__* settings)",
+    "DPP_MAX_BODY_BYTES": "optional: default 1 MiB",
+    "DPP_ACCESS_POLICY_FILE": "optional: default shared/access-policy.json, deployed with the code",
+    "DPP_MAX_ARTIFACT_BYTES": "optional: default 10 MiB",
+    "DPP_ARTIFACT_SAS_MINUTES": "optional: default 15",
+    "DPP_REGISTRY_MAX_ATTEMPTS": "optional: default 8",
+    "DPP_IMPORT_MAX_BYTES": "optional: default 50 MiB",
+    "DPP_IMPORT_MAX_ROWS": "optional: default 100,000",
+    "DPP_IMPORT_CONCURRENCY": "optional: default 8",
+}
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -89,6 +109,7 @@ class Settings:
     import_concurrency: int = 8
     storage_connection_string: str | None = None
     blob_service_uri: str | None = None
+    appinsights_connection_string: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -127,6 +148,7 @@ def load_settings() -> Settings:
         # A connection string locally (Azurite); in Azure the identity-based service URI.
         storage_connection_string=env.get("AzureWebJobsStorage") or None,
         blob_service_uri=env.get("AzureWebJobsStorage__blobServiceUri") or None,
+        appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
     )
 
 
