@@ -83,7 +83,7 @@ resource dataAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
 
 // Blob events for the blob-triggered functions (Flex Consumption supports only the Event Grid
 // source); the subscriptions are made after the code is deployed (infra/eventgrid.bicep).
-resource blobEvents 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+resource blobEvents 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   name: 'evgt-${name}'
   location: location
   tags: tags
