@@ -26,7 +26,7 @@ import math
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
@@ -210,7 +210,8 @@ def _read_csv(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
         head, header = _head_lines(text, options.header_row)
         delimiter = options.delimiter or _detect_delimiter(header)
         lines = itertools.chain(head, text)
-        yield from _csv_records(csv.reader(lines, delimiter=delimiter, strict=True), options.header_row)
+        rows = _csv_rows(csv.reader(lines, delimiter=delimiter, strict=True), options.header_row)
+        yield from _tabular_records(rows, options.header_row, "file")
     finally:
         _release(text)
 
@@ -255,15 +256,15 @@ def _detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_records(rows: Iterator[list[str]], header_row: int) -> Iterator[Record]:
-    columns: tuple[str, ...] = ()
+def _csv_rows(rows: Iterator[list[str]], header_row: int) -> Iterator[tuple[int, list[str]] | Record]:
+    """Numbered rows of cells; a row the CSV reader cannot parse becomes an error record."""
     number = 0
     while True:
         number += 1
         try:
             cells = next(rows)
         except StopIteration:
-            break
+            return
         except csv.Error as exc:
             # The reader resumes at the next line, so the rows after a broken one still count.
             if number > header_row:
@@ -271,6 +272,19 @@ def _csv_records(rows: Iterator[list[str]], header_row: int) -> Iterator[Record]
                 continue
             raise ImportFileError(f"Row {number} cannot be parsed as CSV: {exc}") from None
         _check_utf8(cells, number)
+        yield number, cells
+
+
+def _tabular_records(
+    rows: Iterable[tuple[int, Sequence[Any]] | Record], header_row: int, what: str
+) -> Iterator[Record]:
+    """Records of a sheet of rows (CSV or worksheet): the header row names the columns."""
+    columns: tuple[str, ...] = ()
+    for row in rows:
+        if isinstance(row, Record):
+            yield row
+            continue
+        number, cells = row
         if number < header_row:
             continue
         if number == header_row:
@@ -280,7 +294,7 @@ def _csv_records(rows: Iterator[list[str]], header_row: int) -> Iterator[Record]
         if record is not None:
             yield record
     if not columns:
-        raise ImportFileError(f"The file ends before row {header_row}, the header row")
+        raise ImportFileError(f"The {what} ends before row {header_row}, the header row")
 
 
 # -- XLSX -------------------------------------------------------------------------------------
@@ -296,7 +310,8 @@ def _read_xlsx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
         except Exception as exc:  # openpyxl has no single error type for a broken workbook
             raise ImportFileError(f"The file is not a readable XLSX workbook ({_describe(exc)})") from None
         try:
-            yield from _sheet_records(_worksheet(workbook, options.sheet), options.header_row)
+            rows = enumerate(_sheet_rows(_worksheet(workbook, options.sheet)), start=1)
+            yield from _tabular_records(rows, options.header_row, "worksheet")
         finally:
             workbook.close()
     finally:
@@ -353,21 +368,6 @@ def _sheet_rows(worksheet: Any) -> Iterator[tuple[Any, ...]]:
             ) from None
         number += 1
         yield tuple(cells)
-
-
-def _sheet_records(worksheet: Any, header_row: int) -> Iterator[Record]:
-    columns: tuple[str, ...] = ()
-    for number, cells in enumerate(_sheet_rows(worksheet), start=1):
-        if number < header_row:
-            continue
-        if number == header_row:
-            columns = _columns(cells, number)
-            continue
-        record = _row_record(columns, cells, number)
-        if record is not None:
-            yield record
-    if not columns:
-        raise ImportFileError(f"The worksheet ends before row {header_row}, the header row")
 
 
 # -- JSON and JSON Lines ----------------------------------------------------------------------

@@ -40,6 +40,7 @@ from typing import Any
 
 import yaml
 
+from shared.document import HEADER_FIELDS
 from shared.element_path import parse_jsonpath
 from shared.errors import BadRequest
 from shared.import_formats import FORMATS, ReaderOptions
@@ -47,16 +48,7 @@ from shared.timestamps import format_ts
 
 MAPPING_VERSION = 1
 # Header fields a mapping may fill (EN 18223 Table 1); lastUpdate is the server's.
-HEADER_TARGETS: tuple[str, ...] = (
-    "digitalProductPassportId",
-    "uniqueProductIdentifier",
-    "granularity",
-    "dppSchemaVersion",
-    "dppStatus",
-    "economicOperatorId",
-    "facilityId",
-    "contentSpecificationIds",
-)
+HEADER_TARGETS: tuple[str, ...] = tuple(name for name in HEADER_FIELDS if name != "lastUpdate")
 LIST_HEADER_TARGETS: tuple[str, ...] = ("contentSpecificationIds",)
 # Written by the server on every write: whatever an import put there would be replaced or refused.
 SERVER_TARGETS: tuple[str, ...] = ("lastUpdate", "contentHash", "signature", "dppArtifacts")

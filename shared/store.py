@@ -209,14 +209,7 @@ class Store:
         self, container: str, query: str, parameters: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """A cross-partition query: for background work (timers) only, never on a request path."""
-        with _translated():
-            return list(
-                self.container(container).query_items(
-                    query,
-                    parameters=_bound(parameters),
-                    enable_cross_partition_query=True,
-                )
-            )
+        return list(self.iterate_background(container, query, parameters))
 
     def iterate_background(
         self, container: str, query: str, parameters: dict[str, Any], page_size: int = 100
