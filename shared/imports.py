@@ -32,7 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
-from typing import IO, Any
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any
 
 from shared.auth import AUTHORITY, OPERATOR, Action, Principal, authorize
 from shared.config import settings
@@ -47,9 +48,11 @@ from shared.import_formats import (
     read_records,
 )
 from shared.lifecycle import ARTIFACTS, CLIENT_FIELDS, LIFECYCLE
-from shared.mapping import SHIPPED_MAPPINGS, Mapping, MappingError, load_mapping, shipped_mapping
 from shared.store import JOBS, ItemChanged, Store, get_store
 from shared.timestamps import format_ts
+
+if TYPE_CHECKING:
+    from shared.mapping import Mapping
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,13 @@ COUNTERS = ("created", "updated", "unchanged", "failed")
 Clock = Callable[[], datetime]
 
 
+def _mappings() -> ModuleType:
+    # Mappings bring YAML: loaded when an import needs them, not at every cold start.
+    from shared import mapping
+
+    return mapping
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -82,14 +92,14 @@ def _mapping_spec(value: Any) -> Any:
         return None
     try:
         if isinstance(value, str):
-            shipped_mapping(value)
+            _mappings().shipped_mapping(value)
         elif isinstance(value, dict):
-            load_mapping(value, "the grant's mapping")
+            _mappings().load_mapping(value, "the grant's mapping")
         else:
-            raise MappingError(
-                f"a shipped mapping's name ({', '.join(SHIPPED_MAPPINGS)}) or a mapping object"
+            raise _mappings().MappingError(
+                f"a shipped mapping's name ({', '.join(_mappings().SHIPPED_MAPPINGS)}) or a mapping object"
             )
-    except MappingError as exc:
+    except _mappings().MappingError as exc:
         raise BadRequest(f"Invalid 'mapping': {exc}", code="InvalidMapping") from None
     return value
 
@@ -241,7 +251,7 @@ class Importer:
             return "running elsewhere"
         try:
             return self._process(job, data, metadata or {})
-        except (ImportFileError, MappingError, _TooLarge) as exc:
+        except (ImportFileError, _mappings().MappingError, _TooLarge) as exc:
             self._finish(job, FAILED, reason=str(exc))
             return FAILED
 
@@ -291,9 +301,10 @@ class Importer:
                     "(DPP_IMPORT_MAX_ROWS): split it"
                 )
             if fmt in ("csv", "xlsx") and mapping is None:
-                raise MappingError(
+                raise _mappings().MappingError(
                     "A spreadsheet needs a mapping: give one with the import, as blob metadata "
-                    f"'mapping' ({', '.join(SHIPPED_MAPPINGS)}), or as mapping.json/yaml next to the upload"
+                    f"'mapping' ({', '.join(_mappings().SHIPPED_MAPPINGS)}), "
+                    "or as mapping.json/yaml next to the upload"
                 )
             job = self._save(job, total=total, format=fmt)
             spool.seek(0)
@@ -325,11 +336,11 @@ class Importer:
     def _mapping(self, job: dict[str, Any], metadata: dict[str, str]) -> Mapping | None:
         spec = job.get("mapping")
         if isinstance(spec, dict):
-            return load_mapping(spec, "the import's mapping")
+            return _mappings().load_mapping(spec, "the import's mapping")
         if isinstance(spec, str):
-            return shipped_mapping(spec)
+            return _mappings().shipped_mapping(spec)
         if metadata.get("mapping"):
-            return shipped_mapping(metadata["mapping"])
+            return _mappings().shipped_mapping(metadata["mapping"])
         return self._sibling_mapping(job["jobId"])
 
     def _sibling_mapping(self, import_id: str) -> Mapping | None:
@@ -344,7 +355,7 @@ class Importer:
                     text = container.download_blob(f"{import_id}/{name}").readall()
             except ResourceNotFoundError:
                 continue
-            return load_mapping(text, name)
+            return _mappings().load_mapping(text, name)
         return None
 
     # -- the rows ----------------------------------------------------------------------------
