@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions._http import api_base, endpoint, json_body, json_response, path_param, principal
-from shared.imports import IMPORTS_CONTAINER, grant, public_job, read_job, run_upload, upload_links
+from shared.imports import IMPORTS_CONTAINER, find_import, grant, public_job, run_upload, upload_links
 
 bp = func.Blueprint()
 
@@ -25,7 +25,7 @@ def create_import(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route=IMPORT, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @endpoint
 def read_import(req: func.HttpRequest) -> func.HttpResponse:
-    job = read_job(path_param(req, IMPORT, "importId"), principal(req))
+    job = find_import(path_param(req, IMPORT, "importId"), principal(req))
     return json_response(public_job(job), headers={"Cache-Control": "private, no-store"})
 
 

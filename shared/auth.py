@@ -83,7 +83,7 @@ def authorize(action: Action, principal: Principal, passport: dict[str, Any] | N
             f"The full passport needs one of the roles {', '.join(sorted(READ_ROLES))}", code="RoleRequired"
         )
     if action is Action.READ_ARCHIVE:
-        if _owns(principal, passport) or AUTHORITY in principal.roles:
+        if passport is not None and owner_or_authority(principal, passport.get("economicOperatorId")):
             return
         # An archived passport is gone for everyone else: do not reveal that it existed.
         raise NotFound("No passport found", code="PassportNotFound")
@@ -118,6 +118,12 @@ def element_access(
             raise Unauthorized("This element is restricted; send a bearer token", code="ElementRestricted")
         raise Forbidden("The token's roles may not read this element", code="ElementRestricted")
     return shown
+
+
+def owner_or_authority(principal: Principal, operator_id: str | None) -> bool:
+    """May read what belongs to one economic operator (its archive, its jobs): that operator, or an
+    authority."""
+    return _owns(principal, {"economicOperatorId": operator_id}) or AUTHORITY in principal.roles
 
 
 def _owns(principal: Principal, passport: dict[str, Any] | None) -> bool:

@@ -20,8 +20,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.auth import AUTHORITY, OPERATOR, Action, Principal, authorize
-from shared.errors import BadRequest, NotFound
+from shared.auth import Action, Principal, authorize
+from shared.errors import BadRequest
+from shared.jobs import JOB_ID, read_job, save_job
 from shared.store import JOBS, PASSPORTS, ItemChanged, Store, get_store
 from shared.timestamps import format_ts
 from shared.versions import Passports
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 EXPORTS_CONTAINER = "exports"
 REQUESTS_PREFIX = "requests/"
-JOB_ID = "job"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PROGRESS_EVERY = 200
 # Block blobs are written in blocks; 4 MiB keeps memory flat for any number of passports.
@@ -74,13 +74,7 @@ def request_export(body: Any, principal: Principal, store: Store | None = None) 
 
 
 def read_export(export_id: str, principal: Principal, store: Store | None = None) -> dict[str, Any]:
-    job = (store or get_store()).read(JOBS, JOB_ID, export_id)
-    owner = (
-        job is not None and OPERATOR in principal.roles and principal.operator_id == job["economicOperatorId"]
-    )
-    if job is None or job.get("kind") != "export" or not (owner or AUTHORITY in principal.roles):
-        raise NotFound(f"No export '{export_id}'", code="ExportNotFound")
-    return job
+    return read_job(store or get_store(), export_id, "export", principal)
 
 
 def public_export(job: dict[str, Any]) -> dict[str, Any]:
@@ -155,9 +149,7 @@ class Exporter:
         return files, self._save(job, exported=exported, versions=versions)
 
     def _save(self, job: dict[str, Any], **changes: Any) -> dict[str, Any]:
-        updated = {key: value for key, value in {**job, **changes}.items() if not key.startswith("_")}
-        updated["updatedAt"] = _now()
-        return self.store.replace(JOBS, updated, job["_etag"])
+        return save_job(self.store, job, _now(), **changes)
 
 
 def _version_record(item: dict[str, Any]) -> dict[str, Any]:

@@ -35,10 +35,10 @@ from itertools import islice
 from types import ModuleType
 from typing import IO, TYPE_CHECKING, Any
 
-from shared.auth import AUTHORITY, OPERATOR, Action, Principal, authorize
+from shared.auth import OPERATOR, Action, Principal, authorize
 from shared.config import settings
 from shared.document import validate_document
-from shared.errors import BadRequest, Conflict, DppError, NotFound, ServiceUnavailable
+from shared.errors import BadRequest, Conflict, DppError, ServiceUnavailable
 from shared.import_formats import (
     ImportFileError,
     ReaderOptions,
@@ -47,6 +47,7 @@ from shared.import_formats import (
     detect_format,
     read_records,
 )
+from shared.jobs import JOB_ID, read_job, save_job
 from shared.lifecycle import ARTIFACTS, CLIENT_FIELDS, LIFECYCLE
 from shared.store import JOBS, ItemChanged, Store, get_store
 from shared.timestamps import format_ts
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 
 IMPORTS_CONTAINER = "imports"
 REPORTS_CONTAINER = "import-reports"
-JOB_ID = "job"
 MAPPING_FILES = ("mapping.json", "mapping.yaml", "mapping.yml")
 AWAITING, RUNNING, DONE, FAILED = "awaiting-upload", "running", "done", "failed"
 BATCH_ROWS = 200
@@ -154,17 +154,8 @@ def grant(body: Any, principal: Principal, store: Store | None = None) -> dict[s
     return job
 
 
-def read_job(import_id: str, principal: Principal, store: Store | None = None) -> dict[str, Any]:
-    """The job, for its owner or an authority; anyone else learns nothing about it."""
-    job = (store or get_store()).read(JOBS, JOB_ID, import_id)
-    owner = (
-        job is not None
-        and OPERATOR in principal.roles
-        and principal.operator_id == job.get("economicOperatorId")
-    )
-    if job is None or job.get("kind") != "import" or not (owner or AUTHORITY in principal.roles):
-        raise NotFound(f"No import '{import_id}'", code="ImportNotFound")
-    return job
+def find_import(import_id: str, principal: Principal, store: Store | None = None) -> dict[str, Any]:
+    return read_job(store or get_store(), import_id, "import", principal)
 
 
 def upload_links(job: dict[str, Any]) -> dict[str, Any]:
@@ -262,26 +253,23 @@ class Importer:
         lease = job.get("leaseUntil")
         if job["state"] == RUNNING and lease and datetime.fromisoformat(lease) > now:
             return None
-        claimed = {
-            **_strip(job),
+        changes = {
             "state": RUNNING,
             "leaseUntil": (now + LEASE).isoformat(),
-            "deliveries": job.get("deliveries", 0) + 1,
-            "updatedAt": format_ts(now),
+            "deliveries": job["deliveries"] + 1,
         }
         try:
-            return self.store.replace(JOBS, claimed, job["_etag"])
+            return save_job(self.store, job, format_ts(now), **changes)
         except ItemChanged:
             return None
 
     def _save(self, job: dict[str, Any], **changes: Any) -> dict[str, Any]:
         """Checkpoint under the lease; a lost lease (someone took over) stops this worker."""
         now = self.clock()
-        updated = {**_strip(job), **changes, "updatedAt": format_ts(now)}
-        if updated["state"] == RUNNING:
-            updated["leaseUntil"] = (now + LEASE).isoformat()
+        if changes.get("state", job["state"]) == RUNNING:
+            changes["leaseUntil"] = (now + LEASE).isoformat()
         try:
-            return self.store.replace(JOBS, updated, job["_etag"])
+            return save_job(self.store, job, format_ts(now), **changes)
         except ItemChanged:
             raise _LeaseLost(job["jobId"]) from None
 
@@ -565,10 +553,6 @@ class _ChunkReader(io.RawIOBase):
         else:
             data, self._buffer = self._buffer[:size], self._buffer[size:]
         return data
-
-
-def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in item.items() if not key.startswith("_")}
 
 
 def _failure(record: Record, column: str | None, reason: str) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from shared.auth import Action, Principal, authorize
 from shared.config import settings
 from shared.document import validate_identifier
 from shared.errors import BadRequest, Conflict, DppError, NotFound, ServiceUnavailable
-from shared.store import REGISTRATIONS, ItemChanged, ItemExists, Store, get_store
+from shared.store import REGISTRATIONS, ItemChanged, ItemExists, Store, get_store, without_system
 from shared.timestamps import format_ts
 
 if TYPE_CHECKING:
@@ -153,11 +153,6 @@ def idempotency_key(record: dict[str, Any]) -> str:
     """Stable per registration: the same on every retry, new when the passport is registered anew."""
     material = f"{record['dppId']}\n{record['registeredAt']}".encode()
     return hashlib.sha256(material).hexdigest()
-
-
-def public(record: dict[str, Any]) -> dict[str, Any]:
-    """The record without Cosmos DB's system properties."""
-    return {key: value for key, value in record.items() if not key.startswith("_")}
 
 
 def _new_record(
@@ -311,9 +306,9 @@ def _save(
         return written
     if not registry_url:
         note = _message("Info", NOT_CONFIGURED_TEXT, "RegistryNotConfigured")
-        return Registration(public(written), 201, [note])
+        return Registration(without_system(written), 201, [note])
     if not inline:
-        return Registration(public(written), 202)
+        return Registration(without_system(written), 202)
     return _deliver_inline(store, written, registry_url)
 
 
@@ -346,13 +341,15 @@ def _deliver_inline(store: Store, stored: dict[str, Any], registry_url: str) -> 
     """One attempt right away, with a short timeout; the outbox takes over if it fails."""
     outcome, record, sent = _attempt(store, stored, registry_url, datetime.now(UTC), INLINE_TIMEOUT)
     if outcome == DELIVERED:
-        return Registration(public(record), 201)
+        return Registration(without_system(record), 201)
     if outcome == RETRIED:
         text = (
             f"The DPP registry could not be reached ({record.get('lastError')}); the registration is "
             f"stored and delivery will be retried from {record.get('nextAttemptAt')}"
         )
-        return Registration(public(record), 202, [_message("Warning", text, "RegistryDeliveryPending")])
+        return Registration(
+            without_system(record), 202, [_message("Warning", text, "RegistryDeliveryPending")]
+        )
     if outcome == FAILED:
         code = "RegistryRejected" if sent.outcome == FAILED else "RegistryUnreachable"
         raise RegistryRefused(
@@ -362,7 +359,7 @@ def _deliver_inline(store: Store, stored: dict[str, Any], registry_url: str) -> 
         )
     # SKIPPED: the record changed under us (a concurrent re-registration won); report what is stored.
     current = store.read(REGISTRATIONS, REGISTRATION_ID, stored["dppId"]) or record
-    return Registration(public(current), 202)
+    return Registration(without_system(current), 202)
 
 
 def _unchanged(existing: dict[str, Any], wanted: dict[str, Any]) -> Registration | None:
@@ -372,14 +369,16 @@ def _unchanged(existing: dict[str, Any], wanted: dict[str, Any]) -> Registration
     state = existing.get("state")
     if state == DELIVERED:
         text = "The passport is already registered with this payload; nothing was sent again"
-        return Registration(public(existing), 200, [_message("Info", text, "AlreadyRegistered")])
+        return Registration(without_system(existing), 200, [_message("Info", text, "AlreadyRegistered")])
     if state == RECORDED:
         return Registration(
-            public(existing), 200, [_message("Info", NOT_CONFIGURED_TEXT, "RegistryNotConfigured")]
+            without_system(existing), 200, [_message("Info", NOT_CONFIGURED_TEXT, "RegistryNotConfigured")]
         )
     if state == PENDING:
         text = "A delivery of this registration is already pending; the outbox will retry it"
-        return Registration(public(existing), 202, [_message("Info", text, "RegistryDeliveryPending")])
+        return Registration(
+            without_system(existing), 202, [_message("Info", text, "RegistryDeliveryPending")]
+        )
     return None  # failed: registering again starts over
 
 
@@ -407,7 +406,7 @@ def read_registration(
     record = (store or get_store()).read(REGISTRATIONS, REGISTRATION_ID, dpp_id)
     if record is None:
         raise missing
-    return public(record)
+    return without_system(record)
 
 
 # -- delivery ----------------------------------------------------------------------------------
@@ -474,7 +473,7 @@ def _attempt(
     """
     sent = _post(url, claimed, timeout)
     attempts = int(claimed.get("attempts") or 0) + 1
-    updated = {**public(claimed), "attempts": attempts, "registryUrl": url, "leaseUntil": None}
+    updated = {**without_system(claimed), "attempts": attempts, "registryUrl": url, "leaseUntil": None}
     if sent.outcome == DELIVERED:
         updated.update(state=DELIVERED, deliveredAt=format_ts(moment), nextAttemptAt=None, lastError=None)
         outcome = DELIVERED
@@ -512,7 +511,7 @@ def deliver(
     if not url or record.get("state") != PENDING or _leased(record, moment):
         return SKIPPED
     store = store or get_store()
-    claim = {**public(record), "leaseUntil": format_ts(moment + LEASE)}
+    claim = {**without_system(record), "leaseUntil": format_ts(moment + LEASE)}
     try:
         claimed = store.replace(REGISTRATIONS, claim, record["_etag"])
     except ItemChanged:

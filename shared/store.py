@@ -70,6 +70,11 @@ def indexing_policy(spec: ContainerSpec) -> dict[str, Any]:
     }
 
 
+def without_system(item: dict[str, Any]) -> dict[str, Any]:
+    """An item without Cosmos DB's system properties (`_etag`, `_ts`, `_rid`, ...)."""
+    return {key: value for key, value in item.items() if not key.startswith("_")}
+
+
 class ItemExists(Exception):
     """Create lost to an existing item (HTTP 409 from Cosmos)."""
 

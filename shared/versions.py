@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from shared.errors import Conflict, ServiceUnavailable
 from shared.integrity import Seal
 from shared.lifecycle import label_of, labels_after
-from shared.store import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store
+from shared.store import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store, without_system
 
 if TYPE_CHECKING:
     from shared.signing import Sealer
@@ -64,10 +64,6 @@ def content_etag(document: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def _strip_system(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in item.items() if not key.startswith("_")}
-
-
 def _version_item(dpp_id: str, number: int, draft: Draft, head: dict[str, Any] | None) -> dict[str, Any]:
     """The version record; `draft.document` is already sealed (carries contentHash and signature)."""
     document = draft.document
@@ -95,7 +91,7 @@ def _version_item(dpp_id: str, number: int, draft: Draft, head: dict[str, Any] |
 
 
 def _head_from(version: dict[str, Any]) -> dict[str, Any]:
-    head = _strip_system(version)
+    head = without_system(version)
     head["id"] = HEAD_ID
     head["type"] = "head"
     return head
