@@ -32,7 +32,7 @@ from shared.lifecycle import (
     lifecycle_of,
     validate_label,
 )
-from shared.search import SearchIndex, parse_query
+from shared.search import parse_query
 from shared.service import LOOKUP_POOL, PassportService
 from shared.timestamps import format_ts
 
@@ -225,14 +225,10 @@ class ContractService:
         query = parse_query(
             params.get("issuer"), params.get("status"), params.get("keyword"), params.get("limit")
         )
-        index = SearchIndex(self.passports.store, self.service.public_document)
+        index = self.service.search_index
         rows, cursor = index.find(query, params.get("cursor"))
         heads = LOOKUP_POOL.map(self.passports.head, [row["dppId"] for row in rows])
-        previews = [
-            self._preview(head, urls)
-            for head in heads
-            if index.still_matches(query, head, self.service.public_document)
-        ]
+        previews = [self._preview(head, urls) for head in heads if index.still_matches(query, head)]
         return previews, cursor
 
     def _preview(self, head: dict[str, Any], urls: Urls) -> dict[str, Any]:

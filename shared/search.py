@@ -231,8 +231,7 @@ class SearchIndex:
         )
         return rows, encode_cursor(token, query.fingerprint()) if token else None
 
-    @staticmethod
-    def still_matches(query: SearchQuery, head: dict[str, Any] | None, public_view: PublicView) -> bool:
+    def still_matches(self, query: SearchQuery, head: dict[str, Any] | None) -> bool:
         """Whether the current passport still answers the query (the index may trail a write)."""
         if head is None or head.get("deleted"):
             return False
@@ -241,5 +240,5 @@ class SearchIndex:
             return False
         if query.status and lifecycle_of(document)["status"] != query.status:
             return False
-        words = set(keywords(public_view(document)))
+        words = set(keywords(self.public_view(document)))
         return all(word in words for word in query.words)

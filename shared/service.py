@@ -101,6 +101,9 @@ class PassportService:
     def __init__(self, passports: Passports, config: Settings):
         self.passports = passports
         self.config = config
+        # Every version is indexed for search before it becomes current (keywords of its public view).
+        self.search_index = SearchIndex(passports.store, self.public_document)
+        passports.on_publish = self.search_index.apply
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -436,7 +439,4 @@ class PassportService:
 
 @lru_cache(maxsize=1)
 def get_service() -> PassportService:
-    store = get_store()
-    service = PassportService(Passports(store, get_sealer()), settings())
-    service.passports.on_publish = SearchIndex(store, service.public_document).apply
-    return service
+    return PassportService(Passports(get_store(), get_sealer()), settings())

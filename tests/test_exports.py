@@ -109,7 +109,6 @@ def test_export_then_import_into_an_empty_store_round_trips_every_document(api, 
     the label it superseded)."""
     from shared.config import settings
     from shared.imports import Importer, grant
-    from shared.search import SearchIndex
     from shared.service import PassportService
     from shared.signing import get_sealer
     from shared.store import Store
@@ -124,7 +123,6 @@ def test_export_then_import_into_an_empty_store_round_trips_every_document(api, 
 
     empty = Store(replace(settings(), cosmos_database=f"roundtrip-{uuid.uuid4().hex[:8]}"))
     service = PassportService(Passports(empty, get_sealer()), settings())
-    service.passports.on_publish = SearchIndex(empty, service.public_document).apply
     from shared.auth import OPERATOR, Principal
 
     owner = Principal("round-trip", frozenset({OPERATOR}), name)
