@@ -406,26 +406,29 @@ def test_a_blob_without_a_grant_is_reported_and_ignored(api, http, auth, app_env
     assert passport(http, api, item["uniqueProductIdentifier"]) is None
 
 
+def run_cli(tmp_path: Path, data: bytes, bearer_token: str, capsys: Any) -> tuple[int, str]:
+    """The import CLI against a host that delivers blob triggers (as `make run` does)."""
+    from function_app import app
+    from local.host import start_in_thread
+    from local.import_cli import main
+
+    upload_file = tmp_path / "passports.jsonl"
+    upload_file.write_bytes(data)
+    server, base = start_in_thread(app, blob_triggers=True, blob_poll_seconds=0.1)
+    try:
+        code = main([str(upload_file), "--api", f"{base}/api", "--token", bearer_token, "--timeout", "120"])
+    finally:
+        server.shutdown()
+    return code, capsys.readouterr().out
+
+
 def test_the_blob_trigger_runs_an_upload_while_the_cli_shows_progress(
     api, http, auth, token, tmp_path, capsys
 ):
     """The whole path: CLI -> grant -> upload to the link -> blob trigger (the local host lists new
     blobs, as Event Grid would notify in Azure) -> import -> status polled until the report."""
-    from function_app import app
-    from local.host import start_in_thread
-    from local.import_cli import main
-
     items = documents(3)
-    upload_file = tmp_path / "passports.jsonl"
-    upload_file.write_bytes(jsonl(items))
-    server, base = start_in_thread(app, blob_triggers=True, blob_poll_seconds=0.1)
-    try:
-        code = main(
-            [str(upload_file), "--api", f"{base}/api", "--token", token("operator"), "--timeout", "120"]
-        )
-    finally:
-        server.shutdown()
-    out = capsys.readouterr().out
+    code, out = run_cli(tmp_path, jsonl(items), token("operator"), capsys)
     assert code == 0, out
     assert "3/3 rows" in out and "created 3" in out
     for item in items:
@@ -433,20 +436,8 @@ def test_the_blob_trigger_runs_an_upload_while_the_cli_shows_progress(
 
 
 def test_cli_reports_failed_rows_with_exit_status_3(api, http, token, tmp_path, capsys):
-    from function_app import app
-    from local.host import start_in_thread
-    from local.import_cli import main
-
-    upload_file = tmp_path / "passports.jsonl"
-    upload_file.write_bytes(jsonl([*documents(1), {"digitalProductPassportId": "x"}]))
-    server, base = start_in_thread(app, blob_triggers=True, blob_poll_seconds=0.1)
-    try:
-        code = main(
-            [str(upload_file), "--api", f"{base}/api", "--token", token("operator"), "--timeout", "120"]
-        )
-    finally:
-        server.shutdown()
-    out = capsys.readouterr().out
+    rows = jsonl([*documents(1), {"digitalProductPassportId": "x"}])
+    code, out = run_cli(tmp_path, rows, token("operator"), capsys)
     assert code == 3, out
     assert "row 2" in out and "uniqueProductIdentifier" in out
 
