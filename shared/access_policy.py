@@ -203,7 +203,12 @@ def _filtered(value: Any, path: Path_, viewer: Viewer, policies: tuple[AccessPol
     # Nothing left of something that held data: withhold it whole rather than show that it exists.
     if not kept and (value or not readable):
         return _WITHHELD
-    return kept
+    # Nothing withheld: the very same object, so `disclose` sees completeness without comparing.
+    return value if _unchanged(kept, value) else kept
+
+
+def _unchanged(kept: dict[str, Any], original: dict[str, Any]) -> bool:
+    return len(kept) == len(original) and all(kept[key] is original[key] for key in kept)
 
 
 def disclose(document: dict[str, Any], viewer: Viewer, deployment: AccessPolicy) -> Disclosure:
@@ -216,7 +221,7 @@ def disclose(document: dict[str, Any], viewer: Viewer, deployment: AccessPolicy)
         result = _filtered(member, (key,), viewer, policies)
         if result is not _WITHHELD:
             shown[key] = result
-    return Disclosure(shown, shown == document)
+    return Disclosure(shown, _unchanged(shown, document))
 
 
 def element_value(

@@ -228,12 +228,17 @@ class ContractService:
         index = self.service.search_index
         rows, cursor = index.find(query, params.get("cursor"))
         heads = LOOKUP_POOL.map(self.passports.head, [row["dppId"] for row in rows])
-        previews = [self._preview(head, urls) for head in heads if index.still_matches(query, head)]
+        previews = []
+        for head in heads:
+            if head is None or head["deleted"]:
+                continue
+            public = self.service.public_document(head["document"])
+            if index.still_matches(query, head, public):
+                previews.append(self._preview(head, public, urls))
         return previews, cursor
 
-    def _preview(self, head: dict[str, Any], urls: Urls) -> dict[str, Any]:
+    def _preview(self, head: dict[str, Any], public: dict[str, Any], urls: Urls) -> dict[str, Any]:
         release = Release(head, head)
-        public = self.service.public_document(head["document"])
         return {
             "@context": urls.context,
             "subject": release.subject,

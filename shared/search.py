@@ -231,14 +231,14 @@ class SearchIndex:
         )
         return rows, encode_cursor(token, query.fingerprint()) if token else None
 
-    def still_matches(self, query: SearchQuery, head: dict[str, Any] | None) -> bool:
-        """Whether the current passport still answers the query (the index may trail a write)."""
-        if head is None or head.get("deleted"):
-            return False
+    @staticmethod
+    def still_matches(query: SearchQuery, head: dict[str, Any], public_document: dict[str, Any]) -> bool:
+        """Whether the current passport (a live head, and its public view) still answers the query:
+        the index may trail a write."""
         document = head["document"]
         if query.issuer and document["economicOperatorId"] != query.issuer:
             return False
         if query.status and lifecycle_of(document)["status"] != query.status:
             return False
-        words = set(keywords(self.public_view(document)))
+        words = set(keywords(public_document))
         return all(word in words for word in query.words)
