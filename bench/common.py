@@ -8,22 +8,29 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.composition import Root
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
 @contextmanager
-def app_stack() -> Iterator[None]:
-    """Azurite and the Cosmos-compatible server on free ports; this process configured like `make run`."""
+def app_stack() -> Iterator[Root]:
+    """Azurite and the Cosmos-compatible server on free ports, this process configured like `make run`,
+    and the composition root of the app on them."""
     from local.run import dev_environment
     from local.stack import start_stack
+    from shared.composition import Root
+    from shared.platform.settings import load_settings
 
     with tempfile.TemporaryDirectory() as tmp:
         stack = start_stack(Path(tmp))
         try:
             os.environ.update(dev_environment(stack.env(), Path(tmp) / "issuer"))
-            yield
+            yield Root(load_settings())
         finally:
             stack.stop()
 

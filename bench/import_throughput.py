@@ -97,28 +97,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     args = parser.parse_args(argv)
 
-    with app_stack():
-        from shared.auth import OPERATOR, Principal
-        from shared.blob_storage import container_client
-        from shared.config import settings
-        from shared.imports import IMPORTS_CONTAINER, grant, run_upload
-        from shared.store import PASSPORTS, get_store
+    with app_stack() as root:
+        from shared.access.authentication import Principal
+        from shared.access.roles import OPERATOR
+        from shared.onboarding.imports import IMPORTS_CONTAINER
+        from shared.storage.cosmos import PASSPORTS
 
         run = uuid.uuid4().hex[:6]
         data = generate_csv(args.rows, run)
         owner = Principal("bench", frozenset({OPERATOR}), OPERATOR_ID)
-        job = grant({"fileName": "bench.csv", "mapping": MAPPING}, owner)
-        container_client(IMPORTS_CONTAINER).upload_blob(job["blobName"], data)
-        workers = settings().import_concurrency
+        job = root.imports.grant({"fileName": "bench.csv", "mapping": MAPPING}, owner)
+        root.blobs.container(IMPORTS_CONTAINER).upload_blob(job["blobName"], data)
+        workers = root.settings.import_concurrency
 
         started = time.perf_counter()
-        outcome = run_upload(job["blobName"])
+        outcome = root.imports.run(job["blobName"])
         import_seconds = time.perf_counter() - started
-        result = get_store().read("jobs", "job", job["jobId"])
-        assert outcome == "done" and result["created"] == args.rows, (outcome, result)
+        result = root.store.read("jobs", "job", job["jobId"])
+        assert outcome == "done" and result is not None and result["created"] == args.rows, (outcome, result)
 
         items = raw_documents(args.rows, run)
-        container = get_store().container(PASSPORTS)
+        container = root.store.container(PASSPORTS)
         started = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(container.upsert_item, items))

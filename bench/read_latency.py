@@ -26,9 +26,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from bench.common import app_stack, percentile
+
+if TYPE_CHECKING:
+    from shared.composition import Root
 
 
 def _passport(index: int, run: str) -> dict:
@@ -105,11 +109,11 @@ def _report(name: str, http_ms: list[float], raw_ms: list[float]) -> None:
     print(f"  ratio HTTP/raw      : p50 {p50h / p50r:5.2f}x     p99 {p99h / p99r:5.2f}x")
 
 
-def _load(n: int, workers: int, run: str) -> None:
-    from shared.auth import OPERATOR, Principal
-    from shared.service import get_service
+def _load(root: Root, n: int, workers: int, run: str) -> None:
+    from shared.access.authentication import Principal
+    from shared.access.roles import OPERATOR
 
-    service = get_service()
+    service = root.service
     owner = Principal("bench", frozenset({OPERATOR}), "did:example:bench")
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -118,13 +122,14 @@ def _load(n: int, workers: int, run: str) -> None:
     print(f"loaded {n} passports in {load_s:.1f} s ({n / load_s:.0f}/s, {workers} writers, via the core)")
 
 
-def _measure(n: int, samples: int, run: str) -> dict[str, list[float]]:
-    from function_app import app
-    from local.host import start_in_thread
-    from shared.store import PASSPORTS, PRODUCTS, get_store
+def _measure(root: Root, n: int, samples: int, run: str) -> dict[str, list[float]]:
+    from functions import create_app
+    from functions.routes import ROUTE_PREFIX
+    from local.host.server import start_in_thread
+    from shared.storage.cosmos import PASSPORTS, PRODUCTS
 
-    server, base = start_in_thread(app)
-    passports, products = get_store().container(PASSPORTS), get_store().container(PRODUCTS)
+    server, base = start_in_thread(create_app(root), route_prefix=ROUTE_PREFIX)
+    passports, products = root.store.container(PASSPORTS), root.store.container(PRODUCTS)
     bare_server, bare_base = _bare_server(passports)
     host, bare = _Client(base), _Client(bare_base)
 
@@ -163,10 +168,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=8, help="parallel writers while loading")
     args = parser.parse_args(argv)
 
-    with app_stack():
+    with app_stack() as root:
         run = f"{random.randrange(16**8):08x}"
-        _load(args.n, args.workers, run)
-        figures = _measure(args.n, args.samples, run)
+        _load(root, args.n, args.workers, run)
+        figures = _measure(root, args.n, args.samples, run)
     print(f"{args.samples} reads each, random passports out of {args.n}")
     _report("ReadDPPById", figures["id"], figures["id_raw"])
     _report("Floor: bare stdlib server over the same point read", figures["id_bare"], figures["id_raw"])

@@ -39,18 +39,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=500, help="writes per side")
     args = parser.parse_args(argv)
 
-    with app_stack():
-        from shared.auth import OPERATOR, Principal
-        from shared.config import settings
-        from shared.integrity import Seal, sign_document
-        from shared.service import PassportService, get_service
-        from shared.signing import get_sealer
-        from shared.versions import Passports
+    with app_stack() as root:
+        from shared.access.authentication import Principal
+        from shared.access.roles import OPERATOR
+        from shared.composition import Root
+        from shared.integrity.signatures import Seal, sign_document
 
-        signed = get_service()
-        unsigned = PassportService(
-            Passports(signed.passports.store, _PassThrough(get_sealer().keyring)), settings()
-        )
+        signed = root.service
+        # The same graph on the same store, but its sealer seals nothing: only the signature differs.
+        unsigned = Root(root.settings, store=root.store, sealer=_PassThrough(root.keyring)).service
         owner = Principal("bench", frozenset({OPERATOR}), "did:example:bench")
         timings: dict[str, list[float]] = {"signed": [], "unsigned": []}
         for index in range(20):  # warm both paths
@@ -63,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
                     service.create(_passport(index, name), owner)
                     timings[name].append((time.perf_counter() - started) * 1000)
 
-    signer = get_sealer().signer
+    signer = root.signer
+    assert signer is not None
     document = _passport(0, "sign-only")
     started = time.perf_counter()
     for number in range(1, 1001):

@@ -1,58 +1,35 @@
-"""Integrity: published keys, passport history, and verification of hashes, signatures and chains."""
+"""Integrity: the published keys that sign passports, and the issuer's DID document (did:web)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import azure.functions as func
 
-from functions._http import (
-    ROUTE_PREFIX,
-    cache_headers,
-    endpoint,
-    json_body,
-    json_response,
-    path_param,
-    principal,
-)
-from shared.did import did_document, did_for
-from shared.service import get_service
+from functions.routes import ROUTE_PREFIX, Links, Route
+from functions.web import json_response, operation
+from shared.composition import Root
+from shared.integrity.did import did_document, did_for
 
-bp = func.Blueprint()
-ANON = func.AuthLevel.ANONYMOUS
-HISTORY = "v1/dpps/{dppId}/history"
+KEYS_MAX_AGE = 300
 
 
-@bp.route(route="v1/keys", methods=["GET"], auth_level=ANON)
-@endpoint
-def read_signing_keys(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(
-        get_service().jwks(),
-        headers={"Cache-Control": "public, max-age=300"},
-        content_type="application/jwk-set+json",
-    )
+def blueprint(root: Root) -> func.Blueprint:
+    bp = func.Blueprint()
 
+    @operation(bp, Route.KEYS, "GET")
+    def read_signing_keys(req: func.HttpRequest) -> func.HttpResponse:
+        return json_response(
+            root.keyring.jwks(),
+            headers={"Cache-Control": f"public, max-age={KEYS_MAX_AGE}"},
+            content_type="application/jwk-set+json",
+        )
 
-@bp.route(route="did.json", methods=["GET"], auth_level=ANON)
-@endpoint
-def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
-    did = did_for(urlsplit(req.url).netloc, ROUTE_PREFIX)
-    return json_response(
-        did_document(did, get_service().jwks()),
-        headers={"Cache-Control": "public, max-age=300"},
-        content_type="application/did+json",
-    )
+    @operation(bp, Route.DID_DOCUMENT, "GET")
+    def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
+        did = did_for(Links(req.url).host, ROUTE_PREFIX)
+        return json_response(
+            did_document(did, root.keyring.jwks()),
+            headers={"Cache-Control": f"public, max-age={KEYS_MAX_AGE}"},
+            content_type="application/did+json",
+        )
 
-
-@bp.route(route=HISTORY, methods=["GET"], auth_level=ANON)
-@endpoint
-def read_dpp_history(req: func.HttpRequest) -> func.HttpResponse:
-    documents = (req.params.get("include") or "") == "documents"
-    history = get_service().history(path_param(req, HISTORY, "dppId"), principal(req), documents)
-    return json_response(history, headers=cache_headers(req))
-
-
-@bp.route(route="v1/verify", methods=["POST"], auth_level=ANON)
-@endpoint
-def verify_dpp(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(get_service().verify(json_body(req), principal(req)))
+    return bp

@@ -1,4 +1,6 @@
-"""EN 18222 life cycle API (clause 4, Table 16): one function per operation."""
+"""Passports: the EN 18222 life cycle (clause 4, Table 16) and fine granular API (clause 6,
+Table 18), artifact uploads, and the signed history. One function per operation, each calling
+`shared.passports` (the service, or the history) directly."""
 
 from __future__ import annotations
 
@@ -7,128 +9,171 @@ from typing import Any
 
 import azure.functions as func
 
-from functions._http import (
+from functions.routes import ELEMENT_MARKER, Route
+from functions.web import (
     JSON,
     MERGE_PATCH,
-    endpoint,
-    json_body,
+    Adapter,
+    cache_headers,
+    conditional_response,
     json_response,
+    operation,
     passport_response,
-    passport_url,
     path_param,
-    principal,
+    raw_body,
+    raw_tail,
+    representation,
     require_compressed_write,
 )
-from shared.auth import Principal
-from shared.etags import entity_tag
-from shared.service import PassportService, get_service
+from shared.access.authentication import Principal
+from shared.composition import Root
+from shared.documents.entity_tags import FULL, content_etag, entity_tag
+from shared.documents.lifecycle import label_of
+from shared.documents.representation import to_full_element
+from shared.passports.records import PassportItem
+from shared.passports.service import PassportService
 
-bp = func.Blueprint()
-LifecycleWrite = Callable[[PassportService, str, Any, Principal, "str | None"], dict[str, Any]]
-ANON = func.AuthLevel.ANONYMOUS
-
-DPP = "v1/dpps/{dppId}"
-BY_PRODUCT = "v1/dppsByProductId/{productId}"
-BY_ID_AND_DATE = "v1/dppsByIdAndDate/{dppId}"
-BY_PRODUCT_AND_DATE = "v1/dppsByProductIdAndDate/{productId}"
+LifecycleWrite = Callable[[PassportService, str, Any, Principal, "str | None"], PassportItem]
 
 
-@bp.route(route="v1/dpps", methods=["POST"], auth_level=ANON)
-@endpoint
-def create_dpp(req: func.HttpRequest) -> func.HttpResponse:
-    caller = principal(req)
-    require_compressed_write(req)
-    service = get_service()
-    head = service.create(json_body(req), caller)
-    dpp_id = head["dppId"]
-    registration = service.register_created(head, passport_url(req, dpp_id), caller)
-    headers = {
-        "Location": passport_url(req, dpp_id),
-        "ETag": entity_tag(head["etag"]),
-        "DPP-Registration": registration,
-    }
-    return json_response({"digitalProductPassportId": dpp_id}, 201, headers)
+def blueprint(root: Root) -> func.Blueprint:
+    bp = func.Blueprint()
+    web = Adapter(root)
+    _life_cycle(bp, root, web)
+    _elements(bp, root, web)
+    _artifacts(bp, root, web)
+    _history(bp, root, web)
+    return bp
 
 
-@bp.route(route=DPP, methods=["GET"], auth_level=ANON)
-@endpoint
-def read_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
-    service = get_service()
-    return passport_response(req, service.view(service.read(path_param(req, DPP, "dppId")), principal(req)))
+def _life_cycle(bp: func.Blueprint, root: Root, web: Adapter) -> None:
+    @operation(bp, Route.DPPS, "POST")
+    def create_dpp(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        require_compressed_write(req)
+        head = root.service.create(web.json_body(req), caller)
+        location = web.links(req).passport(head["dppId"])
+        registration = root.registry.register_created(head, location, caller)
+        headers = {"Location": location, "ETag": entity_tag(head["etag"]), "DPP-Registration": registration}
+        return json_response({"digitalProductPassportId": head["dppId"]}, 201, headers)
+
+    @operation(bp, Route.DPP, "GET")
+    def read_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
+        head = root.service.read(path_param(req, Route.DPP, "dppId"))
+        return passport_response(req, root.service.view(head, web.principal(req)))
+
+    @operation(bp, Route.BY_PRODUCT, "GET")
+    def read_dpp_by_product_id(req: func.HttpRequest) -> func.HttpResponse:
+        head = root.service.read_by_product(path_param(req, Route.BY_PRODUCT, "productId"))
+        return passport_response(req, root.service.view(head, web.principal(req)))
+
+    @operation(bp, Route.BY_ID_AND_DATE, "GET")
+    def read_dpp_version_by_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
+        dpp_id = path_param(req, Route.BY_ID_AND_DATE, "dppId")
+        caller = web.principal(req)
+        version = root.service.read_at(dpp_id, req.params.get("date"), caller)
+        return passport_response(req, root.service.view(version, caller))
+
+    @operation(bp, Route.BY_PRODUCT_AND_DATE, "GET")
+    def read_dpp_version_by_product_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
+        product_id = path_param(req, Route.BY_PRODUCT_AND_DATE, "productId")
+        caller = web.principal(req)
+        version = root.service.read_by_product_at(product_id, req.params.get("date"), caller)
+        return passport_response(req, root.service.view(version, caller))
+
+    @operation(bp, Route.IDS_BY_PRODUCT_IDS, "POST")
+    def read_dpp_ids_by_product_ids(req: func.HttpRequest) -> func.HttpResponse:
+        body = web.json_body(req)
+        return json_response(
+            root.service.ids_by_product_ids(body, req.params.get("limit"), req.params.get("cursor"))
+        )
+
+    @operation(bp, Route.DPP, "PATCH")
+    def update_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        require_compressed_write(req)
+        dpp_id = path_param(req, Route.DPP, "dppId")
+        patch = web.json_body(req, accepted=(MERGE_PATCH, JSON))
+        head = root.service.update(dpp_id, patch, caller, req.headers.get("if-match"))
+        return passport_response(req, root.service.view(head, caller))
+
+    @operation(bp, Route.DPP, "DELETE")
+    def delete_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
+        dpp_id = path_param(req, Route.DPP, "dppId")
+        root.service.delete(dpp_id, web.principal(req), req.headers.get("if-match"))
+        return func.HttpResponse(status_code=204)
+
+    def lifecycle_write(req: func.HttpRequest, route: Route, write: LifecycleWrite) -> func.HttpResponse:
+        caller = web.principal(req)
+        dpp_id = path_param(req, route, "dppId")
+        head = write(root.service, dpp_id, web.json_body(req), caller, req.headers.get("if-match"))
+        return passport_response(req, root.service.view(head, caller))
+
+    @operation(bp, Route.REVOKE, "POST")
+    def revoke_dpp(req: func.HttpRequest) -> func.HttpResponse:
+        return lifecycle_write(req, Route.REVOKE, PassportService.revoke)
+
+    @operation(bp, Route.PUBLISH, "POST")
+    def publish_dpp_version(req: func.HttpRequest) -> func.HttpResponse:
+        return lifecycle_write(req, Route.PUBLISH, PassportService.publish)
 
 
-@bp.route(route=BY_PRODUCT, methods=["GET"], auth_level=ANON)
-@endpoint
-def read_dpp_by_product_id(req: func.HttpRequest) -> func.HttpResponse:
-    service = get_service()
-    head = service.read_by_product(path_param(req, BY_PRODUCT, "productId"))
-    return passport_response(req, service.view(head, principal(req)))
+def _elements(bp: func.Blueprint, root: Root, web: Adapter) -> None:
+    def element_path(req: func.HttpRequest) -> str:
+        # The raw form matters: `%2F` inside a JSONPath name must not become a path separator.
+        return raw_tail(req, ELEMENT_MARKER)
+
+    @operation(bp, Route.ELEMENT, "GET")
+    def read_data_element(req: func.HttpRequest) -> func.HttpResponse:
+        form = representation(req)
+        dpp_id = path_param(req, Route.ELEMENT, "dppId")
+        element_id, value = root.service.read_element(dpp_id, element_path(req), web.principal(req))
+        body = to_full_element(element_id, value) if form == FULL else value
+        # The tag covers what was shown: a filtered element differs from the owner's.
+        return conditional_response(req, body, entity_tag(content_etag(body), f"element-{form}"))
+
+    @operation(bp, Route.ELEMENT, "PATCH", "PUT")
+    def update_data_element(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        require_compressed_write(req)
+        dpp_id = path_param(req, Route.ELEMENT, "dppId")
+        value = web.json_body(req, accepted=(JSON, MERGE_PATCH))
+        head, stored = root.service.update_element(
+            dpp_id, element_path(req), value, caller, req.headers.get("if-match")
+        )
+        return json_response(stored, headers={"ETag": entity_tag(head["etag"])})
 
 
-@bp.route(route=BY_ID_AND_DATE, methods=["GET"], auth_level=ANON)
-@endpoint
-def read_dpp_version_by_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
-    dpp_id = path_param(req, BY_ID_AND_DATE, "dppId")
-    caller, service = principal(req), get_service()
-    version = service.read_at(dpp_id, req.params.get("date"), caller)
-    return passport_response(req, service.view(version, caller))
+def _artifacts(bp: func.Blueprint, root: Root, web: Adapter) -> None:
+    @operation(bp, Route.ARTIFACT_UPLOAD, "PUT")
+    def put_artifact(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        dpp_id = path_param(req, Route.ARTIFACT_UPLOAD, "dppId")
+        artifact_type = path_param(req, Route.ARTIFACT_UPLOAD, "artifactType")
+        data = raw_body(req, root.settings.max_artifact_bytes, "DPP_MAX_ARTIFACT_BYTES")
+        upload = (data, req.headers.get("content-type"))
+        head, reference = root.service.put_artifact(
+            dpp_id, artifact_type, upload, caller, req.headers.get("if-match")
+        )
+        document = head["document"]
+        location = web.links(req).url(
+            Route.VIEW_ARTIFACT,
+            productId=document["uniqueProductIdentifier"],
+            version=label_of(document),
+            artifactType=artifact_type,
+        )
+        return json_response(reference, 201, {"ETag": entity_tag(head["etag"]), "Location": location})
 
 
-@bp.route(route=BY_PRODUCT_AND_DATE, methods=["GET"], auth_level=ANON)
-@endpoint
-def read_dpp_version_by_product_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
-    product_id = path_param(req, BY_PRODUCT_AND_DATE, "productId")
-    caller, service = principal(req), get_service()
-    version = service.read_by_product_at(product_id, req.params.get("date"), caller)
-    return passport_response(req, service.view(version, caller))
+def _history(bp: func.Blueprint, root: Root, web: Adapter) -> None:
+    @operation(bp, Route.HISTORY, "GET")
+    def read_dpp_history(req: func.HttpRequest) -> func.HttpResponse:
+        documents = (req.params.get("include") or "") == "documents"
+        dpp_id = path_param(req, Route.HISTORY, "dppId")
+        history = root.history.history(dpp_id, web.principal(req), documents)
+        return json_response(history, headers=cache_headers(req))
 
-
-@bp.route(route="v1/dppsByProductIds", methods=["POST"], auth_level=ANON)
-@endpoint
-def read_dpp_ids_by_product_ids(req: func.HttpRequest) -> func.HttpResponse:
-    result = get_service().ids_by_product_ids(
-        json_body(req), req.params.get("limit"), req.params.get("cursor")
-    )
-    return json_response(result)
-
-
-@bp.route(route=DPP, methods=["PATCH"], auth_level=ANON)
-@endpoint
-def update_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
-    caller = principal(req)
-    require_compressed_write(req)
-    dpp_id = path_param(req, DPP, "dppId")
-    patch = json_body(req, accepted=(MERGE_PATCH, JSON))
-    service = get_service()
-    head = service.update(dpp_id, patch, caller, req.headers.get("if-match"))
-    return passport_response(req, service.view(head, caller))
-
-
-@bp.route(route=DPP, methods=["DELETE"], auth_level=ANON)
-@endpoint
-def delete_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
-    get_service().delete(path_param(req, DPP, "dppId"), principal(req), req.headers.get("if-match"))
-    return func.HttpResponse(status_code=204)
-
-
-REVOKE = "v1/dpps/{dppId}/revoke"
-PUBLISH = "v1/dpps/{dppId}/publish"
-
-
-def _lifecycle_write(req: func.HttpRequest, template: str, write: LifecycleWrite) -> func.HttpResponse:
-    caller, service = principal(req), get_service()
-    dpp_id = path_param(req, template, "dppId")
-    head = write(service, dpp_id, json_body(req), caller, req.headers.get("if-match"))
-    return passport_response(req, service.view(head, caller))
-
-
-@bp.route(route=REVOKE, methods=["POST"], auth_level=ANON)
-@endpoint
-def revoke_dpp(req: func.HttpRequest) -> func.HttpResponse:
-    return _lifecycle_write(req, REVOKE, PassportService.revoke)
-
-
-@bp.route(route=PUBLISH, methods=["POST"], auth_level=ANON)
-@endpoint
-def publish_dpp_version(req: func.HttpRequest) -> func.HttpResponse:
-    return _lifecycle_write(req, PUBLISH, PassportService.publish)
+    @operation(bp, Route.VERIFY, "POST")
+    def verify_dpp(req: func.HttpRequest) -> func.HttpResponse:
+        body = web.json_body(req)
+        return json_response(root.history.verify(body, web.principal(req)))

@@ -3,7 +3,7 @@
 Starts Azurite and the Cosmos-compatible server, creates the dev token issuer, the database and
 containers, seeds the PierrieCardin polo passport, writes local.settings.json, and serves the API
 at http://127.0.0.1:7071/api: through Azure Functions Core Tools when `func` is on PATH, else
-through the project's local host (local/host.py), which serves the same registered functions.
+through the project's local host (local/host/), which serves the same registered functions.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.composition import Root
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).resolve().parent / "seed" / "pierriecardin-polo.json"
@@ -30,7 +33,7 @@ def local_settings(env: dict[str, str]) -> dict[str, Any]:
 
 def dev_environment(stack_env: dict[str, str], issuer_dir: Path) -> dict[str, str]:
     from local.tokens import AUDIENCE, ISSUER, ensure_issuer
-    from shared.signing import ensure_local_key
+    from shared.integrity.signers import ensure_local_key
 
     jwks = ensure_issuer(issuer_dir)
     signing_key = ensure_local_key(issuer_dir.parent / "signing" / "signing-key.pem")
@@ -51,16 +54,16 @@ SEED_ARTIFACTS = {
 }
 
 
-def seed() -> str:
+def seed(root: Root) -> str:
     """Create the seed passport and its artifacts unless present; returns what happened."""
-    from shared.auth import OPERATOR, Principal
-    from shared.errors import Conflict
-    from shared.service import get_service
+    from shared.access.authentication import Principal
+    from shared.access.roles import OPERATOR
+    from shared.platform.errors import Conflict
 
     document = json.loads(SEED.read_text(encoding="utf-8"))
     dpp_id = document["digitalProductPassportId"]
     owner = Principal("local-seed", frozenset({OPERATOR}), document["economicOperatorId"])
-    service = get_service()
+    service = root.service
     try:
         service.create(document, owner)
         done = f"seeded {dpp_id}"
@@ -100,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
         env = dev_environment(stack.env(), args.data_dir / "dev-issuer")
         os.environ.update(env)
         (REPO / "local.settings.json").write_text(json.dumps(local_settings(env), indent=2) + "\n")
-        print(seed(), flush=True)
+        from shared.composition import Root
+        from shared.platform.settings import load_settings
+
+        print(seed(Root(load_settings())), flush=True)
         serve(args.port, env, use_func=not args.no_func and shutil.which("func") is not None)
     finally:
         stack.stop()
@@ -118,7 +124,7 @@ def serve(port: int, env: dict[str, str], *, use_func: bool) -> None:
             process.terminate()
             process.wait()
         return
-    from local.host import main as host_main
+    from local.host.cli import main as host_main
 
     with contextlib.suppress(KeyboardInterrupt):
         host_main(["--host", "127.0.0.1", "--port", str(port), "--app", "function_app:app"])

@@ -1,25 +1,37 @@
 """Test session: real Azurite and the real Cosmos-compatible server on free ports, the function
-app served over real HTTP by the local host, and tokens from a throwaway dev issuer."""
+app served over real HTTP by the local host, and tokens from a throwaway dev issuer.
+
+The app under test is built like the deployed one: one composition root (`root`) from settings,
+handed to `create_app`. Tests that need a part of the service (the store, the signer) take it from
+that same root, so what they change is what the served app uses.
+
+Every test that uses the local servers (the `stack` fixture, directly or through another fixture)
+is marked `stack`; `pytest -m "not stack"` runs the rest, which need nothing but Python.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-sys.path.insert(0, str(REPO))
+from tests.support.documents import OWNER, enc, load_fixture, make_passport
 
-OWNER = "did:example:operator:acme"
+if TYPE_CHECKING:
+    from shared.composition import Root
+
+STACK_FIXTURE = "stack"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if STACK_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.stack)
 
 
 @pytest.fixture(scope="session")
@@ -42,30 +54,48 @@ def issuer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_env(stack: Any, issuer_dir: Path) -> dict[str, str]:
-    """Configure this process like `make run` configures the app (settings are read once)."""
+    """The settings `make run` gives the app, in this process's environment too (subprocesses
+    such as a second worker or the CLI inherit them)."""
     from local.run import dev_environment
-    from shared.artifacts import get_artifact_store
-    from shared.blob_storage import get_blob_service
-    from shared.config import settings
-    from shared.service import get_service
-    from shared.signing import get_sealer
-    from shared.store import get_store
 
     env = {**dev_environment(stack.env(), issuer_dir), "COSMOS_DATABASE": f"test-{uuid.uuid4().hex[:8]}"}
     os.environ.update(env)
-    for cached in (settings, get_store, get_sealer, get_service, get_blob_service, get_artifact_store):
-        cached.cache_clear()
     return env
 
 
 @pytest.fixture(scope="session")
-def api(app_env: dict[str, str]) -> Iterator[str]:
-    """Base URL of the API (with the /api prefix), served by the local host over real HTTP."""
-    from function_app import app
-    from local.host import start_in_thread
+def root(app_env: dict[str, str]) -> Root:
+    """The composition root of the app under test."""
+    from shared.composition import Root
+    from shared.platform.settings import load_settings
 
-    server, base = start_in_thread(app)
-    yield f"{base}/api"
+    return Root(load_settings(app_env))
+
+
+@pytest.fixture(scope="session")
+def app(root: Root) -> Any:
+    """The function app under test, built from `root` as function_app.py builds the deployed one."""
+    from functions import create_app
+
+    return create_app(root)
+
+
+@pytest.fixture(scope="session")
+def app_functions(app: Any) -> list[Any]:
+    """The functions the app registered, as a Functions host indexes them."""
+    from local.host.functions_index import registered_functions
+
+    return registered_functions(app)
+
+
+@pytest.fixture(scope="session")
+def api(app: Any) -> Iterator[str]:
+    """Base URL of the API (with the /api prefix), served by the local host over real HTTP."""
+    from functions.routes import ROUTE_PREFIX
+    from local.host.server import start_in_thread
+
+    server, base = start_in_thread(app, route_prefix=ROUTE_PREFIX)
+    yield f"{base}/{ROUTE_PREFIX}"
     server.shutdown()
 
 
@@ -92,27 +122,6 @@ def auth(token: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token()}"}
 
 
-def enc(value: str) -> str:
-    """Percent-encode an id as ONE path segment."""
-    return quote(value, safe="")
-
-
-def make_passport(**overrides: Any) -> dict[str, Any]:
-    suffix = uuid.uuid4().hex[:12]
-    document: dict[str, Any] = {
-        "digitalProductPassportId": f"urn:test:dpp/{suffix}#p",
-        "uniqueProductIdentifier": f"https://id.example.org/01/0950000{suffix}/21/1",
-        "granularity": "Item",
-        "dppSchemaVersion": "EN18223:v1.0",
-        "dppStatus": "Active",
-        "economicOperatorId": OWNER,
-        "contentSpecificationIds": ["https://spec.example.org/Nameplate/1"],
-        "nameplate": {"ManufacturerName": "ACME", "Materials": [{"name": "Cotton", "share": 0.95}]},
-    }
-    document.update(overrides)
-    return document
-
-
 @pytest.fixture
 def create(api: str, http: requests.Session, auth: dict[str, str]) -> Callable[..., dict[str, Any]]:
     """Create a passport through the API and return the document sent."""
@@ -124,10 +133,6 @@ def create(api: str, http: requests.Session, auth: dict[str, str]) -> Callable[.
         return document
 
     return _create
-
-
-def load_fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -1,0 +1,72 @@
+"""Onboarding: bulk import grants with upload links, export jobs, their progress, and the blob
+triggers that run them. Each function calls `shared.onboarding` directly."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.routes import Route
+from functions.web import Adapter, json_response, operation, path_param
+from shared.composition import Root
+from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
+from shared.onboarding.imports import IMPORTS_CONTAINER
+
+PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def blueprint(root: Root) -> func.Blueprint:
+    bp = func.Blueprint()
+    web = Adapter(root)
+
+    # -- imports ---------------------------------------------------------------------------------
+
+    @operation(bp, Route.IMPORTS, "POST")
+    def create_import(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        imports = root.imports
+        job = imports.grant(web.json_body(req), caller)
+        status_url = web.links(req).url(Route.IMPORT, importId=job["jobId"])
+        body = {**imports.status(job), **imports.upload_links(job), "statusUrl": status_url}
+        return json_response(body, 201, headers={"Location": status_url})
+
+    @operation(bp, Route.IMPORT, "GET")
+    def read_import(req: func.HttpRequest) -> func.HttpResponse:
+        job = root.imports.find(path_param(req, Route.IMPORT, "importId"), web.principal(req))
+        return json_response(root.imports.status(job), headers=PRIVATE)
+
+    @bp.blob_trigger(
+        arg_name="upload",
+        path=f"{IMPORTS_CONTAINER}/{{name}}",
+        connection="AzureWebJobsStorage",
+        # Flex Consumption supports only the Event Grid source; locally the host lists new blobs.
+        source=func.BlobSource.EVENT_GRID,
+    )
+    def import_upload(upload: func.InputStream) -> None:
+        blob_name = (upload.name or "").removeprefix(f"{IMPORTS_CONTAINER}/")
+        root.imports.run(blob_name, upload, dict(getattr(upload, "metadata", None) or {}))
+
+    # -- exports ---------------------------------------------------------------------------------
+
+    @operation(bp, Route.EXPORTS, "POST")
+    def create_export(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        job = root.exports.request(web.optional_json_body(req), caller)
+        status_url = web.links(req).url(Route.EXPORT, exportId=job["jobId"])
+        body = {**root.exports.status(job), "statusUrl": status_url}
+        return json_response(body, 202, headers={"Location": status_url})
+
+    @operation(bp, Route.EXPORT, "GET")
+    def read_export_job(req: func.HttpRequest) -> func.HttpResponse:
+        job = root.exports.find(path_param(req, Route.EXPORT, "exportId"), web.principal(req))
+        return json_response(root.exports.status(job), headers=PRIVATE)
+
+    @bp.blob_trigger(
+        arg_name="request",
+        path=f"{EXPORTS_CONTAINER}/{REQUESTS_PREFIX}{{name}}",
+        connection="AzureWebJobsStorage",
+        source=func.BlobSource.EVENT_GRID,
+    )
+    def export_request(request: func.InputStream) -> None:
+        root.exports.run((request.name or "").removeprefix(f"{EXPORTS_CONTAINER}/"))
+
+    return bp

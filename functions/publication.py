@@ -1,0 +1,141 @@
+"""Publication: the seed contract's JSON-LD views by product and version label (passport, status,
+artifact, search, the context they name), and EN 18222 RegisterProductDPP with the outbox timer
+that delivers registrations. Each function calls `shared.publication` directly."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any
+
+import azure.functions as func
+
+from functions.routes import Route
+from functions.web import (
+    JSON_LD,
+    Adapter,
+    Handler,
+    conditional_response,
+    json_response,
+    operation,
+    path_param,
+)
+from shared.composition import Root
+from shared.documents.entity_tags import content_etag, entity_tag
+from shared.platform.clock import now_ts
+from shared.publication.context import context_document
+from shared.publication.registry import check_registrar
+from shared.publication.views import Release, parse_lite
+
+log = logging.getLogger("dpp.registry")
+
+SEARCH_PARAMS = ("issuer", "status", "keyword", "limit", "cursor")
+CONTEXT_MAX_AGE = 86400
+OUTBOX_SCHEDULE = "0 */1 * * * *"  # every minute, at second 0 (NCRONTAB)
+
+
+def _ld_response(
+    req: func.HttpRequest, body: Any, *, max_age: int | None = None, headers: dict[str, str] | None = None
+) -> func.HttpResponse:
+    tag = entity_tag(content_etag(body))
+    return conditional_response(req, body, tag, max_age=max_age, headers=headers, content_type=JSON_LD)
+
+
+def _correlated(handler: Handler) -> Handler:
+    """Give the Info/Warning messages of a success body the correlation id the operation echoes."""
+
+    @functools.wraps(handler)
+    def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        response = handler(req)
+        cid = response.headers.get("x-correlation-id")
+        if response.status_code >= 300 or not cid:
+            return response
+        body = json.loads(response.get_body())
+        for message in body.get("messages", []):
+            message["correlationId"] = cid
+        return json_response(body, response.status_code, dict(response.headers))
+
+    return wrapper
+
+
+def _messages(messages: list[dict[str, str]]) -> list[dict[str, Any]]:
+    return [{**message, "correlationId": None, "timestamp": now_ts()} for message in messages]
+
+
+def blueprint(root: Root) -> func.Blueprint:
+    bp = func.Blueprint()
+    web = Adapter(root)
+
+    def release(req: func.HttpRequest, route: Route) -> Release:
+        product_id = path_param(req, route, "productId")
+        return root.views.release(product_id, path_param(req, route, "version"))
+
+    # -- the JSON-LD contract ------------------------------------------------------------------
+
+    @operation(bp, Route.CONTEXT, "GET")
+    def read_jsonld_context(req: func.HttpRequest) -> func.HttpResponse:
+        return _ld_response(req, context_document(), max_age=CONTEXT_MAX_AGE)
+
+    @operation(bp, Route.SEARCH, "GET")
+    def search_passports(req: func.HttpRequest) -> func.HttpResponse:
+        params = {name: req.params.get(name) for name in SEARCH_PARAMS}
+        links = web.links(req)
+        previews, cursor = root.views.search(params, links)
+        headers = {}
+        if cursor:
+            following = {name: value for name, value in params.items() if value and name != "cursor"}
+            following["cursor"] = cursor
+            headers["Link"] = f'<{links.url(Route.SEARCH, following)}>; rel="next"'
+        return _ld_response(req, previews, max_age=root.settings.public_max_age, headers=headers)
+
+    @operation(bp, Route.VIEW, "GET")
+    def read_passport_view(req: func.HttpRequest) -> func.HttpResponse:
+        lite = parse_lite(req.params.get("lite"))
+        caller = web.principal(req)
+        found = release(req, Route.VIEW)
+        body = root.views.passport(found, caller, lite, web.links(req))
+        return _ld_response(req, body, max_age=root.settings.public_max_age if lite else None)
+
+    @operation(bp, Route.VIEW_STATUS, "GET")
+    def read_passport_status(req: func.HttpRequest) -> func.HttpResponse:
+        return _ld_response(req, root.views.status(release(req, Route.VIEW_STATUS), web.links(req)))
+
+    @operation(bp, Route.VIEW_ARTIFACT, "GET")
+    def read_passport_artifact(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        artifact_type = path_param(req, Route.VIEW_ARTIFACT, "artifactType")
+        found = release(req, Route.VIEW_ARTIFACT)
+        body = root.views.artifact(found, artifact_type, caller, web.links(req))
+        # The download URL is a short-lived credential: never kept by a shared cache.
+        headers = {
+            "ETag": entity_tag(content_etag(body)),
+            "Cache-Control": "private, no-store",
+            "Vary": "Authorization, Accept",
+        }
+        return json_response(body, headers=headers, content_type=JSON_LD)
+
+    # -- the registry ------------------------------------------------------------------------------
+
+    @operation(bp, Route.REGISTER, "POST", outer=_correlated)
+    def register_dpp(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        check_registrar(caller)  # 401/403 before the body is read
+        links = web.links(req)
+        result = root.registry.register(web.json_body(req), caller, links.passport)
+        body = {"registration": result.record, "messages": _messages(result.messages)}
+        location = links.url(Route.REGISTRATION, dppId=result.record["dppId"])
+        return json_response(body, result.status, {"Location": location})
+
+    @operation(bp, Route.REGISTRATION, "GET")
+    def read_registration(req: func.HttpRequest) -> func.HttpResponse:
+        record = root.registry.read(path_param(req, Route.REGISTRATION, "dppId"), web.principal(req))
+        return json_response({"registration": record}, 200, {"Cache-Control": "no-store"})
+
+    @bp.timer_trigger(schedule=OUTBOX_SCHEDULE, arg_name="timer", run_on_startup=False)
+    def registry_outbox(timer: func.TimerRequest) -> None:
+        counts = root.registry.deliver_due()
+        level = logging.INFO if any(counts.values()) or timer.past_due else logging.DEBUG
+        log.log(level, "Registry outbox%s: %s", " (past due)" if timer.past_due else "", counts)
+
+    return bp

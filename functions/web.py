@@ -1,0 +1,247 @@
+"""What every adapter shares: the operation decorator, error rendering, correlation ids, body and
+path parsing, representations and caching headers.
+
+This is the only place that knows both HTTP and the core's errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import azure.functions as func
+
+from functions.routes import ROUTE_PREFIX, Links, Route, segment_index
+from shared.access.authentication import Principal
+from shared.composition import Root
+from shared.documents.entity_tags import COMPRESSED, FULL, entity_tag, not_modified
+from shared.documents.model import validate_identifier
+from shared.documents.representation import to_full
+from shared.passports.service import PassportView
+from shared.platform.errors import (
+    BadRequest,
+    DppError,
+    ErrorCode,
+    NotImplementedFeature,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from shared.platform.results import result_object
+
+log = logging.getLogger("dpp")
+
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+MERGE_PATCH = "application/merge-patch+json"
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+Handler = Callable[[func.HttpRequest], func.HttpResponse]
+
+
+def correlation_id(req: func.HttpRequest) -> str:
+    given = (req.headers.get("x-correlation-id") or "").strip()
+    if _CORRELATION_ID.match(given):
+        return given
+    trace = _TRACEPARENT.match((req.headers.get("traceparent") or "").strip().lower())
+    if trace:
+        return trace.group(1)
+    return str(uuid.uuid4())
+
+
+def json_response(
+    data: Any, status: int = 200, headers: dict[str, str] | None = None, content_type: str = JSON
+) -> func.HttpResponse:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return func.HttpResponse(
+        body=body, status_code=status, headers=headers or {}, mimetype=content_type, charset="utf-8"
+    )
+
+
+def error_response(error: DppError, cid: str) -> func.HttpResponse:
+    return json_response(result_object(error.text, error.code, cid), error.status, dict(error.headers))
+
+
+def endpoint(handler: Handler) -> Handler:
+    """Wrap an adapter: Result objects for every failure, never a stack trace, correlation id echoed."""
+
+    @functools.wraps(handler)
+    def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        cid = correlation_id(req)
+        try:
+            response = handler(req)
+        except DppError as exc:
+            response = error_response(exc, cid)
+        except Exception:
+            log.exception("Unhandled error [correlationId=%s]", cid)
+            response = error_response(DppError("Internal server error"), cid)
+        response.headers["x-correlation-id"] = cid
+        return response
+
+    return wrapper
+
+
+def operation(
+    bp: func.Blueprint, route: Route, *methods: str, outer: Callable[[Handler], Handler] | None = None
+) -> Callable[[Handler], Any]:
+    """Register `handler` as the function serving `methods` on `route`.
+
+    Every operation is anonymous at the Functions level (the API authorizes bearer tokens itself,
+    in `shared.access`) and answers failures as Result objects; `outer` wraps that once more.
+    """
+
+    def register(handler: Handler) -> Any:
+        wrapped = endpoint(handler)
+        if outer is not None:
+            wrapped = outer(wrapped)
+        return bp.route(route=route.value, methods=list(methods), auth_level=func.AuthLevel.ANONYMOUS)(
+            wrapped
+        )
+
+    return register
+
+
+class Adapter:
+    """Request parsing that needs the service's settings or parts, bound to one composition root."""
+
+    def __init__(self, root: Root):
+        self.root = root
+
+    def principal(self, req: func.HttpRequest) -> Principal:
+        return self.root.authenticator.authenticate(req.headers.get("authorization"))
+
+    def json_body(self, req: func.HttpRequest, accepted: tuple[str, ...] = (JSON,)) -> Any:
+        """The request body as JSON, with size, media type and syntax checked."""
+        raw = raw_body(req, self.root.settings.max_body_bytes, "DPP_MAX_BODY_BYTES")
+        media_type = _media_type(req)
+        if media_type and media_type not in accepted:
+            raise UnsupportedMediaType(
+                f"Content-Type must be one of {', '.join(accepted)}", code=ErrorCode.UNSUPPORTED_MEDIA_TYPE
+            )
+        if not raw.strip():
+            raise BadRequest("A JSON request body is required", code=ErrorCode.MISSING_BODY)
+        try:
+            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadRequest(
+                f"The request body is not valid JSON: {exc}", code=ErrorCode.INVALID_JSON
+            ) from None
+
+    def optional_json_body(self, req: func.HttpRequest) -> Any:
+        """The JSON body, or None when there is none."""
+        return self.json_body(req) if (req.get_body() or b"").strip() else None
+
+    @staticmethod
+    def links(req: func.HttpRequest) -> Links:
+        return Links(req.url)
+
+
+def path_param(req: func.HttpRequest, route: Route, name: str) -> str:
+    """An id from one path segment, decoded exactly once from the raw URL, and validated.
+
+    Hosts differ in how far they decode route values before the worker sees them; the raw URL
+    is the one form that is the same everywhere, so `%2F` inside an id stays in it. Falls back to
+    the host's value.
+    """
+    path = urlsplit(req.url).path
+    prefix = f"/{ROUTE_PREFIX}/" if ROUTE_PREFIX else "/"
+    value = req.route_params.get(name, "")
+    if path.startswith(prefix):
+        raw_segments = path[len(prefix) :].split("/")
+        index = segment_index(route, name)
+        if index < len(raw_segments):
+            try:
+                value = unquote(raw_segments[index], errors="strict")
+            except UnicodeDecodeError:
+                raise BadRequest(
+                    f"'{name}' is not percent-encoded UTF-8", code=ErrorCode.INVALID_IDENTIFIER
+                ) from None
+    return validate_identifier(value, f"'{name}'")
+
+
+def raw_tail(req: func.HttpRequest, marker: str) -> str:
+    """Everything after `marker` in the raw path, still percent-encoded (element paths need that)."""
+    path = urlsplit(req.url).path
+    index = path.find(marker)
+    return path[index + len(marker) :] if index >= 0 else ""
+
+
+def _media_type(req: func.HttpRequest) -> str:
+    return (req.headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def raw_body(req: func.HttpRequest, limit: int, setting: str) -> bytes:
+    """The request body, refused with 413 above `limit` (by its declared length before reading)."""
+    declared = req.headers.get("content-length")
+    raw = b"" if declared and declared.isdigit() and int(declared) > limit else (req.get_body() or b"")
+    if len(raw) > limit or (declared and declared.isdigit() and int(declared) > limit):
+        raise PayloadTooLarge(
+            f"Request body exceeds {limit} bytes ({setting})", code=ErrorCode.BODY_TOO_LARGE
+        )
+    return raw
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def representation(req: func.HttpRequest) -> str:
+    value = req.params.get("representation")
+    if value is None or value == COMPRESSED:
+        return COMPRESSED
+    if value == FULL:
+        return FULL
+    raise BadRequest("'representation' must be 'compressed' or 'full'", code=ErrorCode.INVALID_REPRESENTATION)
+
+
+def require_compressed_write(req: func.HttpRequest) -> None:
+    if representation(req) != COMPRESSED:
+        raise NotImplementedFeature(
+            "Writes accept the compressed representation only", code=ErrorCode.NOT_IMPLEMENTED
+        )
+
+
+def passport_response(req: func.HttpRequest, view: PassportView, status: int = 200) -> func.HttpResponse:
+    """A passport as the caller may see it, in the requested representation, with a strong ETag.
+
+    A view with parts withheld by the access policy says so in `DPP-Disclosure: partial`; its
+    `contentHash` and `signature` still cover the complete document.
+    """
+    form = representation(req)
+    body = to_full(view.document) if form == FULL else view.document
+    headers = {"DPP-Disclosure": "complete" if view.complete else "partial"}
+    return conditional_response(req, body, entity_tag(view.etag, form), status, headers=headers)
+
+
+def cache_headers(req: func.HttpRequest, max_age: int | None = None) -> dict[str, str]:
+    """Anonymous answers are public and may be cached (for `max_age`, else revalidated with the
+    ETag); answers to a token are for that caller alone and never stored."""
+    if (req.headers.get("authorization") or "").strip():
+        control = "private, no-store"
+    elif max_age:
+        control = f"public, max-age={max_age}"
+    else:
+        control = "public, no-cache"
+    return {"Cache-Control": control, "Vary": "Authorization, Accept"}
+
+
+def conditional_response(
+    req: func.HttpRequest,
+    body: Any,
+    tag: str,
+    status: int = 200,
+    *,
+    headers: dict[str, str] | None = None,
+    max_age: int | None = None,
+    content_type: str = JSON,
+) -> func.HttpResponse:
+    """A JSON body with its ETag, or 304 when the client already holds that representation."""
+    headers = {"ETag": tag, **cache_headers(req, max_age), **(headers or {})}
+    if req.method in {"GET", "HEAD"} and not_modified(req.headers.get("if-none-match"), tag):
+        return func.HttpResponse(status_code=304, headers=headers)
+    return json_response(body, status, headers, content_type)

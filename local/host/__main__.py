@@ -1,0 +1,5 @@
+"""`python -m local.host`: see local/host/cli.py."""
+
+from local.host.cli import main
+
+main()

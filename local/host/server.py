@@ -1,0 +1,199 @@
+"""The HTTP server: keep-alive HTTP/1.1 in front of the routing table, with the app's timers and
+blob triggers started and stopped along with it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+import azure.functions as func
+
+if TYPE_CHECKING:
+    pass
+
+from local.host.blob_triggers import DEFAULT_BLOB_POLL_SECONDS, BlobTriggers, blob_trigger_functions
+from local.host.routing import LocalFunctionsHost, error_response
+from local.host.timers import TimerRunner, timer_functions
+
+log = logging.getLogger(__name__)
+
+
+# Statuses that never carry a body (RFC 9110 6.4.1); Kestrel sends no Content-Length for them.
+BODILESS_STATUSES = frozenset({204, 304})
+
+
+def content_type(response: func.HttpResponse) -> str:
+    """What the Python worker sends when the function set none: charset only for text/* types."""
+    if response.mimetype.startswith("text/"):
+        return f"{response.mimetype}; charset={response.charset}"
+    return response.mimetype
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as clients of the real host get
+    # Without it, keep-alive responses wait ~45 ms on Nagle + delayed ACK.
+    disable_nagle_algorithm = True
+    functions_host: LocalFunctionsHost
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - " + format, self.address_string(), *args)
+
+    def _read_chunked(self) -> bytes:
+        chunks = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline().strip():  # trailers, up to the empty line
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self._read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        return self.rfile.read(length) if length else b""
+
+    def _request_headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for key, value in self.headers.items():
+            # Repeated headers are combined, as ASP.NET Core hands them on.
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        return headers
+
+    def _origin(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{self.headers.get('Host') or f'{host}:{port}'}"
+
+    def _respond(self) -> func.HttpResponse:
+        try:
+            body = self._read_body()
+        except ValueError:
+            self.close_connection = True  # the body's end is unknown, so the stream cannot be reused
+            return error_response(400, "BadRequest", "Unreadable Content-Length or chunked body")
+        try:
+            return self.functions_host.handle(
+                self.command, self.path, self._request_headers(), body, self._origin()
+            )
+        except Exception:
+            log.exception("Local host failed on %s %s", self.command, self.path)
+            return error_response(500, "InternalServerError", "The local host failed")
+
+    def _write(self, response: func.HttpResponse) -> None:
+        status = response.status_code
+        bodiless = status in BODILESS_STATUSES or status < 200
+        payload = response.get_body() or b""
+        self.send_response(status)
+        names = set()
+        for key, value in response.headers.items():
+            if key.lower() not in ("content-length", "transfer-encoding"):  # framing is the host's job
+                self.send_header(key, value)
+                names.add(key.lower())
+        if not bodiless:
+            if "content-type" not in names:
+                self.send_header("Content-Type", content_type(response))
+            self.send_header("Content-Length", str(len(payload)))  # for HEAD: what GET would send
+        self.end_headers()
+        if payload and not bodiless and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _serve(self) -> None:
+        self._write(self._respond())
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
+
+
+class LocalHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    functions_host: LocalFunctionsHost
+    timer_runner: TimerRunner | None = None
+    blob_triggers: BlobTriggers | None = None
+
+    def start_timers(self) -> None:
+        if self.timer_runner is not None:
+            self.timer_runner.start()
+
+    def start_blob_triggers(self) -> None:
+        if self.blob_triggers is not None:
+            self.blob_triggers.start()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up mid-response is routine, not worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            log.debug("client %s went away", client_address)
+        else:
+            log.exception("error serving %s", client_address)
+
+    def stop_triggers(self) -> None:
+        if self.timer_runner is not None:
+            self.timer_runner.stop()
+        if self.blob_triggers is not None:
+            self.blob_triggers.stop()
+
+    def shutdown(self) -> None:
+        """Stop serving, timers and blob triggers, and release the port (tests start and stop hosts
+        on free ports)."""
+        self.stop_triggers()
+        super().shutdown()
+        self.server_close()
+
+
+def make_server(
+    app: func.FunctionApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    route_prefix: str | None = None,
+    *,
+    timers: bool = False,
+    blob_triggers: bool = False,
+    blob_poll_seconds: float = DEFAULT_BLOB_POLL_SECONDS,
+) -> LocalHTTPServer:
+    """The server of `app`; with `timers`, its timer schedules are checked (ValueError when one is
+    not supported) and `start_timers()` starts them. With `blob_triggers`, `server.blob_triggers`
+    watches the blob triggers (connections from os.environ; a trigger that cannot run is in its
+    `errors`); `start_blob_triggers()` starts polling, `server.blob_triggers.scan_once()` delivers
+    synchronously instead."""
+    functions_host = LocalFunctionsHost(app, route_prefix)
+    runner = TimerRunner(timer_functions(app)) if timers else None
+    blobs = (
+        BlobTriggers(blob_trigger_functions(app), poll_seconds=blob_poll_seconds) if blob_triggers else None
+    )
+    handler = type("Handler", (_Handler,), {"functions_host": functions_host})
+    server = LocalHTTPServer((host, port), handler)
+    server.functions_host = functions_host
+    server.timer_runner = runner
+    server.blob_triggers = blobs
+    return server
+
+
+def start_in_thread(
+    app: func.FunctionApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    route_prefix: str | None = None,
+    *,
+    timers: bool = False,
+    blob_triggers: bool = False,
+    blob_poll_seconds: float = DEFAULT_BLOB_POLL_SECONDS,
+) -> tuple[LocalHTTPServer, str]:
+    """Serve `app` from a daemon thread, run its timers with `timers=True` and poll its blob
+    triggers with `blob_triggers=True`; returns the server (`shutdown()` stops all) and base URL."""
+    server = make_server(
+        app,
+        host,
+        port,
+        route_prefix,
+        timers=timers,
+        blob_triggers=blob_triggers,
+        blob_poll_seconds=blob_poll_seconds,
+    )
+    threading.Thread(target=server.serve_forever, name="local-functions-host", daemon=True).start()
+    server.start_timers()
+    server.start_blob_triggers()
+    return server, f"http://{host}:{server.server_address[1]}"

@@ -1,0 +1,208 @@
+"""The composition root: every object of the service, built from settings and wired explicitly.
+
+`Root(settings)` makes nothing and connects to nothing: each part is built the first time it is
+used, once per root (under a lock, so concurrent first requests share one Cosmos client, one blob
+client, one signer), from the parts it needs. The function app builds one root per process and
+hands it to its Blueprints; tests build theirs the same way.
+
+What depends on what (arrows point at what is used):
+
+    passport service ─→ repository ─→ store, sealer ─→ signer, key ring ─→ store
+         │                  └─→ on_publish: search index ─→ store, access control
+         └─→ access control ─→ deployment policy;  artifacts ─→ blob storage
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Generic, TypeVar, overload
+
+from shared.access.authentication import Authenticator
+from shared.access.authorization import AccessControl
+from shared.access.policy import deployment_policy
+from shared.integrity.keyring import KeyRing
+from shared.integrity.sealer import Sealer
+from shared.integrity.signers import LocalSigner, Signer
+from shared.onboarding.exports import Exports
+from shared.onboarding.imports import Imports
+from shared.passports.artifacts import ArtifactStore
+from shared.passports.history import PassportHistory
+from shared.passports.repository import PassportRepository
+from shared.passports.service import PassportService
+from shared.platform.health import Readiness
+from shared.platform.settings import Settings
+from shared.publication.registry import Registry, RegistryOptions
+from shared.publication.search import SearchIndex
+from shared.publication.views import PassportViews
+from shared.storage.blobs import BlobStorage
+from shared.storage.cosmos import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# Point reads of several passports at once (ReadDPPIdsByProductIds, search previews), bounded.
+LOOKUP_WORKERS = 8
+
+
+class _Part(Generic[T]):
+    """A part of the root: built by `build(root)` on first access, then the same object."""
+
+    def __init__(self, build: Callable[[Root], T]):
+        self.build = build
+        self.name = build.__name__
+
+    @overload
+    def __get__(self, root: None, owner: type[Root]) -> _Part[T]: ...
+
+    @overload
+    def __get__(self, root: Root, owner: type[Root]) -> T: ...
+
+    def __get__(self, root: Root | None, owner: type[Root]) -> T | _Part[T]:
+        if root is None:
+            return self
+        built = root._parts.get(self.name, _UNBUILT)
+        if built is _UNBUILT:
+            with root._lock:
+                built = root._parts.get(self.name, _UNBUILT)
+                if built is _UNBUILT:
+                    # A failed build is not remembered: the next use tries again.
+                    built = root._parts[self.name] = self.build(root)
+        return built  # type: ignore[no-any-return]
+
+
+_UNBUILT: Any = object()
+
+
+def part(build: Callable[[Root], T]) -> _Part[T]:
+    return _Part(build)
+
+
+class Root:
+    """`Root(settings)`; `Root(settings, sealer=...)` uses the given object for that part (a test
+    double, or a part shared with another root) and builds the rest around it."""
+
+    def __init__(self, settings: Settings, **given: Any):
+        unknown = sorted(set(given) - set(self.part_names()))
+        if unknown:
+            raise TypeError(f"Root has no parts {unknown}; its parts are {self.part_names()}")
+        self.settings = settings
+        # Re-entrant: building one part builds the parts it needs.
+        self._lock = threading.RLock()
+        self._parts: dict[str, Any] = dict(given)
+
+    @classmethod
+    def part_names(cls) -> list[str]:
+        return [name for name, value in vars(cls).items() if isinstance(value, _Part)]
+
+    def built(self) -> list[str]:
+        """The parts built (or given) so far: a health probe, say, must not build the signer."""
+        return list(self._parts)
+
+    # -- platform and storage --------------------------------------------------------------------
+
+    @part
+    def store(self) -> Store:
+        return Store(self.settings)
+
+    @part
+    def blobs(self) -> BlobStorage:
+        return BlobStorage(self.settings)
+
+    @part
+    def readiness(self) -> Readiness:
+        return Readiness({"cosmos": self.store.probe})
+
+    @part
+    def lookups(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=LOOKUP_WORKERS, thread_name_prefix="dpp-lookup")
+
+    # -- integrity ---------------------------------------------------------------------------------
+
+    @part
+    def signer(self) -> Signer | None:
+        return make_signer(self.settings)
+
+    @part
+    def keyring(self) -> KeyRing:
+        return KeyRing(self.store)
+
+    @part
+    def sealer(self) -> Sealer:
+        return Sealer(self.signer, self.keyring)
+
+    # -- access --------------------------------------------------------------------------------------
+
+    @part
+    def authenticator(self) -> Authenticator:
+        return Authenticator(self.settings)
+
+    @part
+    def access(self) -> AccessControl:
+        return AccessControl(deployment_policy(self.settings.access_policy_file))
+
+    # -- passports -----------------------------------------------------------------------------------
+
+    @part
+    def search_index(self) -> SearchIndex:
+        return SearchIndex(self.store, self.access.public_document)
+
+    @part
+    def passports(self) -> PassportRepository:
+        # Every version is indexed for search before it becomes current (keywords of its public view).
+        return PassportRepository(self.store, self.sealer, on_publish=self.search_index.apply)
+
+    @part
+    def artifacts(self) -> ArtifactStore:
+        return ArtifactStore(self.settings, self.blobs)
+
+    @part
+    def service(self) -> PassportService:
+        return PassportService(self.passports, self.access, self.artifacts, self.settings, self.lookups)
+
+    @part
+    def history(self) -> PassportHistory:
+        return PassportHistory(self.passports, self.keyring, self.access)
+
+    # -- publication and onboarding ------------------------------------------------------------------
+
+    @part
+    def views(self) -> PassportViews:
+        return PassportViews(
+            passports=self.passports,
+            access=self.access,
+            artifacts=self.artifacts,
+            search_index=self.search_index,
+            config=self.settings,
+            lookups=self.lookups,
+        )
+
+    @part
+    def registry(self) -> Registry:
+        return Registry(self.store, self.passports, RegistryOptions.from_settings(self.settings))
+
+    @part
+    def imports(self) -> Imports:
+        return Imports(self.service, self.store, self.blobs, self.settings)
+
+    @part
+    def exports(self) -> Exports:
+        return Exports(self.passports, self.store, self.blobs)
+
+
+def make_signer(config: Settings) -> Signer | None:
+    """Key Vault when a key id is set (the private key never leaves the vault), else a local PEM."""
+    if config.signing_key_id:
+        from azure.identity import DefaultAzureCredential
+
+        from shared.integrity.keyvault_signer import KeyVaultSigner
+
+        credential = DefaultAzureCredential(managed_identity_client_id=config.managed_identity_client_id)
+        return KeyVaultSigner(config.signing_key_id, credential)
+    if config.signing_key_file:
+        return LocalSigner(Path(config.signing_key_file))
+    log.warning("No signing key configured: every write will be refused")
+    return None

@@ -1,0 +1,87 @@
+"""Signers: one interface, a local EC P-256 key file or Azure Key Vault (`keyvault_signer`) behind it.
+
+A signer names the exact key version it signs with (the JWS `kid`, which is itself signed, so it
+must be known before signing) and signs the JWS signing input with ES256, answering the raw
+64-byte r||s that JWS wants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+from shared.platform.encoding import b64url
+
+
+class Signer(Protocol):
+    def public_jwk(self) -> dict[str, Any]:
+        """Public JWK (kty EC, crv P-256, x, y, kid, alg ES256, use sig) of the key `sign` uses."""
+        ...
+
+    def sign(self, signing_input: bytes) -> tuple[str, bytes]:
+        """(kid of the exact key version used, raw 64-byte r||s ES256 signature)."""
+        ...
+
+
+def ec_public_jwk(public_key: Any, kid: str) -> dict[str, Any]:
+    numbers = public_key.public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64url(numbers.x.to_bytes(32, "big")),
+        "y": b64url(numbers.y.to_bytes(32, "big")),
+        "kid": kid,
+        "alg": "ES256",
+        "use": "sig",
+    }
+
+
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638 thumbprint of an EC public key."""
+    members = {name: jwk[name] for name in ("crv", "kty", "x", "y")}
+    return b64url(hashlib.sha256(json.dumps(members, separators=(",", ":")).encode()).digest())
+
+
+def ensure_local_key(path: Path) -> Path:
+    """Create the local signing key once (`make run` and the tests call this)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        path.chmod(0o600)
+    return path
+
+
+class LocalSigner:
+    """An EC P-256 key in a PEM file; its kid is `local:` + the key's RFC 7638 thumbprint."""
+
+    def __init__(self, key_file: Path):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        key = serialization.load_pem_private_key(Path(key_file).read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+            raise ValueError(f"{key_file} is not an EC P-256 private key")
+        self._key = key
+        anonymous = ec_public_jwk(key.public_key(), "")
+        self._jwk = {**anonymous, "kid": f"local:{jwk_thumbprint(anonymous)}"}
+
+    def public_jwk(self) -> dict[str, Any]:
+        return dict(self._jwk)
+
+    def sign(self, signing_input: bytes) -> tuple[str, bytes]:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+        r, s = decode_dss_signature(self._key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        return self._jwk["kid"], r.to_bytes(32, "big") + s.to_bytes(32, "big")

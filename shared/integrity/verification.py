@@ -1,0 +1,140 @@
+"""Checking a passport version, or a passport's whole history, against its hash, signature and chain.
+
+Every check has a name, so a verifier learns exactly what failed: `contentHash` (the document
+changed after it was hashed), `signatureFormat`, `kid` (signed with a key that was never
+published), `signature` (ES256 does not verify), and for histories `sequence` (a version is
+missing or out of order), `chain` (a predecessor hash does not match) and `header` (the signed
+header names another passport or version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from shared.integrity.signatures import content_hash, parse_jws, signed_payload, signing_input
+from shared.platform.encoding import b64url_decode
+
+JwkLookup = Callable[[str], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str
+    passed: bool
+    detail: str
+    version: int | None = None
+
+
+def verify_es256(jwk: dict[str, Any], data: bytes, raw_signature: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    if len(raw_signature) != 64 or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        return False
+    try:
+        x = int.from_bytes(b64url_decode(jwk["x"]), "big")
+        y = int.from_bytes(b64url_decode(jwk["y"]), "big")
+        key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+        der = encode_dss_signature(
+            int.from_bytes(raw_signature[:32], "big"), int.from_bytes(raw_signature[32:], "big")
+        )
+        key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError, KeyError):
+        return False
+    return True
+
+
+def verify_document(
+    document: dict[str, Any], jwk_for: JwkLookup, version: int | None = None
+) -> tuple[list[Check], dict[str, Any] | None]:
+    """Checks of one document, and its signed JWS header when it could be read."""
+    checks: list[Check] = []
+
+    def add(name: str, passed: bool, detail: str) -> None:
+        checks.append(Check(name, passed, detail, version))
+
+    claimed = document.get("contentHash")
+    actual = content_hash(document)
+    add(
+        "contentHash",
+        claimed == actual,
+        "matches the document" if claimed == actual else f"document hashes to {actual}, claims {claimed!r}",
+    )
+    try:
+        encoded_header, header, raw = parse_jws(document.get("signature"))  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        add("signatureFormat", False, str(exc))
+        return checks, None
+    if header.get("alg") != "ES256" or not isinstance(header.get("kid"), str):
+        add("signatureFormat", False, "JWS header must name alg ES256 and a kid")
+        return checks, header
+    add("signatureFormat", True, "compact JWS, detached payload, ES256")
+    jwk = jwk_for(header["kid"])
+    if jwk is None:
+        add("kid", False, f"key {header['kid']!r} was never published by this service")
+        return checks, header
+    add("kid", True, header["kid"])
+    valid = verify_es256(jwk, signing_input(encoded_header, signed_payload(document)), raw)
+    add("signature", valid, "verifies with the published key" if valid else "does not verify")
+    return checks, header
+
+
+def verify_history(dpp_id: str, versions: list[dict[str, Any]], jwk_for: JwkLookup) -> list[Check]:
+    """Every version verified on its own, then linked to its predecessor."""
+    checks: list[Check] = []
+    previous: dict[str, Any] | None = None
+    for expected, item in enumerate(versions, start=1):
+        number = item.get("version")
+        document_checks, header = verify_document(item.get("document", {}), jwk_for, number)
+        checks.extend(document_checks)
+        checks.append(
+            Check(
+                "sequence",
+                number == expected,
+                "in sequence" if number == expected else f"expected version {expected}, found {number}",
+                number,
+            )
+        )
+        previous_hash = previous.get("contentHash") if previous else None
+        linked = item.get("previousHash") == previous_hash and item.get("contentHash") == item.get(
+            "document", {}
+        ).get("contentHash")
+        checks.append(
+            Check(
+                "chain",
+                linked,
+                "linked to its predecessor"
+                if linked
+                else f"previousHash {item.get('previousHash')!r} but the predecessor's hash is "
+                f"{previous_hash!r}",
+                number,
+            )
+        )
+        if header is not None:
+            signed = (header.get("dppId"), header.get("dppVersion"), header.get("dppPreviousHash"))
+            wanted = (dpp_id, number, previous_hash)
+            checks.append(
+                Check(
+                    "header",
+                    signed == wanted,
+                    "signed header names this version and its predecessor"
+                    if signed == wanted
+                    else f"signed header says {signed}, history says {wanted}",
+                    number,
+                )
+            )
+        previous = item
+    return checks
+
+
+def report(checks: list[Check]) -> dict[str, Any]:
+    failed = [check for check in checks if not check.passed]
+    return {
+        "valid": not failed and bool(checks),
+        "failedChecks": sorted({check.check for check in failed}),
+        "checks": [{k: v for k, v in asdict(check).items() if v is not None} for check in checks],
+    }

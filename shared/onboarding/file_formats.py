@@ -1,0 +1,474 @@
+"""Streaming readers for bulk onboarding files: CSV, XLSX, JSON and JSON Lines.
+
+Each reader turns a binary stream into `Record`s, one per data row (tabular formats) or per
+passport (JSON formats), numbered the way a person finds the row in the file, so that an import
+report can point at it. Tabular rows become `values` (column name -> cell) for an attribute
+mapping (`shared.onboarding.mappings`); JSON items are passport documents already and travel in `document`.
+
+Problems with the file as a whole (not UTF-8, no usable header, not an XLSX workbook, JSON that
+is not an array) raise `ImportFileError`; a single row that cannot be parsed becomes a `Record`
+with `error` set, and reading goes on, so one bad row never hides the others.
+
+CSV and JSON Lines are read incrementally and never held in memory whole; XLSX needs a seekable
+file (a ZIP archive is read from its end), so a non-seekable stream is spooled to a temporary
+file first; JSON is parsed in one piece, within the size limit the caller enforces.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import itertools
+import json
+import math
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, BinaryIO
+
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "jsonl")
+_EXTENSIONS: dict[str, str] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+# In order of preference when a header line has as many of one as of another.
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+# Bytes that are not UTF-8 are decoded as lone surrogates (surrogateescape), so a bad byte can be
+# reported with the row it sits in instead of wherever the decoder's read-ahead happened to be.
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+# Non-seekable XLSX uploads are kept in memory up to this size, on disk beyond it.
+_SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+_SHOWN_CHARS = 80
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (reason in str(exc))."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row cannot become a passport; `column` is the cell to fix (None if not one cell's
+    fault)."""
+
+    column: str | None
+    reason: str
+
+
+class RowRejected(Exception):
+    """Raised for a row that cannot become a passport; carries the RowError to report."""
+
+    def __init__(self, error: RowError):
+        super().__init__(error.reason)
+        self.error = error
+
+    @classmethod
+    def at(cls, column: str | None, reason: str) -> RowRejected:
+        return cls(RowError(column, reason))
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of a tabular file, or one passport of a JSON file."""
+
+    # The row as a person finds it: CSV/XLSX sheet row number (the header row counts), JSON array
+    # position (1-based), JSONL line number.
+    number: int
+    # Tabular formats: column name -> cell value, empty cells left out. JSON formats: {}.
+    values: dict[str, Any] = field(default_factory=dict)
+    # JSON formats: the parsed item.
+    document: Any = None
+    # A row that cannot be parsed: the reason; `values` and `document` are then empty.
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    delimiter: str | None = None  # CSV; None = detect among , ; \t | from the header line
+    sheet: str | None = None  # XLSX; None = the first worksheet
+    header_row: int = 1  # CSV/XLSX: the sheet row number of the column names
+
+
+# -- format -----------------------------------------------------------------------------------
+
+
+def detect_format(file_name: str, declared: str | None = None) -> str:
+    """The import format: `declared` when given, else from the file name's extension."""
+    if declared is not None and declared.strip():
+        fmt = declared.strip().lower()
+        if fmt not in FORMATS:
+            raise ImportFileError(f"Unknown import format {declared!r}; expected one of {', '.join(FORMATS)}")
+        return fmt
+    base = file_name.replace("\\", "/").rsplit("/", 1)[-1]
+    suffix = "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
+    if suffix not in _EXTENSIONS:
+        known = ", ".join(sorted(_EXTENSIONS))
+        raise ImportFileError(
+            f"Cannot tell the format of {base!r} from its name; use one of {known} or declare the format"
+        )
+    return _EXTENSIONS[suffix]
+
+
+def read_records(stream: BinaryIO, fmt: str, options: ReaderOptions | None = None) -> Iterator[Record]:
+    """The records of `stream` in file order; lazily, so nothing is read before the first `next`."""
+    options = options or ReaderOptions()
+    if fmt not in FORMATS:
+        raise ImportFileError(f"Unknown import format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt in ("csv", "xlsx") and options.header_row < 1:
+        raise ImportFileError(f"The header row must be 1 or more, not {options.header_row}")
+    delimiter = options.delimiter
+    if fmt == "csv" and delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise ImportFileError(
+            f"The CSV delimiter must be one character, not a quote or line break: {delimiter!r}"
+        )
+    readers = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json, "jsonl": _read_jsonl}
+    return readers[fmt](stream, options)
+
+
+def count_records(stream: BinaryIO, fmt: str, options: ReaderOptions | None = None) -> int:
+    """How many records `read_records` yields (error records included)."""
+    return sum(1 for _ in read_records(stream, fmt, options))
+
+
+# -- text streams -----------------------------------------------------------------------------
+
+
+def _text(stream: BinaryIO, newline: str | None) -> io.TextIOWrapper:
+    # utf-8-sig drops a byte order mark; surrogateescape defers bad bytes to _check_utf8.
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline=newline)
+
+
+def _release(text: io.TextIOWrapper) -> None:
+    """Detach the wrapper, so the caller's stream is not closed along with it."""
+    with contextlib.suppress(ValueError):  # already detached or closed
+        text.detach()
+
+
+def _check_utf8(pieces: Iterable[str], number: int, what: str = "Row") -> None:
+    for piece in pieces:
+        if _UNDECODABLE.search(piece):
+            raise ImportFileError(f"{what} {number} is not valid UTF-8 text; save the file as UTF-8")
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
+
+
+# -- header and cells -------------------------------------------------------------------------
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_name(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return "" if value is None else str(value).strip()
+
+
+def _columns(cells: Iterable[Any], number: int) -> tuple[str, ...]:
+    """The column names of the header row; trailing blank cells are not columns."""
+    names = [_header_name(cell) for cell in cells]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise ImportFileError(f"Row {number} should hold the column names but is empty")
+    blank = [str(position) for position, name in enumerate(names, start=1) if not name]
+    if blank:
+        raise ImportFileError(
+            f"Row {number} (the header) has blank column names at positions {', '.join(blank)}"
+        )
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    for name in names:
+        if name in seen and name not in duplicates:
+            duplicates.append(name)
+        seen.add(name)
+    if duplicates:
+        raise ImportFileError(
+            f"Row {number} (the header) names these columns more than once: {', '.join(duplicates)}"
+        )
+    return tuple(names)
+
+
+def _row_record(columns: tuple[str, ...], cells: tuple[Any, ...] | list[Any], number: int) -> Record | None:
+    """The record of one data row; None for a completely blank row."""
+    if all(_is_blank(cell) for cell in cells):
+        return None
+    # Blank cells past the last column are harmless (trailing delimiters, formatted XLSX cells).
+    extra = next(
+        (position for position in range(len(columns), len(cells)) if not _is_blank(cells[position])), None
+    )
+    if extra is not None:
+        return Record(
+            number,
+            error=f"the row has a value in cell {extra + 1} ({_shown(str(cells[extra]))!r}) but the "
+            f"header names only {len(columns)} columns",
+        )
+    values = {
+        name: cell for name, cell in zip(columns, cells, strict=False) if cell is not None and cell != ""
+    }
+    return Record(number, values)
+
+
+# -- CSV --------------------------------------------------------------------------------------
+
+
+def _read_csv(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
+    text = _text(stream, newline="")
+    try:
+        head, header = _head_lines(text, options.header_row)
+        delimiter = options.delimiter or _detect_delimiter(header)
+        lines = itertools.chain(head, text)
+        rows = _csv_rows(csv.reader(lines, delimiter=delimiter, strict=True), options.header_row)
+        yield from _tabular_records(rows, options.header_row, "file")
+    finally:
+        _release(text)
+
+
+def _head_lines(text: io.TextIOWrapper, header_row: int) -> tuple[list[str], str]:
+    """The physical lines up to and including the header row, and the header row's text.
+
+    A quoted cell's line breaks are followed, so the header text is the whole row even when it
+    spans lines. The lines are fed to the CSV reader again afterwards.
+    """
+    lines: list[str] = []
+    row_text = ""
+    rows = 0
+    while rows < header_row:
+        line = text.readline()
+        if not line:
+            break
+        lines.append(line)
+        row_text += line
+        # An odd number of quotes so far means a quoted cell continues on the next line.
+        if row_text.count('"') % 2 == 0:
+            rows += 1
+            if rows < header_row:
+                row_text = ""
+    if rows < header_row:
+        if not lines:
+            raise ImportFileError("The file is empty")
+        raise ImportFileError(f"The file ends before row {header_row}, the header row")
+    return lines, row_text
+
+
+def _detect_delimiter(header: str) -> str:
+    """The candidate that occurs most often outside quotes in the header line; ',' if none does."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in header:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda candidate: counts[candidate])
+    return best if counts[best] else ","
+
+
+def _csv_rows(rows: Iterator[list[str]], header_row: int) -> Iterator[tuple[int, list[str]] | Record]:
+    """Numbered rows of cells; a row the CSV reader cannot parse becomes an error record."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # The reader resumes at the next line, so the rows after a broken one still count.
+            if number > header_row:
+                yield Record(number, error=f"the row cannot be parsed as CSV: {exc}")
+                continue
+            raise ImportFileError(f"Row {number} cannot be parsed as CSV: {exc}") from None
+        _check_utf8(cells, number)
+        yield number, cells
+
+
+def _tabular_records(
+    rows: Iterable[tuple[int, Sequence[Any]] | Record], header_row: int, what: str
+) -> Iterator[Record]:
+    """Records of a sheet of rows (CSV or worksheet): the header row names the columns."""
+    columns: tuple[str, ...] = ()
+    for row in rows:
+        if isinstance(row, Record):
+            yield row
+            continue
+        number, cells = row
+        if number < header_row:
+            continue
+        if number == header_row:
+            columns = _columns(cells, number)
+            continue
+        record = _row_record(columns, cells, number)
+        if record is not None:
+            yield record
+    if not columns:
+        raise ImportFileError(f"The {what} ends before row {header_row}, the header row")
+
+
+# -- XLSX -------------------------------------------------------------------------------------
+
+
+def _read_xlsx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
+    import openpyxl
+
+    source, spool = _seekable(stream)
+    try:
+        try:
+            workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl has no single error type for a broken workbook
+            raise ImportFileError(f"The file is not a readable XLSX workbook ({_describe(exc)})") from None
+        try:
+            rows = enumerate(_sheet_rows(_worksheet(workbook, options.sheet)), start=1)
+            yield from _tabular_records(rows, options.header_row, "worksheet")
+        finally:
+            workbook.close()
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _seekable(stream: BinaryIO) -> tuple[BinaryIO, Any]:
+    """`stream` itself when it can seek, else a spooled copy (returned second, to be closed)."""
+    seekable = getattr(stream, "seekable", None)
+    if callable(seekable) and seekable():
+        return stream, None
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_MEMORY_BYTES)  # noqa: SIM115 - closed by the caller
+    shutil.copyfileobj(stream, spool)
+    spool.seek(0)
+    return spool, spool  # type: ignore[return-value]
+
+
+def _worksheet(workbook: Any, sheet: str | None) -> Any:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    worksheets = workbook.worksheets
+    if sheet is None:
+        if not worksheets:
+            raise ImportFileError("The workbook has no worksheet")
+        worksheet = worksheets[0]
+    else:
+        names = [ws.title for ws in worksheets]
+        if sheet not in names:
+            raise ImportFileError(f"The workbook has no worksheet {sheet!r}; it has {', '.join(names)}")
+        worksheet = workbook[sheet]
+    if isinstance(worksheet, ReadOnlyWorksheet):
+        # Some writers record wrong sheet dimensions; without them every stored cell is read.
+        worksheet.reset_dimensions()
+    return worksheet
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {_shown(str(exc))}" if str(exc) else type(exc).__name__
+
+
+def _sheet_rows(worksheet: Any) -> Iterator[tuple[Any, ...]]:
+    """The worksheet's rows; a sheet whose XML breaks off midway is a file error."""
+    rows = worksheet.iter_rows(values_only=True)
+    number = 0
+    while True:
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return
+        except Exception as exc:  # XML and ZIP errors from a damaged workbook
+            raise ImportFileError(
+                f"The worksheet cannot be read after row {number} ({_describe(exc)})"
+            ) from None
+        number += 1
+        yield tuple(cells)
+
+
+# -- JSON and JSON Lines ----------------------------------------------------------------------
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotFinite(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(f"{_shown(text)} is beyond the range of a number")
+    return value
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def _read_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
+    del options  # nothing to configure
+    data = stream.read()
+    try:
+        text = codecs.decode(data, "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFileError(f"Line {line} is not valid UTF-8 text; save the file as UTF-8") from None
+    if not text.strip():
+        raise ImportFileError("The file is empty")
+    try:
+        items = _loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"The file is not valid JSON: {exc}") from None
+    except _NotFinite as exc:
+        raise ImportFileError(f"The file is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ImportFileError(
+            "The file is not usable JSON: arrays or objects are nested too deeply"
+        ) from None
+    if not isinstance(items, list):
+        raise ImportFileError(f"A JSON import file must be an array of passports, not {_json_kind(items)}")
+    for number, item in enumerate(items, start=1):
+        yield _json_record(number, item, "item")
+
+
+def _json_record(number: int, item: Any, what: str) -> Record:
+    if not isinstance(item, dict):
+        return Record(number, error=f"the {what} is {_json_kind(item)}, not a passport object")
+    return Record(number, document=item)
+
+
+def _read_jsonl(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
+    del options  # nothing to configure
+    text = _text(stream, newline=None)
+    try:
+        for number, line in enumerate(text, start=1):
+            _check_utf8((line,), number, "Line")
+            if not line.strip():
+                continue
+            try:
+                item = _loads(line)
+            except json.JSONDecodeError as exc:
+                yield Record(number, error=f"the line is not valid JSON: {exc.msg} at column {exc.colno}")
+                continue
+            except _NotFinite as exc:
+                yield Record(number, error=f"the line is not valid JSON: {exc}")
+                continue
+            except RecursionError:
+                yield Record(number, error="the line is not usable JSON: nested too deeply")
+                continue
+            yield _json_record(number, item, "line")
+    finally:
+        _release(text)

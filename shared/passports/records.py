@@ -1,0 +1,55 @@
+"""The stored shapes of a passport, as they cross module boundaries (Cosmos items, typed).
+
+A passport is a partition of the `passports` container: immutable version items and one `head`
+item holding the current version's copy (same fields, `id` "head", `type` "head"). A product's
+`lookup` item in `products` names its current passport and the ones it had before.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class LabelEntry(TypedDict):
+    """A published version label and the first internal version that carried it."""
+
+    label: str
+    version: int
+    publishedAt: str
+
+
+class PassportItem(TypedDict):
+    """A version item (`v0000000001`, ...) or the head (a copy of the current version)."""
+
+    id: str
+    dppId: str
+    type: Literal["version", "head"]
+    version: int
+    ts: str
+    operation: str
+    writer: str
+    writeId: str
+    deleted: bool
+    productId: str
+    economicOperatorId: str
+    createdAt: str
+    etag: str
+    contentHash: str | None
+    signature: str | None
+    previousHash: str | None
+    label: str
+    labels: list[LabelEntry]
+    document: dict[str, Any]
+    # Cosmos DB's optimistic concurrency token; present on items read from the store.
+    _etag: NotRequired[str]
+
+
+class ProductLookup(TypedDict):
+    """The product's current passport, and every passport it had before (oldest first)."""
+
+    id: str
+    productId: str
+    dppId: str
+    previous: list[str]
+    updatedAt: str
+    _etag: NotRequired[str]

@@ -1,0 +1,298 @@
+"""Atomic, versioned passport writes on Cosmos DB without transactional batch.
+
+A passport's versions and its head share one logical partition (the passport id). A write of
+version N+1 first *creates* the immutable item `vN+1` (a 409 means another writer got there
+first), then swaps `head` to it with If-Match on the head's ETag. Readers only follow `head`, so a
+crash between the two steps leaves a version nobody can see; whoever next finds `vN+1` present
+while `head` is still at N finishes that write (rolls the head forward) before writing N+2.
+Reads of history are bounded by the head's version for the same reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from shared.documents.entity_tags import content_etag
+from shared.documents.lifecycle import label_of, labels_after
+from shared.integrity.sealer import Sealer
+from shared.integrity.signatures import Seal
+from shared.passports.records import PassportItem, ProductLookup
+from shared.platform.clock import utcnow
+from shared.platform.errors import Conflict, ErrorCode, ServiceUnavailable
+from shared.storage.cosmos import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store, without_system
+
+HEAD_ID = "head"
+LOOKUP_ID = "lookup"
+MAX_ATTEMPTS = 25
+# A product lookup naming a passport whose head never appeared is a crashed create once this old.
+STALE_LOOKUP = timedelta(seconds=60)
+
+CREATE, UPDATE, UPDATE_ELEMENT, DELETE = "create", "update", "updateElement", "delete"
+REVOKE, PUBLISH, PUT_ARTIFACT = "revoke", "publish", "putArtifact"
+
+# Told about every version before it becomes current (and again if a roll-forward completes it),
+# so derived data such as the search index never trails a published version: (previous head, new).
+PublishHook = Callable[[PassportItem | None, PassportItem], None]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a write wants the next version to be."""
+
+    document: dict[str, Any]
+    operation: str
+    writer: str
+    timestamp: str
+    deleted: bool = False
+
+
+def version_id(number: int) -> str:
+    return f"v{number:010d}"
+
+
+def _version_item(dpp_id: str, number: int, draft: Draft, head: PassportItem | None) -> PassportItem:
+    """The version record; `draft.document` is already sealed (carries contentHash and signature)."""
+    document = draft.document
+    return {
+        "id": version_id(number),
+        "dppId": dpp_id,
+        "type": "version",
+        "version": number,
+        "ts": draft.timestamp,
+        "operation": draft.operation,
+        "writer": draft.writer,
+        "writeId": uuid.uuid4().hex,
+        "deleted": draft.deleted,
+        "productId": document["uniqueProductIdentifier"],
+        "economicOperatorId": document["economicOperatorId"],
+        "createdAt": head["createdAt"] if head else draft.timestamp,
+        "etag": content_etag(document),
+        "contentHash": document.get("contentHash"),
+        "signature": document.get("signature"),
+        "previousHash": head.get("contentHash") if head else None,
+        "label": label_of(document),
+        "labels": labels_after(head.get("labels", []) if head else [], document, number, draft.timestamp),
+        "document": document,
+    }
+
+
+def _head_from(version: PassportItem) -> PassportItem:
+    head = cast(PassportItem, without_system(dict(version)))
+    head["id"] = HEAD_ID
+    head["type"] = "head"
+    return head
+
+
+def _item(found: dict[str, Any] | None) -> PassportItem | None:
+    return cast(PassportItem | None, found)
+
+
+class PassportRepository:
+    """Versioned passport storage over a Store; `on_publish` keeps derived data in step."""
+
+    def __init__(self, store: Store, sealer: Sealer, on_publish: PublishHook | None = None):
+        self.store = store
+        self.sealer = sealer
+        self.on_publish = on_publish
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def head(self, dpp_id: str) -> PassportItem | None:
+        return _item(self.store.read(PASSPORTS, HEAD_ID, dpp_id))
+
+    def version(self, dpp_id: str, number: int) -> PassportItem | None:
+        return _item(self.store.read(PASSPORTS, version_id(number), dpp_id))
+
+    def version_at(self, dpp_id: str, head: PassportItem, timestamp: str) -> PassportItem | None:
+        """The version current at `timestamp`: the latest one written at or before it."""
+        return self._last_version_where(dpp_id, head, "c.ts <= @ts", {"@ts": timestamp})
+
+    def history(self, dpp_id: str, head: PassportItem) -> list[PassportItem]:
+        """Every published version, oldest first (one partition; bounded by the head)."""
+        rows = self.store.query_partition(
+            PASSPORTS,
+            "SELECT * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "
+            "ORDER BY c.version ASC",
+            {"@dppId": dpp_id, "@head": head["version"]},
+            dpp_id,
+        )
+        return cast(list[PassportItem], rows)
+
+    def version_with_label(self, dpp_id: str, head: PassportItem, label: str) -> PassportItem | None:
+        """The last version published under `label`."""
+        return self._last_version_where(dpp_id, head, "c.label = @label", {"@label": label})
+
+    def _last_version_where(
+        self, dpp_id: str, head: PassportItem, condition: str, parameters: dict[str, Any]
+    ) -> PassportItem | None:
+        """The newest version meeting `condition` (fixed text; values bound), in one partition and
+        bounded by the head. Versions' `ts` grows with their number, so newest is either order."""
+        # The partition key predicate is redundant on Cosmos DB but not on the local stand-in,
+        # which ignores the partition key header of a query.
+        sql = (
+            "SELECT TOP 1 * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version <= @head "  # noqa: S608
+            f"AND {condition} ORDER BY c.version DESC"
+        )
+        rows = self.store.query_partition(
+            PASSPORTS,
+            sql,
+            {"@dppId": dpp_id, "@head": head["version"], **parameters},
+            dpp_id,
+        )
+        return _item(rows[0]) if rows else None
+
+    def lookup(self, product_id: str) -> ProductLookup | None:
+        return cast(ProductLookup | None, self.store.read(PRODUCTS, LOOKUP_ID, product_id))
+
+    def live_head_for_product(self, product_id: str) -> PassportItem | None:
+        """The current passport of a product; a lookup pointing at nothing counts as absent."""
+        lookup = self.lookup(product_id)
+        if lookup is None:
+            return None
+        head = self.head(lookup["dppId"])
+        if head is None or head["deleted"]:
+            return None
+        return head
+
+    def passport_ids_for_product(self, product_id: str) -> list[str]:
+        """Every passport id this product has had, newest first."""
+        lookup = self.lookup(product_id)
+        if lookup is None:
+            return []
+        return [lookup["dppId"], *reversed(lookup.get("previous", []))]
+
+    # -- the write -------------------------------------------------------------------------
+
+    def commit(self, dpp_id: str, decide: Callable[[PassportItem | None], Draft]) -> PassportItem:
+        """Write the next version of a passport and make it current, atomically.
+
+        `decide` sees the current head (None if the passport does not exist) and returns the
+        draft, or raises to refuse the write; it runs again whenever another writer got in first,
+        so concurrent writers never lose each other's changes.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            head = self.head(dpp_id)
+            draft = decide(head)
+            number = head["version"] + 1 if head else 1
+            # Signed before anything is stored: a signing failure leaves no trace, never an unsigned version.
+            seal = Seal(dpp_id, number, draft.operation, head.get("contentHash") if head else None)
+            draft = replace(draft, document=self.sealer.seal(draft.document, seal))
+            item = _version_item(dpp_id, number, draft, head)
+            if draft.operation == CREATE:
+                self._point_product_at(item["productId"], dpp_id)
+            try:
+                self.store.create(PASSPORTS, dict(item))
+            except ItemExists:
+                self._finish_interrupted_write(dpp_id, head, number)
+                _backoff(attempt)
+                continue
+            return self._publish(dpp_id, head, item)
+        raise ServiceUnavailable(
+            "Too many concurrent writes to this passport; retry shortly",
+            code=ErrorCode.WRITE_CONTENTION,
+            headers={"Retry-After": "1"},
+        )
+
+    def _publish(self, dpp_id: str, head: PassportItem | None, item: PassportItem) -> PassportItem:
+        new_head = _head_from(item)
+        self._announce(head, item)
+        try:
+            if head is None:
+                self.store.create(PASSPORTS, dict(new_head))
+            else:
+                self.store.replace(PASSPORTS, dict(new_head), head["_etag"])
+        except (ItemExists, ItemChanged):
+            # Only a roll-forward of this very version can have moved the head meanwhile.
+            current = self.head(dpp_id)
+            if current is None or current["version"] < item["version"]:
+                raise
+        return new_head
+
+    def _announce(self, head: PassportItem | None, item: PassportItem) -> None:
+        if self.on_publish is not None:
+            self.on_publish(head, item)
+
+    def _finish_interrupted_write(self, dpp_id: str, head: PassportItem | None, number: int) -> None:
+        """Version `number` exists but the head may not point at it yet: complete that write."""
+        pending = self.version(dpp_id, number)
+        if pending is None:
+            return
+        if pending["operation"] == CREATE:
+            try:
+                self._point_product_at(pending["productId"], dpp_id)
+            except Conflict:
+                # The product now belongs to another live passport: this create can never finish.
+                with contextlib.suppress(ItemChanged):
+                    self.store.delete(PASSPORTS, dict(pending), dpp_id)
+                return
+        if head is None or head["version"] < number:
+            self._announce(head, pending)
+        try:
+            if head is None:
+                self.store.create(PASSPORTS, dict(_head_from(pending)))
+            elif head["version"] < number:
+                self.store.replace(PASSPORTS, dict(_head_from(pending)), head["_etag"])
+        except (ItemExists, ItemChanged):
+            pass  # another writer finished it first
+
+    def _point_product_at(self, product_id: str, dpp_id: str) -> None:
+        """Make the product's lookup name this passport, unless another live passport holds it."""
+        for attempt in range(MAX_ATTEMPTS):
+            lookup = self.lookup(product_id)
+            now = utcnow()
+            if lookup is None:
+                try:
+                    self.store.create(PRODUCTS, dict(_lookup_item(product_id, dpp_id, [], now)))
+                    return
+                except ItemExists:
+                    continue
+            if lookup["dppId"] == dpp_id:
+                return
+            self._refuse_if_held(lookup, now)
+            previous = [*lookup.get("previous", []), lookup["dppId"]]
+            try:
+                self.store.replace(
+                    PRODUCTS, dict(_lookup_item(product_id, dpp_id, previous, now)), lookup["_etag"]
+                )
+                return
+            except ItemChanged:
+                _backoff(attempt)
+        raise ServiceUnavailable(
+            "Too many concurrent writes to this product", code=ErrorCode.WRITE_CONTENTION
+        )
+
+    def _refuse_if_held(self, lookup: ProductLookup, now: datetime) -> None:
+        holder = self.head(lookup["dppId"])
+        if holder is not None and not holder["deleted"]:
+            raise Conflict(
+                f"Product '{lookup['productId']}' already has passport '{lookup['dppId']}'",
+                code=ErrorCode.PRODUCT_HAS_PASSPORT,
+            )
+        if holder is None and now - datetime.fromisoformat(lookup["updatedAt"]) < STALE_LOOKUP:
+            raise Conflict(
+                f"A passport for product '{lookup['productId']}' is being created; retry shortly",
+                code=ErrorCode.PRODUCT_HAS_PASSPORT,
+                headers={"Retry-After": "1"},
+            )
+
+
+def _lookup_item(product_id: str, dpp_id: str, previous: list[str], now: datetime) -> ProductLookup:
+    return {
+        "id": LOOKUP_ID,
+        "productId": product_id,
+        "dppId": dpp_id,
+        "previous": previous,
+        "updatedAt": now.isoformat(),
+    }
+
+
+def _backoff(attempt: int) -> None:
+    # Full jitter keeps colliding writers from colliding again in lockstep.
+    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311

@@ -1,0 +1,356 @@
+"""The EN 18222 life cycle and fine granular operations, as plain functions of parsed input.
+
+Adapters in `functions/` parse HTTP into these arguments and shape the results; everything a
+request may be refused for is decided here (through `shared.access`), before anything is written.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from shared.access.authentication import Principal
+from shared.access.authorization import AccessControl, Action, authorize
+from shared.access.policy import passport_policy
+from shared.documents.element_paths import assign, locate, parse_element_path, resolve
+from shared.documents.entity_tags import content_etag, if_match_holds
+from shared.documents.lifecycle import (
+    CLIENT_FIELDS,
+    LIFECYCLE,
+    is_revoked,
+    label_of,
+    lifecycle_of,
+    on_change,
+    on_create,
+    revoked,
+    with_artifact,
+)
+from shared.documents.merge_patch import apply_merge_patch
+from shared.documents.model import check_immutable, require_object, validate_document, with_last_update
+from shared.integrity.signatures import INTEGRITY_FIELDS
+from shared.passports.artifacts import ArtifactStore, parse_artifact_type, parse_media_type
+from shared.passports.product_ids import decode_offset, encode_offset, parse_limit, parse_product_ids
+from shared.passports.records import PassportItem
+from shared.passports.repository import (
+    CREATE,
+    DELETE,
+    PUBLISH,
+    PUT_ARTIFACT,
+    REVOKE,
+    UPDATE,
+    UPDATE_ELEMENT,
+    Draft,
+    PassportRepository,
+)
+from shared.platform.clock import format_ts, next_ts, now_ts, parse_ts, utcnow
+from shared.platform.errors import BadRequest, Conflict, ErrorCode, NotFound, PreconditionFailed
+from shared.platform.settings import Settings
+
+
+def not_found(what: str) -> NotFound:
+    return NotFound(f"No passport found for {what}", code=ErrorCode.PASSPORT_NOT_FOUND)
+
+
+def _check_precondition(if_match: str | None, head: PassportItem) -> None:
+    if not if_match_holds(if_match, head["etag"]):
+        raise PreconditionFailed(
+            "If-Match does not match the passport's current ETag", code=ErrorCode.PRECONDITION_FAILED
+        )
+
+
+class _Unchanged(Exception):
+    def __init__(self, head: PassportItem):
+        super().__init__("unchanged")
+        self.head = head
+
+
+def _same_content(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Equal apart from what every write sets anew (lastUpdate and the integrity fields)."""
+    volatile = ("lastUpdate", *INTEGRITY_FIELDS)
+    return {k: v for k, v in before.items() if k not in volatile} == {
+        k: v for k, v in after.items() if k not in volatile
+    }
+
+
+@dataclass(frozen=True)
+class PassportView:
+    """A stored head or version as one reader may see it."""
+
+    item: PassportItem
+    document: dict[str, Any]
+    complete: bool
+
+    @property
+    def etag(self) -> str:
+        # A filtered view is a different body from the full document, so it needs its own tag.
+        return self.item["etag"] if self.complete else content_etag(self.document)
+
+
+class PassportService:
+    def __init__(
+        self,
+        passports: PassportRepository,
+        access: AccessControl,
+        artifacts: ArtifactStore,
+        config: Settings,
+        lookups: Executor,
+    ):
+        self.passports = passports
+        self.access = access
+        self.artifacts = artifacts
+        self.config = config
+        # Bounded fan-out for multi-product lookups: point reads in parallel, never a cross-partition query.
+        self.lookups = lookups
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def view(self, item: PassportItem, principal: Principal) -> PassportView:
+        shown = self.access.disclosure(principal, item["document"])
+        return PassportView(item, shown.document, shown.complete)
+
+    def read(self, dpp_id: str) -> PassportItem:
+        head = self.passports.head(dpp_id)
+        if head is None or head["deleted"]:
+            raise not_found(f"id '{dpp_id}'")
+        return head
+
+    def read_by_product(self, product_id: str) -> PassportItem:
+        head = self.passports.live_head_for_product(product_id)
+        if head is None:
+            raise not_found(f"product '{product_id}'")
+        return head
+
+    def read_at(self, dpp_id: str, date: str | None, principal: Principal) -> PassportItem:
+        moment = self._moment(date)
+        version = self._version_at(dpp_id, moment, principal)
+        if version is None:
+            raise not_found(f"id '{dpp_id}' at {moment}")
+        return version
+
+    def read_by_product_at(self, product_id: str, date: str | None, principal: Principal) -> PassportItem:
+        moment = self._moment(date)
+        # A product may have had several passports over time (one live at a time): newest first.
+        for dpp_id in self.passports.passport_ids_for_product(product_id):
+            version = self._version_at(dpp_id, moment, principal)
+            if version is not None:
+                return version
+        raise not_found(f"product '{product_id}' at {moment}")
+
+    def _moment(self, date: str | None) -> str:
+        if date is None or date.strip() == "":
+            raise BadRequest("Query parameter 'date' (ISO 8601 UTC) is required", code=ErrorCode.MISSING_DATE)
+        return format_ts(parse_ts(date, "date"))
+
+    def _version_at(self, dpp_id: str, moment: str, principal: Principal) -> PassportItem | None:
+        head = self.passports.head(dpp_id)
+        if head is None:
+            return None
+        if head["deleted"]:
+            try:
+                authorize(Action.READ_ARCHIVE, principal, head["document"])
+            except NotFound:
+                return None
+        version = self.passports.version_at(dpp_id, head, moment)
+        if version is None or version["deleted"]:
+            return None
+        return version
+
+    def ids_by_product_ids(self, body: Any, limit: str | None, cursor: str | None) -> dict[str, Any]:
+        product_ids = parse_product_ids(body)
+        page_size = parse_limit(limit)
+        offset = decode_offset(cursor, product_ids)
+        heads = self.lookups.map(self.passports.live_head_for_product, product_ids)
+        found = list(dict.fromkeys(head["dppId"] for head in heads if head is not None))
+        page = found[offset : offset + page_size]
+        result: dict[str, Any] = {"items": page}
+        if offset + page_size < len(found):
+            result["cursor"] = encode_offset(offset + page_size, product_ids)
+        return result
+
+    def read_element(self, dpp_id: str, raw_path: str, principal: Principal) -> tuple[str, Any]:
+        """The element's id (its last path segment) and what the caller may see of it.
+
+        A missing element is 404 for everyone; an existing one the caller may not read is 401/403.
+        """
+        segments = parse_element_path(raw_path)
+        head = self.read(dpp_id)
+        value = resolve(head["document"], segments)
+        # The element's id is where it really sits: `[-1]` on a list names its actual index.
+        located = locate(head["document"], segments)
+        shown = self.access.element(principal, head["document"], located, value)
+        return str(located[-1]), shown
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def create(self, body: Any, principal: Principal) -> PassportItem:
+        authorize(Action.CREATE, principal, None)
+        document = validate_document(body)
+        authorize(Action.CREATE, principal, document)
+        dpp_id = document["digitalProductPassportId"]
+
+        def decide(head: PassportItem | None) -> Draft:
+            if head is not None:
+                state = "archived (deleted)" if head["deleted"] else "existing"
+                raise Conflict(
+                    f"Passport '{dpp_id}' already exists ({state})", code=ErrorCode.PASSPORT_EXISTS
+                )
+            timestamp = now_ts()
+            passport_policy(document)  # a passport's own access policy must be valid to be stored
+            created = on_create(document, timestamp)
+            return Draft(with_last_update(created, timestamp), CREATE, principal.subject, timestamp)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def update(
+        self,
+        dpp_id: str,
+        patch: Any,
+        principal: Principal,
+        if_match: str | None,
+        *,
+        skip_unchanged: bool = False,
+    ) -> PassportItem:
+        """Merge-patch the passport. With `skip_unchanged`, a patch that changes nothing writes no
+        version and returns the current head (imports rely on it to be idempotent)."""
+        authorize(Action.UPDATE, principal, None)
+        patch = require_object(patch, "merge patch")
+
+        def decide(head: PassportItem | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            document = validate_document(apply_merge_patch(current["document"], patch))
+            draft = self._changed(current, document, UPDATE, principal)
+            if skip_unchanged and _same_content(current["document"], draft.document):
+                raise _Unchanged(current)
+            return draft
+
+        try:
+            return self.passports.commit(dpp_id, decide)
+        except _Unchanged as unchanged:
+            return unchanged.head
+
+    def update_element(
+        self, dpp_id: str, raw_path: str, value: Any, principal: Principal, if_match: str | None
+    ) -> tuple[PassportItem, Any]:
+        """The new head and the element's stored value (lastUpdate, if addressed, is the server's)."""
+        authorize(Action.UPDATE, principal, None)
+        segments = parse_element_path(raw_path)
+
+        def decide(head: PassportItem | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            document = validate_document(assign(current["document"], segments, value))
+            return self._changed(current, document, UPDATE_ELEMENT, principal)
+
+        head = self.passports.commit(dpp_id, decide)
+        return head, resolve(head["document"], segments)
+
+    def delete(self, dpp_id: str, principal: Principal, if_match: str | None) -> PassportItem:
+        authorize(Action.DELETE, principal, None)
+
+        def decide(head: PassportItem | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.DELETE, if_match)
+            self._check_retention(current)
+            timestamp = next_ts(current["ts"])
+            return Draft(current["document"], DELETE, principal.subject, timestamp, deleted=True)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def revoke(self, dpp_id: str, body: Any, principal: Principal, if_match: str | None) -> PassportItem:
+        """Revoke the passport for good: a signed version whose lifecycle says Revoked, and why."""
+        authorize(Action.UPDATE, principal, None)
+        reason = require_object(body, "revocation request").get("reason")
+
+        def decide(head: PassportItem | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            timestamp = next_ts(current["ts"])
+            document = revoked(current["document"], reason, timestamp)
+            return Draft(with_last_update(document, timestamp), REVOKE, principal.subject, timestamp)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def publish(self, dpp_id: str, body: Any, principal: Principal, if_match: str | None) -> PassportItem:
+        """Publish a new version label; the current one becomes Superseded (a signed version)."""
+        authorize(Action.UPDATE, principal, None)
+        release = require_object(body, "publication")
+        unknown = sorted(set(release) - set(CLIENT_FIELDS))
+        if unknown or "versionLabel" not in release:
+            raise BadRequest(
+                f"Send {{'versionLabel', 'validFrom'?, 'validTo'?}}; unknown members: {unknown}",
+                code=ErrorCode.INVALID_PUBLICATION,
+            )
+
+        def decide(head: PassportItem | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            if label_of(current["document"]) == release["versionLabel"]:
+                raise Conflict(
+                    f"'{release['versionLabel']}' is already the current label",
+                    code=ErrorCode.VERSION_LABEL_USED,
+                )
+            document = {**current["document"], LIFECYCLE: {**lifecycle_of(current["document"]), **release}}
+            return self._changed(current, document, PUBLISH, principal)
+
+        return self.passports.commit(dpp_id, decide)
+
+    def put_artifact(
+        self,
+        dpp_id: str,
+        raw_type: str,
+        upload: tuple[bytes, str | None],
+        principal: Principal,
+        if_match: str | None,
+    ) -> tuple[PassportItem, dict[str, Any]]:
+        """Store an artifact's bytes and reference them from a new, signed version: (head, reference)."""
+        authorize(Action.UPDATE, principal, None)
+        artifact_type = parse_artifact_type(raw_type)
+        data, media_type = upload[0], parse_media_type(upload[1])
+        # Refuse before uploading: a refused request must leave nothing behind.
+        current = self._writable(self.passports.head(dpp_id), dpp_id, principal, Action.UPDATE, if_match)
+        if is_revoked(current["document"]):
+            raise Conflict("A revoked passport cannot be changed", code=ErrorCode.PASSPORT_REVOKED)
+        reference = self.artifacts.put(dpp_id, artifact_type, data, media_type)
+
+        def decide(head: PassportItem | None) -> Draft:
+            latest = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            timestamp = next_ts(latest["ts"])
+            document = with_artifact(latest["document"], artifact_type, reference)
+            return Draft(with_last_update(document, timestamp), PUT_ARTIFACT, principal.subject, timestamp)
+
+        return self.passports.commit(dpp_id, decide), reference
+
+    def _writable(
+        self,
+        head: PassportItem | None,
+        dpp_id: str,
+        principal: Principal,
+        action: Action,
+        if_match: str | None,
+    ) -> PassportItem:
+        if head is None or head["deleted"]:
+            raise not_found(f"id '{dpp_id}'")
+        authorize(action, principal, head["document"])
+        _check_precondition(if_match, head)
+        return head
+
+    def _changed(
+        self, head: PassportItem, document: dict[str, Any], operation: str, principal: Principal
+    ) -> Draft:
+        """A client's change: identity kept, server-managed members carried, lifecycle rules applied."""
+        check_immutable(head["document"], document)
+        passport_policy(document)
+        timestamp = next_ts(head["ts"])
+        used = [entry["label"] for entry in head.get("labels", [])]
+        document = on_change(head["document"], document, used, timestamp)
+        return Draft(with_last_update(document, timestamp), operation, principal.subject, timestamp)
+
+    def _check_retention(self, head: PassportItem) -> None:
+        days = self.config.retention_days
+        if days <= 0:
+            return
+        created = parse_ts(head["createdAt"], "createdAt")
+        if utcnow() - created < timedelta(days=days):
+            raise Conflict(
+                f"Passports must be kept for {days} days after creation (DPP_RETENTION_DAYS); "
+                f"this one was created at {head['createdAt']}",
+                code=ErrorCode.RETENTION_PERIOD,
+            )

@@ -1,0 +1,153 @@
+"""Settings, read from the environment (app settings in Azure, local.settings.json / .env locally).
+
+Every setting the code reads is named here, so README, local.settings.sample.json and the Bicep
+app settings can be checked against one list.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+LOCAL = "local"
+
+# Names of settings, in one place (the infra cross-check reads this tuple).
+SETTING_NAMES: tuple[str, ...] = (
+    "DPP_ENVIRONMENT",
+    "COSMOS_ENDPOINT",
+    "COSMOS_KEY",
+    "COSMOS_DATABASE",
+    "COSMOS_VERIFY_TLS",
+    "AZURE_CLIENT_ID",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_JWKS_URL",
+    "AUTH_JWKS_FILE",
+    "AUTH_OPERATOR_CLAIM",
+    "DPP_SIGNING_KEY_ID",
+    "DPP_SIGNING_KEY_FILE",
+    "DPP_RETENTION_DAYS",
+    "DPP_MAX_BODY_BYTES",
+    "DPP_ACCESS_POLICY_FILE",
+    "DPP_PUBLIC_MAX_AGE",
+    "DPP_MAX_ARTIFACT_BYTES",
+    "DPP_ARTIFACT_SAS_MINUTES",
+    "DPP_REGISTRY_URL",
+    "DPP_REGISTRY_AUTO_REGISTER",
+    "DPP_REGISTRY_MAX_ATTEMPTS",
+    "DPP_IMPORT_MAX_BYTES",
+    "DPP_IMPORT_MAX_ROWS",
+    "DPP_IMPORT_CONCURRENCY",
+    "AzureWebJobsStorage",
+    "AzureWebJobsStorage__blobServiceUri",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+)
+
+# Settings the Bicep templates (infra/) do not set, and why; every other name in SETTING_NAMES
+# must be an app setting there (tests/test_infra.py checks both).
+OPTIONAL_IN_AZURE: dict[str, str] = {
+    "COSMOS_KEY": "local only: in Azure the app authenticates with its managed identity",
+    "COSMOS_VERIFY_TLS": "local only: for emulators with self-signed certificates (default true)",
+    "AUTH_JWKS_FILE": "local only: the development token issuer's keys (Azure uses AUTH_JWKS_URL)",
+    "DPP_SIGNING_KEY_FILE": "local only: a PEM key when no Key Vault key is set",
+    "AzureWebJobsStorage": "local only: Azurite's connection string (Azure uses the identity-based "
+    "AzureWebJobsStorage__* settings)",
+    "DPP_MAX_BODY_BYTES": "optional: default 1 MiB",
+    "DPP_ACCESS_POLICY_FILE": "optional: default shared/access/access-policy.json, deployed with the code",
+    "DPP_MAX_ARTIFACT_BYTES": "optional: default 10 MiB",
+    "DPP_ARTIFACT_SAS_MINUTES": "optional: default 15",
+    "DPP_REGISTRY_MAX_ATTEMPTS": "optional: default 8",
+    "DPP_IMPORT_MAX_BYTES": "optional: default 50 MiB",
+    "DPP_IMPORT_MAX_ROWS": "optional: default 100,000",
+    "DPP_IMPORT_CONCURRENCY": "optional: default 8",
+}
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "azure"
+    cosmos_endpoint: str = ""
+    cosmos_key: str | None = None
+    cosmos_database: str = "dpp"
+    cosmos_verify_tls: bool = True
+    managed_identity_client_id: str | None = None
+    auth_issuer: str = ""
+    auth_audience: str = ""
+    auth_jwks_url: str | None = None
+    auth_jwks_file: str | None = None
+    auth_operator_claim: str = "economicOperatorId"
+    signing_key_id: str | None = None
+    signing_key_file: str | None = None
+    retention_days: int = 0
+    max_body_bytes: int = 1_048_576
+    access_policy_file: str | None = None
+    public_max_age: int = 300
+    max_artifact_bytes: int = 10_485_760
+    artifact_sas_minutes: int = 15
+    registry_url: str | None = None
+    registry_auto_register: bool = False
+    registry_max_attempts: int = 8
+    import_max_bytes: int = 52_428_800
+    import_max_rows: int = 100_000
+    import_concurrency: int = 8
+    storage_connection_string: str | None = None
+    blob_service_uri: str | None = None
+    appinsights_connection_string: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == LOCAL
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings in `env` (default: this process's environment)."""
+    env = os.environ if env is None else env
+    return Settings(
+        environment=env.get("DPP_ENVIRONMENT", "azure").strip().lower() or "azure",
+        cosmos_endpoint=env.get("COSMOS_ENDPOINT", ""),
+        cosmos_key=env.get("COSMOS_KEY") or None,
+        cosmos_database=env.get("COSMOS_DATABASE", "dpp") or "dpp",
+        cosmos_verify_tls=_bool(env.get("COSMOS_VERIFY_TLS"), True),
+        managed_identity_client_id=env.get("AZURE_CLIENT_ID") or None,
+        auth_issuer=env.get("AUTH_ISSUER", ""),
+        auth_audience=env.get("AUTH_AUDIENCE", ""),
+        auth_jwks_url=env.get("AUTH_JWKS_URL") or None,
+        auth_jwks_file=env.get("AUTH_JWKS_FILE") or None,
+        auth_operator_claim=env.get("AUTH_OPERATOR_CLAIM", "economicOperatorId") or "economicOperatorId",
+        signing_key_id=env.get("DPP_SIGNING_KEY_ID") or None,
+        signing_key_file=env.get("DPP_SIGNING_KEY_FILE") or None,
+        retention_days=_int(env, "DPP_RETENTION_DAYS", 0),
+        max_body_bytes=_int(env, "DPP_MAX_BODY_BYTES", 1_048_576),
+        access_policy_file=env.get("DPP_ACCESS_POLICY_FILE") or None,
+        public_max_age=_int(env, "DPP_PUBLIC_MAX_AGE", 300),
+        max_artifact_bytes=_int(env, "DPP_MAX_ARTIFACT_BYTES", 10_485_760),
+        artifact_sas_minutes=_int(env, "DPP_ARTIFACT_SAS_MINUTES", 15),
+        registry_url=env.get("DPP_REGISTRY_URL") or None,
+        registry_auto_register=_bool(env.get("DPP_REGISTRY_AUTO_REGISTER"), False),
+        registry_max_attempts=_int(env, "DPP_REGISTRY_MAX_ATTEMPTS", 8),
+        import_max_bytes=_int(env, "DPP_IMPORT_MAX_BYTES", 52_428_800),
+        import_max_rows=_int(env, "DPP_IMPORT_MAX_ROWS", 100_000),
+        import_concurrency=_int(env, "DPP_IMPORT_CONCURRENCY", 8),
+        # A connection string locally (Azurite); in Azure the identity-based service URI.
+        storage_connection_string=env.get("AzureWebJobsStorage") or None,
+        blob_service_uri=env.get("AzureWebJobsStorage__blobServiceUri") or None,
+        appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
+    )

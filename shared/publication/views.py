@@ -1,0 +1,275 @@
+"""The seed API contract: passports as JSON-LD `dpp:Passport` views, by product and version label.
+
+A view is addressed by a product (its `uniqueProductIdentifier`) and a
+published version label (`dppLifecycle.versionLabel`, e.g. `v1.2.0`; `latest` means the current
+one). A label covers every write made while it was current, so the view of a label is its last
+version; an older label answers `Superseded`. The product's lookup and the passport's head are
+point reads; only an older label costs one query, inside the passport's own partition.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from shared.access.authentication import Principal
+from shared.access.authorization import AccessControl, Action, authorize
+from shared.access.policy import POLICY_MEMBER
+from shared.documents.lifecycle import (
+    ARTIFACTS,
+    LATEST,
+    LIFECYCLE,
+    REVOKED,
+    SUPERSEDED,
+    VALID,
+    label_of,
+    lifecycle_of,
+    validate_label,
+)
+from shared.documents.model import HEADER_FIELDS
+from shared.integrity.signatures import INTEGRITY_FIELDS
+from shared.passports.artifacts import ARTIFACT_TYPES, ArtifactStore, parse_artifact_type
+from shared.passports.records import PassportItem
+from shared.passports.repository import PassportRepository
+from shared.platform.clock import format_ts, utcnow
+from shared.platform.errors import BadRequest, ErrorCode, Gone, NotFound
+from shared.platform.settings import Settings
+from shared.publication.search import SearchIndex, parse_query
+
+PASSPORT_TYPE = "dpp:Passport"
+# Members that are the passport's machinery, not content: never shown as `<section>Inline`.
+NOT_CONTENT = frozenset({*HEADER_FIELDS, *INTEGRITY_FIELDS, LIFECYCLE, ARTIFACTS, POLICY_MEMBER})
+
+
+def subject(product_id: str, label: str) -> str:
+    """`urn:...:product:x` + `:v1.2.0`; non-URN product ids take the label as a fragment."""
+    separator = ":" if product_id.lower().startswith("urn:") else "#"
+    return f"{product_id}{separator}{label}"
+
+
+class Links(Protocol):
+    """Absolute URLs of this deployment, as the HTTP layer builds them from its route table."""
+
+    def context(self) -> str: ...
+
+    def passport(self, dpp_id: str) -> str: ...
+
+    def passport_at(self, dpp_id: str, date: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Release:
+    """A version label of a passport: the passport's head and the version the label last had."""
+
+    head: PassportItem
+    version: PassportItem
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return self.version["document"]
+
+    @property
+    def label(self) -> str:
+        return label_of(self.document)
+
+    @property
+    def subject(self) -> str:
+        return subject(self.document["uniqueProductIdentifier"], self.label)
+
+    def status(self) -> dict[str, Any]:
+        """Status as the seed contract states it; a deleted passport reads as revoked (discontinued)."""
+        current = lifecycle_of(self.head["document"])
+        own = lifecycle_of(self.document)
+        superseded_by = self._superseded_by()
+        if self.head["deleted"]:
+            status, revoked_at = REVOKED, self.head["ts"]
+            reason = current["revocationReason"] or "Product discontinued: the passport was withdrawn"
+        elif current["status"] == REVOKED:
+            status, revoked_at, reason = REVOKED, current["revokedAt"], current["revocationReason"]
+        else:
+            status, revoked_at, reason = (SUPERSEDED if superseded_by else VALID), None, None
+        return {
+            "subject": self.subject,
+            "status": status,
+            "validFrom": own["validFrom"],
+            "validTo": own["validTo"],
+            "supersededBy": superseded_by,
+            "revokedAt": revoked_at,
+            "revocationReason": reason,
+        }
+
+    def _superseded_by(self) -> str | None:
+        labels = [entry["label"] for entry in self.head.get("labels", [])]
+        if self.label in labels and labels.index(self.label) + 1 < len(labels):
+            following = labels[labels.index(self.label) + 1]
+            return subject(self.document["uniqueProductIdentifier"], following)
+        return None
+
+    def refuse_if_gone(self) -> None:
+        state = self.status()
+        if state["status"] != REVOKED:
+            return
+        if self.head["deleted"]:
+            raise Gone(
+                f"Product discontinued: passport withdrawn at {state['revokedAt']}",
+                code=ErrorCode.PASSPORT_GONE,
+            )
+        raise Gone(
+            f"Passport revoked at {state['revokedAt']}: {state['revocationReason']}",
+            code=ErrorCode.PASSPORT_REVOKED,
+        )
+
+
+def _view_label(raw: str) -> str:
+    return LATEST if raw.lower() == LATEST else validate_label(raw)
+
+
+class PassportViews:
+    def __init__(
+        self,
+        *,
+        passports: PassportRepository,
+        access: AccessControl,
+        artifacts: ArtifactStore,
+        search_index: SearchIndex,
+        config: Settings,
+        lookups: Executor,
+    ):
+        self.passports = passports
+        self.access = access
+        self.artifacts = artifacts
+        self.search_index = search_index
+        self.config = config
+        self.lookups = lookups
+
+    def release(self, product_id: str, raw_label: str) -> Release:
+        label = _view_label(raw_label)
+        for dpp_id in self.passports.passport_ids_for_product(product_id):
+            head = self.passports.head(dpp_id)
+            if head is None:
+                continue
+            if label in (LATEST, label_of(head["document"])):
+                return Release(head, head)
+            if any(entry["label"] == label for entry in head.get("labels", [])):
+                version = self.passports.version_with_label(dpp_id, head, label)
+                if version is not None:
+                    return Release(head, version)
+        raise NotFound(
+            f"No DPP found for product '{product_id}' version '{raw_label}'",
+            code=ErrorCode.PASSPORT_NOT_FOUND,
+        )
+
+    # -- views ------------------------------------------------------------------------------
+
+    def passport(self, release: Release, principal: Principal, lite: bool, links: Links) -> dict[str, Any]:
+        release.refuse_if_gone()
+        document = release.document
+        if lite:
+            shown = self.access.public_document(document)
+            complete = shown == document and ARTIFACTS not in document
+        else:
+            authorize(Action.READ_FULL, principal, document)
+            view = self.access.disclosure(principal, document)
+            shown, complete = view.document, view.complete
+        body = {
+            "@context": links.context(),
+            "type": PASSPORT_TYPE,
+            "subject": release.subject,
+            "issuer": document["economicOperatorId"],
+            "issuedAt": release.version["ts"],
+            "status": release.status()["status"],
+            "contentHash": document.get("contentHash"),
+            "signature": document.get("signature"),
+            **_sections(shown, with_references=not lite),
+        }
+        body["disclosure"] = {
+            "view": "lite" if lite else "full",
+            "complete": complete,
+            "signedDocument": signed_document(release, links),
+            "verification": "contentHash and signature cover the complete EN 18222 document "
+            "(signedDocument, read with a role that sees every section), not this view",
+        }
+        return body
+
+    def status(self, release: Release, links: Links) -> dict[str, Any]:
+        return {"@context": links.context(), **release.status()}
+
+    def artifact(self, release: Release, raw_type: str, principal: Principal, links: Links) -> dict[str, Any]:
+        artifact_type = parse_artifact_type(raw_type)
+        release.refuse_if_gone()
+        reference = release.document.get(ARTIFACTS, {}).get(artifact_type)
+        if reference is None:
+            raise NotFound(
+                f"No '{artifact_type}' artifact for {release.subject}", code=ErrorCode.ARTIFACT_NOT_FOUND
+            )
+        self.access.element(principal, release.document, (ARTIFACTS, artifact_type), reference)
+        minutes = self.config.artifact_sas_minutes
+        return {
+            "@context": links.context(),
+            **reference,
+            "downloadUrl": self.artifacts.download_url(reference),
+            "downloadUrlExpiresAt": format_ts(utcnow() + timedelta(minutes=minutes)),
+        }
+
+    def search(self, params: dict[str, str | None], links: Links) -> tuple[list[dict[str, Any]], str | None]:
+        """Lite previews of the current passports that match, and the cursor of the next page."""
+        query = parse_query(
+            params.get("issuer"), params.get("status"), params.get("keyword"), params.get("limit")
+        )
+        index = self.search_index
+        rows, cursor = index.find(query, params.get("cursor"))
+        heads = self.lookups.map(self.passports.head, [row["dppId"] for row in rows])
+        previews = []
+        for head in heads:
+            if head is None or head["deleted"]:
+                continue
+            public = self.access.public_document(head["document"])
+            if index.still_matches(query, head, public):
+                previews.append(self._preview(head, public, links))
+        return previews, cursor
+
+    def _preview(self, head: PassportItem, public: dict[str, Any], links: Links) -> dict[str, Any]:
+        release = Release(head, head)
+        return {
+            "@context": links.context(),
+            "subject": release.subject,
+            "issuer": head["document"]["economicOperatorId"],
+            "status": release.status()["status"],
+            "issuedAt": head["ts"],
+            "litePreview": _sections(public, with_references=False),
+        }
+
+
+def _sections(document: dict[str, Any], *, with_references: bool) -> dict[str, Any]:
+    """`<section>Inline` for each content section; with references, `<type>ByRef` beside it."""
+    references = document.get(ARTIFACTS, {}) if with_references else {}
+    shown: dict[str, Any] = {}
+    for key, value in document.items():
+        if key in NOT_CONTENT or not isinstance(value, dict):
+            continue
+        shown[f"{key}Inline"] = value
+        if key in references:
+            shown[f"{key}ByRef"] = references[key]
+    for artifact_type in ARTIFACT_TYPES:
+        if artifact_type in references and f"{artifact_type}ByRef" not in shown:
+            shown[f"{artifact_type}ByRef"] = references[artifact_type]
+    return shown
+
+
+def signed_document(release: Release, links: Links) -> str:
+    """Where the complete signed document of a release is read: ReadDPPById for the current label,
+    ReadDPPVersionByIdAndDate for an older one."""
+    dpp_id = release.version["dppId"]
+    if release.version["version"] == release.head["version"]:
+        return links.passport(dpp_id)
+    return links.passport_at(dpp_id, release.version["ts"])
+
+
+def parse_lite(raw: str | None) -> bool:
+    if raw is None or raw == "":
+        return False
+    if raw.lower() in {"true", "false"}:
+        return raw.lower() == "true"
+    raise BadRequest("'lite' must be true or false", code=ErrorCode.INVALID_PARAMETER)

@@ -1,0 +1,295 @@
+"""Cosmos DB access: one client per process, created on first use, and the container layout.
+
+Layout (the Bicep templates create the same containers with the same keys):
+- `passports`, partition key `/dppId`: a passport's immutable version items `v0000000001`, ...
+  and its `head` item (the current version's copy). ReadDPPById is one point read of `head`;
+  version-by-date is a query inside one partition.
+- `products`, partition key `/productId`: one `lookup` item per product naming its passport, so
+  ReadDPPByProductId is two point reads.
+- `signingKeys`, partition key `/keySet`: every public key version that has signed a passport.
+- `searchIndex`, `registrations`, `jobs`: see `CONTAINERS` below.
+Item ids are fixed strings, never derived from client ids, which may hold characters Cosmos
+forbids in ids (`/ \\ ? #`); client ids only ever appear as partition key values.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shared.platform.errors import ErrorCode, ServiceUnavailable
+from shared.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from azure.cosmos import ContainerProxy
+
+log = logging.getLogger(__name__)
+
+PASSPORTS = "passports"
+PRODUCTS = "products"
+SIGNING_KEYS = "signingKeys"
+SEARCH_INDEX = "searchIndex"
+REGISTRATIONS = "registrations"
+JOBS = "jobs"
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    partition_key: str
+    # Documents are only ever read by id; indexing them would cost RUs on every write for nothing.
+    excluded_paths: tuple[str, ...]
+    included_paths: tuple[str, ...] = ("/*",)
+
+
+CONTAINERS: tuple[ContainerSpec, ...] = (
+    ContainerSpec(PASSPORTS, "/dppId", ("/document/*", '/"_etag"/?')),
+    ContainerSpec(PRODUCTS, "/productId", ('/"_etag"/?',)),
+    # One small partition: the JWKS endpoint reads it with a single-partition query.
+    ContainerSpec(SIGNING_KEYS, "/keySet", ("/jwk/*", '/"_etag"/?')),
+    # One partition per search term (a keyword or an issuer): a search reads one partition.
+    # Only the filtered fields are indexed: index entries are written often and read by filter.
+    ContainerSpec(SEARCH_INDEX, "/term", ("/*",), ("/issuer/?", "/status/?", "/keywords/[]/?")),
+    # A passport's registration at the DPP registry, and its delivery state (the outbox).
+    ContainerSpec(REGISTRATIONS, "/dppId", ("/payload/*", '/"_etag"/?')),
+    # Bulk imports and exports: one job item each, read and written by id only.
+    ContainerSpec(JOBS, "/jobId", ("/*",), ()),
+)
+
+
+def indexing_policy(spec: ContainerSpec) -> dict[str, Any]:
+    return {
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": path} for path in spec.included_paths],
+        "excludedPaths": [{"path": path} for path in spec.excluded_paths],
+    }
+
+
+def without_system(item: dict[str, Any]) -> dict[str, Any]:
+    """An item without Cosmos DB's system properties (`_etag`, `_ts`, `_rid`, ...)."""
+    return {key: value for key, value in item.items() if not key.startswith("_")}
+
+
+class ItemExists(Exception):
+    """Create lost to an existing item (HTTP 409 from Cosmos)."""
+
+
+class ItemChanged(Exception):
+    """An If-Match precondition failed (HTTP 412 from Cosmos)."""
+
+
+class Store:
+    """Thin, typed wrapper over the containers; translates SDK errors into the two that matter."""
+
+    def __init__(self, config: Settings):
+        self._config = config
+        self._lock = threading.Lock()
+        self._containers: dict[str, ContainerProxy] | None = None
+
+    def _open(self) -> dict[str, ContainerProxy]:
+        # Imported here: the SDK costs ~200 ms of cold start that health probes need not pay.
+        from azure.cosmos import CosmosClient
+
+        config = self._config
+        if not config.cosmos_endpoint:
+            raise ServiceUnavailable("COSMOS_ENDPOINT is not configured", code=ErrorCode.STORE_NOT_CONFIGURED)
+        credential: Any
+        if config.cosmos_key:
+            credential = config.cosmos_key
+        else:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential(managed_identity_client_id=config.managed_identity_client_id)
+        client = CosmosClient(
+            config.cosmos_endpoint,
+            credential,
+            connection_verify=config.cosmos_verify_tls,
+            # The local server and the emulator have no regional endpoints to discover.
+            enable_endpoint_discovery=not config.is_local,
+            consistency_level="Session",
+        )
+        if config.is_local:
+            return _create_layout(client, config.cosmos_database)
+        database = client.get_database_client(config.cosmos_database)
+        return {spec.name: database.get_container_client(spec.name) for spec in CONTAINERS}
+
+    def container(self, name: str) -> ContainerProxy:
+        if self._containers is None:
+            with self._lock:
+                if self._containers is None:
+                    self._containers = self._open()
+        return self._containers[name]
+
+    def probe(self) -> None:
+        """Readiness: a point read of an id that never exists, the cheapest proof the store answers."""
+        self.read(PASSPORTS, "health-probe", "health-probe")
+
+    def read(self, container: str, item_id: str, partition: str) -> dict[str, Any] | None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                return self.container(container).read_item(item_id, partition_key=partition)
+            except CosmosResourceNotFoundError:
+                return None
+
+    def create(self, container: str, item: dict[str, Any]) -> dict[str, Any]:
+        from azure.cosmos.exceptions import CosmosResourceExistsError
+
+        with _translated():
+            try:
+                return self.container(container).create_item(item)
+            except CosmosResourceExistsError:
+                raise ItemExists(item["id"]) from None
+
+    def replace(self, container: str, item: dict[str, Any], etag: str) -> dict[str, Any]:
+        from azure.core import MatchConditions
+        from azure.cosmos.exceptions import CosmosAccessConditionFailedError
+
+        with _translated():
+            try:
+                return self.container(container).replace_item(
+                    item["id"], item, etag=etag, match_condition=MatchConditions.IfNotModified
+                )
+            except CosmosAccessConditionFailedError:
+                raise ItemChanged(item["id"]) from None
+
+    def delete(self, container: str, item: dict[str, Any], partition: str) -> None:
+        from azure.core import MatchConditions
+        from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                self.container(container).delete_item(
+                    item["id"],
+                    partition_key=partition,
+                    etag=item["_etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+                raise ItemChanged(item["id"]) from None
+
+    def upsert(self, container: str, item: dict[str, Any]) -> dict[str, Any]:
+        with _translated():
+            return self.container(container).upsert_item(item)
+
+    def remove(self, container: str, item_id: str, partition: str) -> bool:
+        """Delete unconditionally; False when it was already gone."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        with _translated():
+            try:
+                self.container(container).delete_item(item_id, partition_key=partition)
+                return True
+            except CosmosResourceNotFoundError:
+                return False
+
+    def query_page(
+        self,
+        container: str,
+        query: str,
+        parameters: dict[str, Any],
+        partition: str,
+        *,
+        page_size: int,
+        continuation: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a single-partition query and the continuation token of the next page."""
+        with _translated():
+            pages = (
+                self.container(container)
+                .query_items(
+                    query,
+                    parameters=_bound(parameters),
+                    partition_key=partition,
+                    max_item_count=page_size,
+                )
+                .by_page(continuation)
+            )
+            items = list(next(pages, []))
+            return items, pages.continuation_token
+
+    def query_background(
+        self, container: str, query: str, parameters: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A cross-partition query: for background work (timers) only, never on a request path."""
+        return list(self.iterate_background(container, query, parameters))
+
+    def iterate_background(
+        self, container: str, query: str, parameters: dict[str, Any], page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Like `query_background`, page by page, so any number of items streams in flat memory."""
+        with _translated():
+            pages = (
+                self.container(container)
+                .query_items(
+                    query,
+                    parameters=_bound(parameters),
+                    enable_cross_partition_query=True,
+                    max_item_count=page_size,
+                )
+                .by_page()
+            )
+            for page in pages:
+                yield from page
+
+    def query_partition(
+        self, container: str, query: str, parameters: dict[str, Any], partition: str
+    ) -> list[dict[str, Any]]:
+        """A query confined to one logical partition (never a cross-partition fan-out)."""
+        with _translated():
+            return list(
+                self.container(container).query_items(
+                    query,
+                    parameters=_bound(parameters),
+                    partition_key=partition,
+                )
+            )
+
+
+def _bound(parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": name, "value": value} for name, value in parameters.items()]
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Turn transport failures and exhausted throttling retries into a 503 the client can retry."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    from azure.cosmos.exceptions import CosmosHttpResponseError
+
+    try:
+        yield
+    except CosmosHttpResponseError as exc:
+        if exc.status_code in {429, 503}:
+            log.warning("Cosmos DB throttled or unavailable: %s", exc.status_code)
+            raise ServiceUnavailable(
+                "The passport store is busy; retry shortly",
+                code=ErrorCode.STORE_BUSY,
+                headers={"Retry-After": "1"},
+            ) from exc
+        raise
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        log.error("Cosmos DB unreachable: %s", exc)
+        raise ServiceUnavailable(
+            "The passport store is unreachable",
+            code=ErrorCode.STORE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        ) from exc
+
+
+def _create_layout(client: Any, database_name: str) -> dict[str, ContainerProxy]:
+    """Local mode only: in Azure, Bicep owns the layout and data-plane RBAC forbids creating it."""
+    from azure.cosmos import PartitionKey
+
+    database = client.create_database_if_not_exists(database_name)
+    return {
+        spec.name: database.create_container_if_not_exists(
+            spec.name, PartitionKey(spec.partition_key), indexing_policy=indexing_policy(spec)
+        )
+        for spec in CONTAINERS
+    }

@@ -1,0 +1,269 @@
+"""Every error is an EN 18222 Result object with the right status, and a refused request writes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from tests.support.documents import OWNER, enc, make_passport
+from tests.support.results import assert_result
+
+
+def _state(http, api: str, document: dict[str, Any]) -> tuple[Any, ...]:
+    """Everything a client could observe about a passport."""
+    dpp_id = document["digitalProductPassportId"]
+    current = http.get(f"{api}/v1/dpps/{enc(dpp_id)}")
+    history = http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": "2999-01-01T00:00:00Z"})
+    return current.status_code, current.text, current.headers.get("ETag"), history.text
+
+
+@pytest.fixture
+def passport(create) -> dict[str, Any]:
+    return create()
+
+
+BAD_CREATE_BODIES: list[tuple[str, bytes, str]] = [
+    ("not json", b"{not json", "InvalidJson"),
+    ("array", b"[1, 2]", "InvalidBody"),
+    ("string", b'"text"', "InvalidBody"),
+    ("NaN", b'{"a": NaN}', "InvalidJson"),
+    ("empty", b"", "MissingBody"),
+]
+
+
+@pytest.mark.parametrize(("name", "body", "code"), BAD_CREATE_BODIES, ids=[c[0] for c in BAD_CREATE_BODIES])
+def test_create_rejects_bad_json_with_400(api, http, auth, name, body, code):
+    response = http.post(f"{api}/v1/dpps", data=body, headers={**auth, "Content-Type": "application/json"})
+    assert_result(response, 400, code)
+
+
+INVALID_DOCUMENTS: list[tuple[str, dict[str, Any]]] = [
+    ("missing header field", {"dppStatus": ...}),
+    ("blank header field", {"dppSchemaVersion": "   "}),
+    ("blank id", {"digitalProductPassportId": ""}),
+    ("number as id", {"digitalProductPassportId": 42}),
+    ("bad timestamp", {"lastUpdate": "yesterday"}),
+    ("bad granularity", {"granularity": "Pallet"}),
+    ("scalar content section", {"nameplate": "just a string"}),
+    ("array content section", {"nameplate": [1, 2]}),
+    ("expanded representation", {"elements": []}),
+    ("control character in id", {"digitalProductPassportId": "a\u0000b"}),
+    ("contentSpecificationIds not a list", {"contentSpecificationIds": "x"}),
+]
+
+
+@pytest.mark.parametrize(("name", "change"), INVALID_DOCUMENTS, ids=[c[0] for c in INVALID_DOCUMENTS])
+def test_create_rejects_invalid_documents_and_stores_nothing(api, http, auth, name, change):
+    document = make_passport()
+    for key, value in change.items():
+        if value is ...:
+            del document[key]
+        else:
+            document[key] = value
+    response = http.post(f"{api}/v1/dpps", json=document, headers=auth)
+    assert_result(response, 400, "InvalidPassport" if name != "array content section" else None)
+    dpp_id = document["digitalProductPassportId"]
+    if isinstance(dpp_id, str) and dpp_id.strip() and "\u0000" not in dpp_id:
+        assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").status_code == 404
+    product = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
+    assert product.status_code == 404
+
+
+BAD_PATCHES: list[tuple[str, dict[str, str], bytes, int]] = [
+    ("bad json", {}, b"{oops", 400),
+    ("non-object patch", {}, b"[]", 400),
+    ("blank required field", {}, b'{"dppStatus": ""}', 400),
+    ("removing a required field", {}, b'{"dppSchemaVersion": null}', 400),
+    ("bad granularity", {}, b'{"granularity": "Crate"}', 400),
+    ("bad timestamp", {}, b'{"lastUpdate": "2025-13-45"}', 400),
+    ("scalar section", {}, b'{"nameplate": 5}', 400),
+    ("changing the id", {}, b'{"digitalProductPassportId": "urn:other"}', 409),
+    ("changing the product", {}, b'{"uniqueProductIdentifier": "urn:other"}', 409),
+    ("changing the owner", {}, b'{"economicOperatorId": "did:example:thief"}', 409),
+    ("wrong media type", {"Content-Type": "text/plain"}, b'{"dppStatus": "x"}', 415),
+    ("stale If-Match", {"If-Match": '"stale"'}, b'{"dppStatus": "x"}', 412),
+    ("full representation write", {"X-Query": "representation=full"}, b'{"dppStatus": "x"}', 501),
+    ("bad representation on write", {"X-Query": "representation=weird"}, b'{"dppStatus": "x"}', 400),
+]
+
+
+@pytest.mark.parametrize(("name", "headers", "body", "status"), BAD_PATCHES, ids=[c[0] for c in BAD_PATCHES])
+def test_bad_patch_is_refused_and_changes_nothing(api, http, auth, passport, name, headers, body, status):
+    url = f"{api}/v1/dpps/{enc(passport['digitalProductPassportId'])}"
+    headers = dict(headers)
+    query = headers.pop("X-Query", "")
+    before = _state(http, api, passport)
+    response = http.patch(
+        f"{url}?{query}" if query else url,
+        data=body,
+        headers={"Content-Type": "application/merge-patch+json", **auth, **headers},
+    )
+    assert_result(response, status)
+    assert _state(http, api, passport) == before
+
+
+def test_bad_element_updates_change_nothing(api, http, auth, passport):
+    base = f"{api}/v1/dpps/{enc(passport['digitalProductPassportId'])}/elements"
+    before = _state(http, api, passport)
+    cases = [
+        (f"{base}/%24%5B", b'"x"', 400),
+        (f"{base}/nameplate/Nope", b'"x"', 404),
+        (f"{base}/nameplate/ManufacturerName", b"{bad", 400),
+        (f"{base}/nameplate", b'"a scalar section"', 400),
+        (f"{base}/digitalProductPassportId", b'"urn:other"', 409),
+        (f"{base}/granularity", b'"Crate"', 400),
+    ]
+    for url, body, status in cases:
+        for method in ("PATCH", "PUT"):
+            response = http.request(
+                method, url, data=body, headers={**auth, "Content-Type": "application/json"}
+            )
+            assert_result(response, status)
+    assert _state(http, api, passport) == before
+
+
+def test_body_over_the_limit_is_413_and_writes_nothing(api, http, auth, root):
+    limit = root.settings.max_body_bytes
+    document = make_passport(nameplate={"Blob": "x" * (limit + 10)})
+    response = http.post(
+        f"{api}/v1/dpps", data=json.dumps(document), headers={**auth, "Content-Type": "application/json"}
+    )
+    assert_result(response, 413, "BodyTooLarge")
+    assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+
+
+def test_unsupported_media_type_is_415(api, http, auth):
+    response = http.post(
+        f"{api}/v1/dpps",
+        data=json.dumps(make_passport()),
+        headers={**auth, "Content-Type": "application/xml"},
+    )
+    assert_result(response, 415)
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "code"),
+    [
+        ("dpps/{id}", {"representation": "expanded"}, "InvalidRepresentation"),
+        ("dpps/{id}", {"representation": "FULL"}, "InvalidRepresentation"),
+        ("dppsByIdAndDate/{id}", {}, "MissingDate"),
+        ("dppsByIdAndDate/{id}", {"date": ""}, "MissingDate"),
+        ("dppsByIdAndDate/{id}", {"date": "not-a-date"}, "InvalidTimestamp"),
+        ("dppsByIdAndDate/{id}", {"date": "2025-02-30T00:00:00Z"}, "InvalidTimestamp"),
+        ("dppsByProductIdAndDate/{product}", {"date": "13/01/2025"}, "InvalidTimestamp"),
+        ("dppsByProductIdAndDate/{product}", {}, "MissingDate"),
+    ],
+)
+def test_bad_query_parameters_are_400(api, http, passport, path, params, code):
+    path = path.format(
+        id=enc(passport["digitalProductPassportId"]), product=enc(passport["uniqueProductIdentifier"])
+    )
+    assert_result(http.get(f"{api}/v1/{path}", params=params), 400, code)
+
+
+@pytest.mark.parametrize(
+    ("params", "body", "code"),
+    [
+        ({"limit": "0"}, ["urn:a"], "InvalidLimit"),
+        ({"limit": "1001"}, ["urn:a"], "InvalidLimit"),
+        ({"limit": "ten"}, ["urn:a"], "InvalidLimit"),
+        ({}, [f"urn:p:{i}" for i in range(101)], "InvalidProductIds"),
+        ({}, [], "InvalidProductIds"),
+        ({}, ["urn:a", "  "], "InvalidProductIds"),
+        ({}, {"productIds": ["urn:a"], "extra": 1}, "InvalidProductIds"),
+        ({}, {"productId": 42}, "InvalidProductIds"),
+        ({}, {"ids": ["urn:a"]}, "InvalidProductIds"),
+        ({}, [1, 2], "InvalidProductIds"),
+        ({"cursor": "garbage!"}, ["urn:a"], "InvalidCursor"),
+    ],
+)
+def test_ids_by_product_ids_rejects_bad_input(api, http, params, body, code):
+    assert_result(http.post(f"{api}/v1/dppsByProductIds", json=body, params=params), 400, code)
+
+
+def test_limit_bounds_are_inclusive(api, http):
+    for limit in ("1", "1000"):
+        assert (
+            http.post(f"{api}/v1/dppsByProductIds", json=["urn:a"], params={"limit": limit}).status_code
+            == 200
+        )
+
+
+def test_unknown_passport_is_404(api, http):
+    assert_result(http.get(f"{api}/v1/dpps/{enc('urn:does-not-exist:x/y')}"), 404, "PassportNotFound")
+    assert_result(http.get(f"{api}/v1/dppsByProductId/nothing"), 404)
+    assert_result(http.get(f"{api}/v1/dppsByIdAndDate/nothing", params={"date": "2030-01-01T00:00:00Z"}), 404)
+
+
+def test_malformed_ids_in_paths_are_400(api, http, auth):
+    for raw in ("%00abc", "a%0Ab", "%FF%FE", "%20%20"):
+        assert_result(http.get(f"{api}/v1/dpps/{raw}"), 400, "InvalidIdentifier")
+        assert_result(http.get(f"{api}/v1/dppsByProductId/{raw}"), 400, "InvalidIdentifier")
+        assert_result(http.patch(f"{api}/v1/dpps/{raw}", json={"dppStatus": "x"}, headers=auth), 400)
+
+
+def test_unknown_route_and_wrong_method_are_result_objects(api, http):
+    response = http.get(f"{api}/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["messages"][0]["messageType"] == "Error"
+    response = http.put(f"{api}/v1/dpps/x", json={})
+    assert response.status_code == 405
+    assert "PATCH" in response.headers["Allow"]
+
+
+def test_correlation_id_comes_from_header_traceparent_or_is_generated(api, http):
+    url = f"{api}/v1/dpps/nothing"
+    given = http.get(url, headers={"x-correlation-id": "abc-123"})
+    assert given.headers["x-correlation-id"] == "abc-123"
+    assert given.json()["messages"][0]["correlationId"] == "abc-123"
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    traced = http.get(url, headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
+    assert traced.json()["messages"][0]["correlationId"] == trace_id
+    generated = http.get(url).json()["messages"][0]["correlationId"]
+    assert re.match(r"^[0-9a-f-]{36}$", generated)
+    # a header that could inject into logs is replaced, not echoed
+    assert (
+        http.get(url, headers={"x-correlation-id": "bad id\twith tab"}).headers["x-correlation-id"]
+        != "bad id\twith tab"
+    )
+
+
+def test_unexpected_failure_is_500_without_internals():
+    import azure.functions as func
+
+    from functions.web import endpoint
+
+    @endpoint
+    def broken(req: func.HttpRequest) -> func.HttpResponse:
+        raise RuntimeError("secret connection string AccountKey=abc")
+
+    response = broken(func.HttpRequest("GET", "http://h/api/x", headers={"x-correlation-id": "c1"}, body=b""))
+    assert response.status_code == 500
+    body = json.loads(response.get_body())
+    assert body["messages"][0]["code"] == "InternalServerError"
+    assert body["messages"][0]["correlationId"] == "c1"
+    assert "secret" not in response.get_body().decode()
+    assert "Traceback" not in response.get_body().decode()
+
+
+def test_unreachable_store_is_503_with_retry_after(root):
+    import dataclasses
+    import socket
+
+    from shared.access.authentication import Principal
+    from shared.access.roles import OPERATOR
+    from shared.composition import Root
+    from shared.platform.errors import ServiceUnavailable
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    config = dataclasses.replace(root.settings, cosmos_endpoint=f"http://127.0.0.1:{closed_port}")
+    service = Root(config).service
+    with pytest.raises(ServiceUnavailable) as raised:
+        service.create(make_passport(), Principal("t", frozenset({OPERATOR}), OWNER))
+    assert raised.value.status == 503
+    assert raised.value.headers["Retry-After"]

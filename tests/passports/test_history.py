@@ -1,0 +1,287 @@
+"""Every version hashed and signed on write; anyone can verify with the published keys alone.
+
+Independent checks use jwcrypto and a JCS written here from the RFC's rules for the values these
+tests use (ASCII keys, strings, integers, short decimals), not the project's own code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+from typing import Any
+
+import pytest
+from jwcrypto import jwk, jws
+
+from shared.platform.errors import ErrorCode, ServiceUnavailable
+from shared.storage.cosmos import PASSPORTS
+from tests.support.documents import enc, make_passport
+from tests.support.results import assert_result
+
+
+def independent_jcs(document: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in document.items() if k not in ("contentHash", "signature")}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def independent_hash(document: dict[str, Any]) -> str:
+    digest = hashlib.sha256(independent_jcs(document)).digest()
+    return "sha256-" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def verify_with_jwks(document: dict[str, Any], jwks: dict[str, Any]) -> dict[str, Any]:
+    """Verify like a third party: the JWS, the JWKS, and the document. Returns the signed header."""
+    token = jws.JWS()
+    token.deserialize(document["signature"])
+    header = token.jose_header
+    (key,) = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
+    token.verify(jwk.JWK(**key), detached_payload=independent_jcs(document))
+    assert token.is_valid
+    return header
+
+
+@pytest.fixture
+def history_passport(api, http, auth, create) -> dict[str, Any]:
+    """A passport with four versions: create, merge patch, element update, delete."""
+    document = create()
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    assert http.patch(url, json={"dppStatus": "Inactive"}, headers=auth).status_code == 200
+    assert (
+        http.put(f"{url}/elements/nameplate/ManufacturerName", json="ACME Ltd", headers=auth).status_code
+        == 200
+    )
+    return document
+
+
+def test_every_version_verifies_with_an_independent_jose_library(api, http, auth, history_passport):
+    dpp_id = history_passport["digitalProductPassportId"]
+    url = f"{api}/v1/dpps/{enc(dpp_id)}"
+    current = http.get(url).json()
+    assert http.delete(url, headers=auth).status_code == 204
+    jwks = http.get(f"{api}/v1/keys").json()
+    assert jwks["keys"] and all(key["kty"] == "EC" and key["crv"] == "P-256" for key in jwks["keys"])
+    assert all("d" not in key for key in jwks["keys"])  # never a private key
+
+    header = verify_with_jwks(current, jwks)
+    assert current["contentHash"] == independent_hash(current)
+    assert (header["alg"], header["dppId"], header["dppVersion"], header["dppOperation"]) == (
+        "ES256",
+        dpp_id,
+        3,
+        "updateElement",
+    )
+
+    history = http.get(f"{url}/history", headers=auth).json()["versions"]
+    assert [v["version"] for v in history] == [1, 2, 3, 4]
+    assert [v["operation"] for v in history] == ["create", "update", "updateElement", "delete"]
+    assert history[0]["previousHash"] is None
+    for earlier, later in itertools.pairwise(history):
+        assert later["previousHash"] == earlier["contentHash"]
+    for record in history[:3]:
+        at = http.get(
+            f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": record["ts"]}, headers=auth
+        ).json()
+        assert at["signature"] == record["signature"]
+        assert at["contentHash"] == independent_hash(at) == record["contentHash"]
+        signed = verify_with_jwks(at, jwks)
+        assert signed["dppVersion"] == record["version"]
+        assert signed.get("dppPreviousHash") == record["previousHash"]
+
+
+def test_client_supplied_integrity_fields_are_replaced(api, http, auth):
+    document = make_passport(contentHash="sha256-forged", signature="forged..sig")
+    assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
+    stored = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").json()
+    assert stored["contentHash"] == independent_hash(stored) != "sha256-forged"
+    verify_with_jwks(stored, http.get(f"{api}/v1/keys").json())
+
+
+def _verify(http, api, body: dict[str, Any]) -> dict[str, Any]:
+    response = http.post(f"{api}/v1/verify", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _reencode_header(signature: str, **changes: Any) -> str:
+    header_b64, _, sig = signature.split(".")
+    header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+    header.update(changes)
+    encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+    return f"{encoded}..{sig}"
+
+
+def test_verify_accepts_an_untouched_document_and_names_each_tampering(api, http, create):
+    document = create()
+    stored = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").json()
+    assert _verify(http, api, stored) == {**_verify(http, api, stored), "valid": True, "failedChecks": []}
+
+    changed_field = {**stored, "dppStatus": "Recalled"}
+    assert _verify(http, api, changed_field)["failedChecks"] == ["contentHash", "signature"]
+    rehashed = {**changed_field, "contentHash": independent_hash(changed_field)}
+    assert _verify(http, api, rehashed)["failedChecks"] == ["signature"]
+    head, _, sig = stored["signature"].split(".")
+    flipped = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
+    assert _verify(http, api, {**stored, "signature": f"{head}..{flipped}"})["failedChecks"] == ["signature"]
+    unknown_kid = _reencode_header(stored["signature"], kid="local:someone-elses-key")
+    assert _verify(http, api, {**stored, "signature": unknown_kid})["failedChecks"] == ["kid"]
+    assert _verify(http, api, {**stored, "signature": "not-a-jws"})["failedChecks"] == ["signatureFormat"]
+    removed = {k: v for k, v in stored.items() if k != "signature"}
+    assert (
+        "signatureFormat"
+        in _verify(http, api, {**removed, "contentHash": stored["contentHash"]})["failedChecks"]
+    )
+
+
+def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_passport):
+    dpp_id = history_passport["digitalProductPassportId"]
+    assert _verify(http, api, {"dppId": dpp_id})["valid"] is True
+    assert _verify(http, api, {"dppId": dpp_id, "version": 1})["valid"] is True
+    store = root.store
+
+    v2 = store.read(PASSPORTS, "v0000000002", dpp_id)
+    tampered = {k: v for k, v in v2.items() if not k.startswith("_")}
+    tampered["document"] = {**tampered["document"], "dppStatus": "Rewritten"}
+    store.replace(PASSPORTS, tampered, v2["_etag"])
+    assert "contentHash" in _verify(http, api, {"dppId": dpp_id})["failedChecks"]
+    assert "contentHash" in _verify(http, api, {"dppId": dpp_id, "version": 2})["failedChecks"]
+    # version 1 and its (empty) history are untouched, so it still verifies
+    assert _verify(http, api, {"dppId": dpp_id, "version": 1})["valid"] is True
+    store.replace(
+        PASSPORTS,
+        {k: v for k, v in v2.items() if not k.startswith("_")},
+        store.read(PASSPORTS, "v0000000002", dpp_id)["_etag"],
+    )
+    assert _verify(http, api, {"dppId": dpp_id})["valid"] is True
+
+    store.delete(PASSPORTS, store.read(PASSPORTS, "v0000000002", dpp_id), dpp_id)
+    broken = _verify(http, api, {"dppId": dpp_id})
+    assert broken["valid"] is False
+    assert {"sequence", "chain", "header"} <= set(broken["failedChecks"])
+
+
+def test_verify_rejects_bad_requests(api, http, create):
+    assert_result(http.post(f"{api}/v1/verify", json=[1]), 400)
+    assert_result(http.post(f"{api}/v1/verify", json={"foo": 1}), 400)
+    document = create()
+    assert_result(
+        http.post(f"{api}/v1/verify", json={"dppId": document["digitalProductPassportId"], "version": 9}), 400
+    )
+    assert_result(http.post(f"{api}/v1/verify", json={"dppId": "urn:unknown"}), 404)
+
+
+class _CountingSigner:
+    def __init__(self, inner: Any):
+        self.inner, self.calls = inner, 0
+
+    def public_jwk(self) -> dict[str, Any]:
+        return self.inner.public_jwk()
+
+    def sign(self, data: bytes) -> tuple[str, bytes]:
+        self.calls += 1
+        return self.inner.sign(data)
+
+
+class _ThrottledSigner(_CountingSigner):
+    def sign(self, data: bytes) -> tuple[str, bytes]:
+        raise ServiceUnavailable("throttled", code=ErrorCode.SIGNER_THROTTLED, headers={"Retry-After": "7"})
+
+
+@pytest.fixture
+def swap_signer(root):
+    sealer = root.sealer
+    original = sealer.signer
+
+    def swap(replacement: Any) -> Any:
+        sealer.signer = replacement
+        return replacement
+
+    yield swap
+    sealer.signer = original
+
+
+def test_reads_never_call_the_signer(api, http, auth, create, swap_signer, root):
+    counting = swap_signer(_CountingSigner(root.sealer.signer))
+    document = create()
+    assert counting.calls == 1
+    dpp_id, product_id = document["digitalProductPassportId"], document["uniqueProductIdentifier"]
+    for path in (
+        f"dpps/{enc(dpp_id)}",
+        f"dpps/{enc(dpp_id)}?representation=full",
+        f"dppsByProductId/{enc(product_id)}",
+        f"dppsByIdAndDate/{enc(dpp_id)}?date=2999-01-01T00:00:00Z",
+        f"dpps/{enc(dpp_id)}/history",
+        f"dpps/{enc(dpp_id)}/elements/nameplate",
+        "keys",
+    ):
+        assert http.get(f"{api}/v1/{path}").status_code == 200, path
+    assert http.post(f"{api}/v1/verify", json={"dppId": dpp_id}).status_code == 200
+    assert counting.calls == 1
+    assert (
+        http.patch(f"{api}/v1/dpps/{enc(dpp_id)}", json={"dppStatus": "x"}, headers=auth).status_code == 200
+    )
+    assert counting.calls == 2
+
+
+def test_signing_outage_is_503_and_stores_nothing(api, http, auth, create, swap_signer, root):
+    existing = create()
+    url = f"{api}/v1/dpps/{enc(existing['digitalProductPassportId'])}"
+    before = http.get(url).text
+    swap_signer(_ThrottledSigner(root.sealer.signer))
+    fresh = make_passport()
+    response = http.post(f"{api}/v1/dpps", json=fresh, headers=auth)
+    message = assert_result(response, 503, "SignerThrottled")
+    assert response.headers["Retry-After"] == "7"
+    assert message["text"]
+    assert_result(http.patch(url, json={"dppStatus": "x"}, headers=auth), 503)
+    swap_signer(root.sealer.signer.inner)
+    assert http.get(f"{api}/v1/dpps/{enc(fresh['digitalProductPassportId'])}").status_code == 404
+    assert http.get(f"{api}/v1/dppsByProductId/{enc(fresh['uniqueProductIdentifier'])}").status_code == 404
+    assert http.get(url).text == before
+
+
+def test_did_web_document_lists_the_published_keys(api, http, create):
+    create()
+    response = http.get(f"{api}/did.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/did+json")
+    document = response.json()
+    host = api.split("//", 1)[1].split("/", 1)[0]
+    assert document["id"] == "did:web:" + host.replace(":", "%3A") + ":api"
+    jwks = http.get(f"{api}/v1/keys").json()
+    assert [m["publicKeyJwk"] for m in document["verificationMethod"]] == jwks["keys"]
+    assert document["assertionMethod"] == [m["id"] for m in document["verificationMethod"]]
+    assert all(
+        m["id"].startswith(document["id"] + "#") and m["controller"] == document["id"]
+        for m in document["verificationMethod"]
+    )
+
+
+def test_key_vault_rotation_keeps_old_versions_verifiable(api, http, auth, create, swap_signer):
+    """The API's write path signing through Key Vault (the HTTPS test double, real SDK), rotated midway."""
+    from azure.keyvault.keys._shared import http_challenge_cache
+
+    from tests.doubles.keyvault import KEY, KeyVaultDouble, make_signer
+
+    http_challenge_cache.clear()
+    with KeyVaultDouble() as vault:
+        first_kid = vault.create_key(KEY)
+        swap_signer(make_signer(vault, version_check_interval=0))
+        document = create()
+        dpp_id = document["digitalProductPassportId"]
+        url = f"{api}/v1/dpps/{enc(dpp_id)}"
+        second_kid = vault.rotate(KEY)
+        assert second_kid != first_kid
+        assert http.patch(url, json={"dppStatus": "Rotated"}, headers=auth).status_code == 200
+        assert vault.sign_count == 2
+
+    jwks = http.get(f"{api}/v1/keys").json()
+    assert {first_kid, second_kid} <= {key["kid"] for key in jwks["keys"]}
+    history = http.get(f"{url}/history").json()["versions"]
+    headers = []
+    for record in history:
+        at = http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": record["ts"]}).json()
+        headers.append(verify_with_jwks(at, jwks)["kid"])
+    assert headers == [first_kid, second_kid]
+    assert _verify(http, api, {"dppId": dpp_id})["valid"] is True

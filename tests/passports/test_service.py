@@ -1,0 +1,329 @@
+"""EN 18222 life cycle operations over real HTTP against the real local servers."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from tests.support.documents import OWNER, enc, load_fixture, make_passport
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_create_returns_201_with_id_location_and_etag(api, http, auth):
+    document = make_passport()
+    dpp_id = document["digitalProductPassportId"]
+    response = http.post(f"{api}/v1/dpps", json=document, headers=auth)
+    assert response.status_code == 201
+    assert response.json() == {"digitalProductPassportId": dpp_id}
+    assert response.headers["Location"] == f"{api}/v1/dpps/{enc(dpp_id)}"
+    assert response.headers["ETag"].startswith('"')
+    fetched = http.get(response.headers["Location"])
+    assert fetched.status_code == 200
+    assert fetched.headers["ETag"] == response.headers["ETag"]
+
+
+def test_ids_with_slash_colon_hash_and_question_mark_are_one_segment(api, http, create):
+    for dpp_id in ("urn:a:b/c#d", "https://x.example/dpp/1?v=2#frag", "plain-id", "ünï/cødé:é"):
+        document = create(make_passport(digitalProductPassportId=dpp_id))
+        body = http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()
+        assert body["digitalProductPassportId"] == dpp_id
+        product = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
+        assert product.json()["digitalProductPassportId"] == dpp_id
+
+
+def test_reference_sample_round_trips_unchanged_except_server_fields(api, http, reference_sample):
+    """Unchanged except lastUpdate, with the members the server appends: the lifecycle and integrity."""
+    sample, _ = reference_sample
+    assert sample == load_fixture("reference/basyx-sample-dpp.json")
+    dpp_id = sample["digitalProductPassportId"]
+    stored = http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()
+    assert stored["lastUpdate"] != sample["lastUpdate"]
+    assert stored["contentHash"].startswith("sha256-")
+    assert stored["signature"].count(".") == 2
+    server_members = ("dppLifecycle", "contentHash", "signature")
+    written = {key: value for key, value in stored.items() if key not in server_members}
+    assert {**written, "lastUpdate": None} == {**sample, "lastUpdate": None}
+    # key order survives too: the document is returned as written, server members last
+    assert list(stored) == [*sample, *server_members]
+    # created without a lifecycle: published as v1, valid from its creation on
+    assert stored["dppLifecycle"] == {
+        "versionLabel": "v1",
+        "status": "Valid",
+        "validFrom": stored["dppLifecycle"]["validFrom"],
+        "validTo": None,
+        "supersedes": None,
+        "revokedAt": None,
+        "revocationReason": None,
+    }
+    history = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history").json()["versions"]
+    assert stored["dppLifecycle"]["validFrom"] == history[0]["ts"]
+    by_product = http.get(f"{api}/v1/dppsByProductId/{enc(sample['uniqueProductIdentifier'])}").json()
+    assert by_product == stored
+
+
+def test_granularity_accepts_any_case_and_is_stored_canonical(api, http, create):
+    document = create(granularity="bATCH")
+    stored = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").json()
+    assert stored["granularity"] == "Batch"
+
+
+def test_last_update_is_set_by_the_server_on_every_write(api, http, auth, create):
+    document = create(lastUpdate="1999-01-01T00:00:00Z")
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    first = http.get(url).json()["lastUpdate"]
+    assert first > "2020"
+    patched = http.patch(url, json={"dppStatus": "Inactive"}, headers=auth)
+    assert patched.status_code == 200
+    assert patched.json()["lastUpdate"] > first
+    assert patched.json()["dppStatus"] == "Inactive"
+
+
+def test_merge_patch_semantics_rfc7396(api, http, auth, create):
+    document = create(
+        nameplate={"Name": "A", "Tags": ["x", "y"], "Nested": {"keep": 1, "change": 2, "drop": 3}},
+        extraSection={"k": "v"},
+        facilityId="fac-1",
+    )
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    patch = {
+        "nameplate": {"Tags": ["z"], "Nested": {"change": 20, "drop": None, "add": {"deep": True}}},
+        "extraSection": None,
+        "facilityId": None,
+    }
+    response = http.patch(url, json=patch, headers={**auth, "Content-Type": "application/merge-patch+json"})
+    assert response.status_code == 200, response.text
+    stored = http.get(url).json()
+    assert stored["nameplate"] == {
+        "Name": "A",
+        "Tags": ["z"],
+        "Nested": {"keep": 1, "change": 20, "add": {"deep": True}},
+    }
+    assert "extraSection" not in stored
+    assert "facilityId" not in stored
+    assert response.json() == stored
+
+
+def test_read_by_product_id_follows_the_lookup(api, http, create):
+    document = create()
+    response = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
+    assert response.status_code == 200
+    assert response.json()["digitalProductPassportId"] == document["digitalProductPassportId"]
+    assert http.get(f"{api}/v1/dppsByProductId/{enc('urn:nothing:here')}").status_code == 404
+
+
+def test_full_representation_expands_elements(api, http, create):
+    document = create()
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    compressed = http.get(url, params={"representation": "compressed"})
+    full = http.get(url, params={"representation": "full"})
+    assert full.status_code == 200
+    body = full.json()
+    assert "elements" not in compressed.json()
+    assert "nameplate" not in body
+    section = body["elements"][0]
+    assert section["elementId"] == "nameplate"
+    assert section["objectType"] == "DataElementCollection"
+    assert section["elements"][0] == {
+        "elementId": "ManufacturerName",
+        "objectType": "SingleValuedDataElement",
+        "valueDataType": "xsd:string",
+        "value": "ACME",
+    }
+    assert full.headers["ETag"] != compressed.headers["ETag"]
+
+
+def test_etag_and_if_none_match_give_304(api, http, create):
+    document = create()
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    first = http.get(url)
+    again = http.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
+    other = http.get(url, headers={"If-None-Match": '"something-else"'})
+    assert other.status_code == 200
+
+
+def test_if_match_mismatch_gives_412_and_changes_nothing(api, http, auth, create):
+    document = create()
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    before = http.get(url)
+    stale = before.headers["ETag"]
+    assert (
+        http.patch(url, json={"dppStatus": "Changed"}, headers={**auth, "If-Match": stale}).status_code == 200
+    )
+    refused = http.patch(url, json={"dppStatus": "Lost"}, headers={**auth, "If-Match": stale})
+    assert refused.status_code == 412
+    assert refused.json()["messages"][0]["code"] == "PreconditionFailed"
+    assert http.get(url).json()["dppStatus"] == "Changed"
+    assert http.delete(url, headers={**auth, "If-Match": stale}).status_code == 412
+    assert http.get(url).status_code == 200
+
+
+def test_concurrent_patches_of_different_fields_lose_nothing(api, http, auth, create, root):
+    document = create()
+    dpp_id = document["digitalProductPassportId"]
+    url = f"{api}/v1/dpps/{enc(dpp_id)}"
+    writers = 12
+
+    def patch(index: int) -> int:
+        return http.patch(url, json={"nameplate": {f"Field{index}": index}}, headers=auth).status_code
+
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        statuses = list(pool.map(patch, range(writers)))
+    assert statuses == [200] * writers
+    nameplate = http.get(url).json()["nameplate"]
+    for index in range(writers):
+        assert nameplate[f"Field{index}"] == index
+    # one version per write: create + N patches, each visible at its own timestamp
+    head = root.service.read(dpp_id)
+    assert head["version"] == writers + 1
+
+
+def test_version_by_date_before_between_and_after(api, http, auth, create):
+    document = create(dppStatus="V1")
+    dpp_id, product_id = document["digitalProductPassportId"], document["uniqueProductIdentifier"]
+    url = f"{api}/v1/dpps/{enc(dpp_id)}"
+    v1_time = http.get(url).json()["lastUpdate"]
+    time.sleep(0.02)
+    between = _iso(datetime.now(UTC))
+    time.sleep(0.02)
+    assert http.patch(url, json={"dppStatus": "V2"}, headers=auth).status_code == 200
+    v2_time = http.get(url).json()["lastUpdate"]
+
+    def at(moment: str, by_product: bool = False) -> tuple[int, str | None]:
+        path = f"dppsByProductIdAndDate/{enc(product_id)}" if by_product else f"dppsByIdAndDate/{enc(dpp_id)}"
+        response = http.get(f"{api}/v1/{path}", params={"date": moment})
+        return response.status_code, response.json().get("dppStatus") if response.status_code == 200 else None
+
+    before = _iso(datetime.fromisoformat(v1_time.replace("Z", "+00:00")) - timedelta(seconds=5))
+    for by_product in (False, True):
+        assert at(before, by_product) == (404, None)
+        assert at(v1_time, by_product) == (200, "V1")  # inclusive at the exact instant
+        assert at(between, by_product) == (200, "V1")
+        assert at(v2_time, by_product) == (200, "V2")
+        assert at("2999-01-01T00:00:00Z", by_product) == (200, "V2")
+
+
+def test_version_by_date_accepts_offsets_and_whole_seconds(api, http, create):
+    document = create()
+    url = f"{api}/v1/dppsByIdAndDate/{enc(document['digitalProductPassportId'])}"
+    for value in ("2999-01-01T00:00:00Z", "2999-01-01T01:00:00+01:00", "2999-01-01T00:00:00.000Z"):
+        assert http.get(url, params={"date": value}).status_code == 200
+
+
+def test_ids_by_product_ids_all_body_forms_and_pagination(api, http, create):
+    documents = [create() for _ in range(5)]
+    products = [d["uniqueProductIdentifier"] for d in documents]
+    expected = [d["digitalProductPassportId"] for d in documents]
+    url = f"{api}/v1/dppsByProductIds"
+    for body in ({"productIds": products}, products, {"productId": products}):
+        response = http.post(url, json=body)
+        assert response.status_code == 200
+        assert response.json() == {"items": expected}
+    unknown = http.post(url, json={"productIds": ["urn:unknown:1", products[0]]}).json()
+    assert unknown == {"items": [expected[0]]}
+
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = http.post(url, json={"productIds": products}, params=params).json()
+        seen.extend(page["items"])
+        pages += 1
+        cursor = page.get("cursor")
+        if cursor is None:
+            break
+    assert seen == expected
+    assert pages == 3
+    # a cursor only fits the query it came from
+    first = http.post(url, json={"productIds": products}, params={"limit": "2"}).json()
+    other = http.post(url, json={"productIds": products[:4]}, params={"cursor": first["cursor"]})
+    assert other.status_code == 400
+
+
+def test_delete_is_soft_and_keeps_the_archive(api, http, auth, token, create):
+    document = create()
+    dpp_id, product_id = document["digitalProductPassportId"], document["uniqueProductIdentifier"]
+    url = f"{api}/v1/dpps/{enc(dpp_id)}"
+    before_delete = http.get(url).json()["lastUpdate"]
+    assert http.delete(url, headers=auth).status_code == 204
+    assert http.get(url).status_code == 404
+    assert http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").status_code == 404
+    assert http.post(f"{api}/v1/dppsByProductIds", json=[product_id]).json() == {"items": []}
+    assert http.patch(url, json={"dppStatus": "x"}, headers=auth).status_code == 404
+    assert http.delete(url, headers=auth).status_code == 404
+
+    history = f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}"
+    authority = {"Authorization": f"Bearer {token('authority', operator=None)}"}
+    stranger = {"Authorization": f"Bearer {token('operator', operator='did:example:someone-else')}"}
+    assert (
+        http.get(history, params={"date": before_delete}, headers=auth).json()["digitalProductPassportId"]
+        == dpp_id
+    )
+    assert http.get(history, params={"date": before_delete}, headers=authority).status_code == 200
+    assert http.get(history, params={"date": before_delete}).status_code == 404
+    assert http.get(history, params={"date": before_delete}, headers=stranger).status_code == 404
+    # after the deletion the passport did not exist, even for its owner
+    assert http.get(history, params={"date": "2999-01-01T00:00:00Z"}, headers=auth).status_code == 404
+    by_product = f"{api}/v1/dppsByProductIdAndDate/{enc(product_id)}"
+    assert http.get(by_product, params={"date": before_delete}, headers=auth).status_code == 200
+    # the id stays taken by its archive; the product may get a new passport
+    assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 409
+    successor = make_passport(uniqueProductIdentifier=product_id)
+    assert http.post(f"{api}/v1/dpps", json=successor, headers=auth).status_code == 201
+    current = http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").json()
+    assert current["digitalProductPassportId"] == successor["digitalProductPassportId"]
+    old = http.get(by_product, params={"date": before_delete}, headers=auth).json()
+    assert old["digitalProductPassportId"] == dpp_id
+
+
+def test_second_live_passport_for_a_product_is_a_conflict(api, http, auth, create):
+    document = create()
+    duplicate = make_passport(uniqueProductIdentifier=document["uniqueProductIdentifier"])
+    response = http.post(f"{api}/v1/dpps", json=duplicate, headers=auth)
+    assert response.status_code == 409
+    assert response.json()["messages"][0]["code"] == "ProductHasPassport"
+    assert http.get(f"{api}/v1/dpps/{enc(duplicate['digitalProductPassportId'])}").status_code == 404
+
+
+def test_owner_is_taken_from_the_document(api, http, token):
+    document = make_passport(economicOperatorId="did:example:other-operator")
+    mine = {"Authorization": f"Bearer {token('operator', operator=OWNER)}"}
+    theirs = {"Authorization": f"Bearer {token('operator', operator='did:example:other-operator')}"}
+    assert http.post(f"{api}/v1/dpps", json=document, headers=mine).status_code == 403
+    assert http.post(f"{api}/v1/dpps", json=document, headers=theirs).status_code == 201
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    assert http.patch(url, json={"dppStatus": "x"}, headers=mine).status_code == 403
+    assert http.delete(url, headers=mine).status_code == 403
+    assert http.get(url).json()["dppStatus"] == "Active"
+
+
+def test_retention_rule_refuses_early_deletion_with_409(root):
+    import dataclasses
+
+    import pytest
+
+    from shared.access.authentication import Principal
+    from shared.access.roles import OPERATOR
+    from shared.composition import Root
+    from shared.platform.errors import Conflict
+
+    owner = Principal("tester", frozenset({OPERATOR}), OWNER)
+    keep_30_days = Root(dataclasses.replace(root.settings, retention_days=30)).service
+    document = make_passport()
+    dpp_id = document["digitalProductPassportId"]
+    keep_30_days.create(document, owner)
+    with pytest.raises(Conflict) as refused:
+        keep_30_days.delete(dpp_id, owner, None)
+    assert refused.value.status == 409
+    assert refused.value.code == "RetentionPeriod"
+    assert keep_30_days.read(dpp_id)["version"] == 1  # nothing was written
+    # the default rule (0 days) allows it
+    root.service.delete(dpp_id, owner, None)
+    assert root.passports.head(dpp_id)["deleted"] is True

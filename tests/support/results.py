@@ -1,0 +1,25 @@
+"""What every error response must be: an EN 18222 Result object, and nothing else."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+def assert_result(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert list(body) == ["messages"]
+    (message,) = body["messages"]
+    assert set(message) == {"messageType", "text", "code", "correlationId", "timestamp"}
+    assert message["messageType"] == "Error"
+    assert message["text"] and message["code"]
+    assert TIMESTAMP.match(message["timestamp"])
+    assert message["correlationId"] == response.headers["x-correlation-id"]
+    assert "Traceback" not in response.text
+    if code:
+        assert message["code"] == code
+    return message
