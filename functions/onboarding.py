@@ -3,6 +3,8 @@ triggers that run them. Each function calls `shared.onboarding` directly."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import azure.functions as func
 
 from functions.routes import Route
@@ -12,6 +14,17 @@ from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
 from shared.onboarding.imports import IMPORTS_CONTAINER
 
 PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+def blob_trigger(bp: func.Blueprint, arg_name: str, prefix: str) -> Any:
+    """A function run for every blob created under `<container>/<prefix>`, as its `arg_name`."""
+    return bp.blob_trigger(
+        arg_name=arg_name,
+        path=prefix + "{name}",
+        connection="AzureWebJobsStorage",
+        # Flex Consumption supports only the Event Grid source; locally the host lists new blobs.
+        source=func.BlobSource.EVENT_GRID,
+    )
 
 
 def blueprint(root: Root) -> func.Blueprint:
@@ -34,13 +47,7 @@ def blueprint(root: Root) -> func.Blueprint:
         job = root.imports.find(path_param(req, Route.IMPORT, "importId"), web.principal(req))
         return json_response(root.imports.status(job), headers=PRIVATE)
 
-    @bp.blob_trigger(
-        arg_name="upload",
-        path=f"{IMPORTS_CONTAINER}/{{name}}",
-        connection="AzureWebJobsStorage",
-        # Flex Consumption supports only the Event Grid source; locally the host lists new blobs.
-        source=func.BlobSource.EVENT_GRID,
-    )
+    @blob_trigger(bp, "upload", f"{IMPORTS_CONTAINER}/")
     def import_upload(upload: func.InputStream) -> None:
         blob_name = (upload.name or "").removeprefix(f"{IMPORTS_CONTAINER}/")
         root.imports.run(blob_name, upload, dict(getattr(upload, "metadata", None) or {}))
@@ -60,12 +67,7 @@ def blueprint(root: Root) -> func.Blueprint:
         job = root.exports.find(path_param(req, Route.EXPORT, "exportId"), web.principal(req))
         return json_response(root.exports.status(job), headers=PRIVATE)
 
-    @bp.blob_trigger(
-        arg_name="request",
-        path=f"{EXPORTS_CONTAINER}/{REQUESTS_PREFIX}{{name}}",
-        connection="AzureWebJobsStorage",
-        source=func.BlobSource.EVENT_GRID,
-    )
+    @blob_trigger(bp, "request", f"{EXPORTS_CONTAINER}/{REQUESTS_PREFIX}")
     def export_request(request: func.InputStream) -> None:
         root.exports.run((request.name or "").removeprefix(f"{EXPORTS_CONTAINER}/"))
 

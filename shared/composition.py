@@ -71,7 +71,7 @@ class _Part(Generic[T]):
                 if built is _UNBUILT:
                     # A failed build is not remembered: the next use tries again.
                     built = root._parts[self.name] = self.build(root)
-        return built  # type: ignore[no-any-return]
+        return built
 
 
 _UNBUILT: Any = object()

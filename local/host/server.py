@@ -177,22 +177,11 @@ def start_in_thread(
     host: str = "127.0.0.1",
     port: int = 0,
     route_prefix: str | None = None,
-    *,
-    timers: bool = False,
-    blob_triggers: bool = False,
-    blob_poll_seconds: float = DEFAULT_BLOB_POLL_SECONDS,
+    **options: Any,
 ) -> tuple[LocalHTTPServer, str]:
     """Serve `app` from a daemon thread, run its timers with `timers=True` and poll its blob
     triggers with `blob_triggers=True`; returns the server (`shutdown()` stops all) and base URL."""
-    server = make_server(
-        app,
-        host,
-        port,
-        route_prefix,
-        timers=timers,
-        blob_triggers=blob_triggers,
-        blob_poll_seconds=blob_poll_seconds,
-    )
+    server = make_server(app, host, port, route_prefix, **options)
     threading.Thread(target=server.serve_forever, name="local-functions-host", daemon=True).start()
     server.start_timers()
     server.start_blob_triggers()

@@ -17,7 +17,7 @@ the server entirely: only an artifact upload changes it.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from shared.platform.clock import format_ts, parse_ts
 from shared.platform.errors import BadRequest, Conflict, ErrorCode
@@ -47,6 +47,14 @@ ARTIFACTS_BY_UPLOAD = (
 )
 # A label is one URL path segment and part of a URN, so it keeps to URN-safe characters.
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+
+
+class LabelEntry(TypedDict):
+    """A published version label and the first internal version that carried it."""
+
+    label: str
+    version: int
+    publishedAt: str
 
 
 def lifecycle_of(document: dict[str, Any]) -> dict[str, Any]:
@@ -235,8 +243,8 @@ def with_artifact(document: dict[str, Any], artifact_type: str, reference: dict[
 
 
 def labels_after(
-    previous: list[dict[str, Any]], document: dict[str, Any], version: int, timestamp: str
-) -> list:
+    previous: list[LabelEntry], document: dict[str, Any], version: int, timestamp: str
+) -> list[LabelEntry]:
     """The passport's published labels in order, each with the first internal version carrying it."""
     label = label_of(document)
     if previous and previous[-1]["label"] == label:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic_core import ErrorDetails
 
 from shared.integrity.signatures import INTEGRITY_FIELDS
 from shared.platform.clock import parse_ts
@@ -84,7 +85,7 @@ class PassportHeader(BaseModel):
     contentSpecificationIds: list[NonBlank] = Field(default_factory=list)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "document"
     if error["type"] == "missing":
         return f"'{where}' is required"

@@ -1,8 +1,8 @@
 """The issuer's did:web document, listing every key version that has signed a passport.
 
-did:web resolves `did:web:<host>:api` to `https://<host>/api/did.json` (the path form), which the
-Functions host can serve under its `api` route prefix; `/.well-known/did.json` at the root cannot
-be served by a host whose routes all start with `api/`.
+did:web resolves `did:web:<host>:<p1>:<p2>` to `https://<host>/<p1>/<p2>/did.json` (the path
+form). The issuer's DID names the Functions route prefix as its path, because a host whose every
+route starts with that prefix cannot serve the root form, `https://<host>/.well-known/did.json`.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-from datetime import UTC, datetime
 from typing import Any
 
+from shared.platform.clock import utcnow
 from shared.storage.cosmos import SIGNING_KEYS, ItemExists, Store
 
 KEY_SET = "jwks"
@@ -39,7 +39,7 @@ class KeyRing:
             "keySet": KEY_SET,
             "kid": kid,
             "jwk": jwk,
-            "publishedAt": datetime.now(UTC).isoformat(),
+            "publishedAt": utcnow().isoformat(),
         }
         # ItemExists: published by another instance, or by this one before a restart.
         with contextlib.suppress(ItemExists):

@@ -232,7 +232,8 @@ def _client_options(max_retries: int, transport_options: dict[str, Any]) -> dict
 
 
 def _jwk_from_key(key: KeyVaultKey) -> dict[str, Any]:
-    jwk = key.key
+    # JsonWebKey sets its fields (kty, crv, x, y, ...) dynamically, so their types are unknown.
+    jwk: Any = key.key
     kty = str(getattr(jwk.kty, "value", jwk.kty))
     crv = str(getattr(jwk.crv, "value", jwk.crv)) if jwk.crv else None
     if kty not in _EC_KEY_TYPES or crv != "P-256":
@@ -269,10 +270,11 @@ def _translate(exc: Exception, operation: str, key_id: str) -> Exception:
         ServiceResponseError,
     )
 
-    response = exc.response if isinstance(exc, HttpResponseError) else None
+    # A sync client's error carries a sync HttpResponse (headers, json), typed as their common base.
+    response: Any = exc.response if isinstance(exc, HttpResponseError) else None
     if response is not None:
         retry_after = response.headers.get("Retry-After")
-        return _failure(response.status_code, retry_after, _error_code(response), operation, key_id)
+        return _failure(response.status_code or 0, retry_after, _error_code(response), operation, key_id)
     if isinstance(exc, ServiceRequestError | ServiceResponseError | ClientAuthenticationError):
         # Unreachable vault, timeout, or no token (a managed identity endpoint hiccup): transient.
         # The HTTP layer does not log 503s, so the cause is logged here (type only: no secrets).

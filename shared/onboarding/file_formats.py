@@ -202,7 +202,7 @@ def _columns(cells: Iterable[Any], number: int) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _row_record(columns: tuple[str, ...], cells: tuple[Any, ...] | list[Any], number: int) -> Record | None:
+def _row_record(columns: tuple[str, ...], cells: Sequence[Any], number: int) -> Record | None:
     """The record of one data row; None for a completely blank row."""
     if all(_is_blank(cell) for cell in cells):
         return None

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from types import ModuleType
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from shared.access.authentication import Principal
 from shared.access.authorization import Action, authorize
@@ -101,6 +101,12 @@ def _mapping_spec(value: Any) -> Any:
     except _mappings().MappingError as exc:
         raise BadRequest(f"Invalid 'mapping': {exc}", code=ErrorCode.INVALID_MAPPING) from None
     return value
+
+
+class ByteStream(Protocol):
+    """Where an upload is read from: the trigger's InputStream, or the blob's download chunks."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 # -- running an upload ---------------------------------------------------------------------------
@@ -233,7 +239,7 @@ class Imports:
     # -- the upload --------------------------------------------------------------------------
 
     def run(
-        self, blob_name: str, data: IO[bytes] | None = None, metadata: dict[str, str] | None = None
+        self, blob_name: str, data: ByteStream | None = None, metadata: dict[str, str] | None = None
     ) -> str:
         """Process the blob `<importId>/<fileName>` of the imports container; returns what happened.
 
@@ -287,8 +293,10 @@ class Imports:
 
     # -- the file ----------------------------------------------------------------------------
 
-    def _process(self, job: ImportJob, data: IO[bytes] | None, metadata: dict[str, str]) -> str:
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+    def _process(self, job: ImportJob, data: ByteStream | None, metadata: dict[str, str]) -> str:
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spooled:
+            # A binary file object, which typeshed does not call BinaryIO.
+            spool = cast(BinaryIO, spooled)
             self._spool(job, data, spool)
             mapping = self._mapping(job, metadata)
             fmt = job["format"]
@@ -316,7 +324,7 @@ class Imports:
         self._finish(job, DONE)
         return DONE
 
-    def _spool(self, job: ImportJob, data: IO[bytes] | None, spool: IO[bytes]) -> None:
+    def _spool(self, job: ImportJob, data: ByteStream | None, spool: BinaryIO) -> None:
         limit = self.config.import_max_bytes
         source = data if data is not None else self._download(job["blobName"])
         size = 0
@@ -326,7 +334,7 @@ class Imports:
                 raise _TooLarge(f"The file exceeds {limit} bytes (DPP_IMPORT_MAX_BYTES): split it")
             spool.write(chunk)
 
-    def _download(self, blob_name: str) -> IO[bytes]:
+    def _download(self, blob_name: str) -> ByteStream:
         with translated():
             downloader = self.blobs.container(IMPORTS_CONTAINER).download_blob(blob_name)
             return _ChunkReader(downloader.chunks())
@@ -404,11 +412,12 @@ class Imports:
             document = portable(mapping.complete(record.document) if mapping else record.document)
         else:
             assert mapping is not None
-            document, errors = mapping.apply(record.values)
-            if errors or document is None:
+            mapped, errors = mapping.apply(record.values)
+            if errors or mapped is None:
                 raise RowRejected.at(
                     errors[0].column if errors else None, "; ".join(e.reason for e in errors)
                 )
+            document = mapped
         named = document.get("economicOperatorId")
         if named not in (None, operator):
             raise RowRejected.at(

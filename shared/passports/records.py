@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-
-class LabelEntry(TypedDict):
-    """A published version label and the first internal version that carried it."""
-
-    label: str
-    version: int
-    publishedAt: str
+from shared.documents.lifecycle import LabelEntry
 
 
 class PassportItem(TypedDict):

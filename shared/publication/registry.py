@@ -454,15 +454,21 @@ class Registry:
             {**_shown(claimed), "attempts": attempts, "registryUrl": url, "leaseUntil": None},
         )
         if sent.outcome == DELIVERED:
-            updated.update(state=DELIVERED, deliveredAt=format_ts(moment), nextAttemptAt=None, lastError=None)
+            updated.update(
+                {
+                    "state": DELIVERED,
+                    "deliveredAt": format_ts(moment),
+                    "nextAttemptAt": None,
+                    "lastError": None,
+                }
+            )
             outcome = DELIVERED
         elif sent.outcome == RETRIED and attempts < self.options.max_attempts:
-            updated.update(
-                state=PENDING, nextAttemptAt=format_ts(moment + backoff(attempts)), lastError=sent.error
-            )
+            retry_at = format_ts(moment + backoff(attempts))
+            updated.update({"state": PENDING, "nextAttemptAt": retry_at, "lastError": sent.error})
             outcome = RETRIED
         else:
-            updated.update(state=FAILED, nextAttemptAt=None, lastError=sent.error)
+            updated.update({"state": FAILED, "nextAttemptAt": None, "lastError": sent.error})
             outcome = FAILED
         try:
             stored = self.store.replace(REGISTRATIONS, dict(updated), claimed["_etag"])

@@ -18,9 +18,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from shared.platform.clock import utcnow
 from shared.platform.errors import ErrorCode, ServiceUnavailable
 from shared.platform.settings import Settings
 
@@ -145,7 +146,7 @@ class BlobStorage:
 
         permission = BlobSasPermissions(create=True, write=True) if upload else BlobSasPermissions(read=True)
         service = self.service
-        now = datetime.now(UTC)
+        now = utcnow()
         start, expiry = now - CLOCK_SKEW, now + timedelta(minutes=minutes)
         signing: dict[str, Any]
         account_key = getattr(service.credential, "account_key", None)

@@ -201,7 +201,8 @@ class Store:
     ) -> tuple[list[dict[str, Any]], str | None]:
         """One page of a single-partition query and the continuation token of the next page."""
         with _translated():
-            pages = (
+            # The SDK's pager: typed as an iterator of pages, it also holds the continuation token.
+            pages: Any = (
                 self.container(container)
                 .query_items(
                     query,

@@ -19,6 +19,9 @@ from local.stack import (
     start_stack,
 )
 
+# These tests start (and stop) the local servers themselves.
+pytestmark = pytest.mark.stack
+
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:

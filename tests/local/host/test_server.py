@@ -1,0 +1,122 @@
+"""The HTTP server (local/host/server.py): keep-alive framing, HEAD, 204 and 304 without bodies,
+Nagle off, combined headers, chunked bodies, unreadable lengths."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+
+import requests
+
+from tests.local.host.toy_app import Served
+
+
+def test_204_and_304_have_no_body(served: Served, session: requests.Session) -> None:
+    deleted = session.delete(f"{served.base}/v1/items/abc")
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert "Content-Length" not in deleted.headers
+    not_modified = session.get(f"{served.base}/v1/cached", headers={"If-None-Match": '"v7"'})
+    assert (not_modified.status_code, not_modified.content) == (304, b"")
+    assert not_modified.headers["ETag"] == '"v7"'
+
+
+def raw_request(port: int, method: str, path: str, header: str = "", body: bytes = b"") -> tuple[str, bytes]:
+    """One HTTP/1.1 request as bytes; Host as requests sends it, so echoed URLs have equal length."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"]
+    lines += [header] if header else []
+    lines += [f"Content-Length: {len(body)}"] if body else []
+    return method, ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def exchange_raw(port: int, requests_bytes: list[bytes]) -> bytes:
+    """Send pipelined requests on one connection (the last one closes it); all bytes answered."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(b"".join(requests_bytes))
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    return reply
+
+
+def split_responses(data: bytes, methods: list[str]) -> list[tuple[int, dict[str, list[str]], bytes]]:
+    """Parse responses strictly by their framing; stray bytes anywhere break the parse."""
+    responses = []
+    for method in methods:
+        head, separator, data = data.partition(b"\r\n\r\n")
+        assert separator, "truncated response"
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        assert status_line.startswith("HTTP/1.1 "), status_line
+        status = int(status_line.split()[1])
+        headers: dict[str, list[str]] = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+        length = 0 if method == "HEAD" or status in (204, 304) else int(headers["content-length"][0])
+        responses.append((status, headers, data[:length]))
+        data = data[length:]
+    assert data == b"", f"bytes beyond the last response: {data[:80]!r}"
+    return responses
+
+
+def test_keep_alive_framing_holds_for_every_kind_of_response(
+    served: Served, session: requests.Session
+) -> None:
+    """A body on HEAD/204/304 or a wrong Content-Length would corrupt the responses after it."""
+    get_length = len(session.get(f"{served.base}/v1/items/a").content)
+    pipeline = [
+        raw_request(served.port, "HEAD", "/api/v1/items/a"),
+        raw_request(served.port, "DELETE", "/api/v1/items/a"),
+        raw_request(served.port, "GET", "/api/v1/cached", 'If-None-Match: "v7"'),
+        raw_request(served.port, "GET", "/api/v1/cached"),
+        raw_request(served.port, "POST", "/api/v1/items", body=b'{"id": "k"}'),
+        raw_request(served.port, "GET", "/api/v1/items/search", "Connection: close"),
+    ]
+    reply = exchange_raw(served.port, [request for _, request in pipeline])
+    head, deleted, not_modified, fresh, created, searched = split_responses(
+        reply, [method for method, _ in pipeline]
+    )
+    assert (head[0], head[1]["content-length"], head[2]) == (200, [str(get_length)], b"")
+    assert (deleted[0], deleted[2], "content-length" in deleted[1]) == (204, b"", False)
+    assert (not_modified[0], not_modified[1]["etag"]) == (304, ['"v7"'])
+    # The function claimed Content-Length 999; framing is the host's, so it sends the real one.
+    assert (fresh[0], fresh[1]["content-length"], fresh[2]) == (200, ["5"], b"fresh")
+    assert (created[0], json.loads(created[2])["received"]) == (201, {"id": "k"})
+    assert (searched[0], json.loads(searched[2])["handler"]) == (200, "search_items")
+    assert all("connection" not in headers for _, headers, _ in (head, deleted, fresh, created))
+
+
+def test_keep_alive_connections_disable_nagle(served: Served) -> None:
+    """Nagle + delayed ACK add ~40 ms per keep-alive response; the stdlib handler sets TCP_NODELAY
+    on each accepted connection when this flag is on. (The latency itself is measured in bench/.)"""
+    assert served.server.RequestHandlerClass.disable_nagle_algorithm is True
+
+
+def test_repeated_request_headers_are_combined(served: Served) -> None:
+    request = raw_request(
+        served.port, "GET", "/api/v1/items/a", "X-Tag: one\r\nX-Tag: two\r\nConnection: close"
+    )
+    [(status, _, body)] = split_responses(exchange_raw(served.port, [request[1]]), ["GET"])
+    assert (status, json.loads(body)["tag"]) == (200, "one, two")
+
+
+def test_chunked_request_body_is_read(served: Served, session: requests.Session) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"id": '
+        yield b'"chunked"}'
+
+    response = session.post(f"{served.base}/v1/items", data=chunks(), headers={"Content-Type": "text/json"})
+    assert response.status_code == 201
+    assert response.json()["received"] == {"id": "chunked"}
+
+
+def test_unreadable_content_length_is_400(served: Served) -> None:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as raw:
+        raw.sendall(b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(body)["messages"][0]["code"] == "BadRequest"
