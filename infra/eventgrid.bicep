@@ -5,7 +5,7 @@
 param functionAppName string
 param systemTopicName string
 
-// The blob-triggered functions (functions/imports.py, functions/exports.py) and what they watch.
+// The blob-triggered functions (functions/onboarding.py) and what they watch.
 var blobTriggers = [
   {
     function: 'import_upload'

@@ -14,8 +14,8 @@ param capacityMode string = 'serverless'
 param autoscaleMaxThroughput int = 1000
 param databaseName string = 'dpp'
 
-// The containers, partition keys and indexing the code uses (shared/store.py CONTAINERS);
-// tests/test_infra.py checks this list against the code.
+// The containers, partition keys and indexing the code uses (shared/storage/cosmos.py CONTAINERS);
+// tests/infra/test_bicep.py checks this list against the code.
 var containers = [
   {
     name: 'passports'

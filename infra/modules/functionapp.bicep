@@ -28,8 +28,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
-// Names are the settings the code reads (shared/config.py SETTING_NAMES) and the host's own;
-// tests/test_infra.py checks both directions and that no value is a key or connection string.
+// Names are the settings the code reads (shared/platform/settings.py SETTING_NAMES) and the host's own;
+// tests/infra/test_bicep.py checks both directions and that no value is a key or connection string.
 var appSettings = {
   AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
   AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue

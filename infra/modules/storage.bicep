@@ -7,7 +7,7 @@ param tags object
 param principalId string
 param deploymentContainerName string
 
-// The app's containers (shared/artifacts.py, shared/imports.py, shared/exports.py); tests/test_infra.py
+// The app's containers (shared/passports/artifacts.py, shared/onboarding/imports.py, shared/onboarding/exports.py); tests/infra/test_bicep.py
 // checks this list against the code.
 var blobContainers = [
   deploymentContainerName

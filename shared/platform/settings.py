@@ -1,7 +1,7 @@
 """Settings, read from the environment (app settings in Azure, local.settings.json / .env locally).
 
-Every setting the code reads is named here, so README, local.settings.sample.json and the Bicep
-app settings can be checked against one list.
+Every setting the code reads is named here, so docs/platform.md, local.settings.sample.json and the
+Bicep app settings can be checked against one list.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ SETTING_NAMES: tuple[str, ...] = (
 )
 
 # Settings the Bicep templates (infra/) do not set, and why; every other name in SETTING_NAMES
-# must be an app setting there (tests/test_infra.py checks both).
+# must be an app setting there (tests/infra/test_bicep.py checks both).
 OPTIONAL_IN_AZURE: dict[str, str] = {
     "COSMOS_KEY": "local only: in Azure the app authenticates with its managed identity",
     "COSMOS_VERIFY_TLS": "local only: for emulators with self-signed certificates (default true)",

@@ -459,7 +459,7 @@ def test_matrix(passport, viewer, surface):
 
 
 def test_the_passport_policy_narrows_but_never_widens():
-    # Sanity of the specification against the deployment default (shared/access-policy.json).
+    # Sanity of the specification against the deployment default (shared/access/access-policy.json).
     for name, seen in MATRIX.items():
         if name not in {"authority", "owner"}:
             assert "manufacture" not in seen.sections, name  # the widening attempt changed nothing

@@ -24,7 +24,7 @@ from shared.access.policy import (
 )
 from shared.platform.errors import BadRequest, DppError
 
-# The deployment default as the README and shared/access-policy.json state it.
+# The deployment default as docs/access.md and shared/access/access-policy.json state it.
 DEPLOYMENT = {
     "default": ["public"],
     "sections": {

@@ -13,7 +13,7 @@ from tests.support.criteria import load_criteria, run_http_check
 from tests.support.documents import make_passport
 
 HTTP_CRITERIA = [c for c in load_criteria("api", "sec") if c["check"]["type"] == "http"]
-# Known remarks (a warning is a pass with a remark in the criteria's own terms), explained in README.
+# Known remarks (a warning is a pass with a remark in the criteria's own terms); see docs/passports.md.
 EXPECTED_WARNINGS = {
     # Asks for a top-level `message` member; the EN 18222 Result object has `messages` and the
     # reference contract forbids other members, so we keep the Result object exact.

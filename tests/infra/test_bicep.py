@@ -66,7 +66,7 @@ def test_a_syntax_error_is_caught(breakage):
 
 
 def container_mismatches(cosmos_source: str) -> list[str]:
-    """How the template's containers differ from shared/store.py's CONTAINERS (empty: they match)."""
+    """How the template's containers differ from shared/storage/cosmos.py's CONTAINERS (empty: they match)."""
     from shared.storage.cosmos import CONTAINERS
 
     declared = {c["name"]: c for c in read(cosmos_source).variables["containers"]}

@@ -1,5 +1,5 @@
 """KeyVaultSigner driving the real azure-keyvault-keys SDK, over real TLS, against the Key Vault
-test double in tests/keyvault_double.py (a double of the REST API, not an emulator)."""
+test double in tests/doubles/keyvault.py (a double of the REST API, not an emulator)."""
 
 from __future__ import annotations
 

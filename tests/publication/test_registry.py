@@ -1,5 +1,5 @@
 """EN 18222 RegisterProductDPP and its durable outbox, over real HTTP and the real Cosmos stand-in,
-against a test double of an external DPP registry (tests/registry_double.py)."""
+against a test double of an external DPP registry (tests/doubles/registry.py)."""
 
 from __future__ import annotations
 
