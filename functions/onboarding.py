@@ -3,17 +3,26 @@ triggers that run them. Each function calls `shared.onboarding` directly."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import azure.functions as func
 
 from functions.routes import Route
 from functions.web import Adapter, json_response, operation, path_param
+from shared.access.authentication import Principal
 from shared.composition import Root
 from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
 from shared.onboarding.imports import IMPORTS_CONTAINER
 
 PRIVATE = {"Cache-Control": "private, no-store"}
+
+
+class Jobs(Protocol):
+    """What imports and exports both answer: a job by id for its owner, and its status view."""
+
+    def find(self, job_id: str, principal: Principal, /) -> Any: ...
+
+    def status(self, job: Any, /) -> dict[str, Any]: ...
 
 
 def blob_trigger(bp: func.Blueprint, arg_name: str, prefix: str) -> Any:
@@ -31,6 +40,11 @@ def blueprint(root: Root) -> func.Blueprint:
     bp = func.Blueprint()
     web = Adapter(root)
 
+    def job_status(req: func.HttpRequest, route: Route, name: str, jobs: Jobs) -> func.HttpResponse:
+        """A job as its owner (or an authority) sees it; never stored by a cache."""
+        job = jobs.find(path_param(req, route, name), web.principal(req))
+        return json_response(jobs.status(job), headers=PRIVATE)
+
     # -- imports ---------------------------------------------------------------------------------
 
     @operation(bp, Route.IMPORTS, "POST")
@@ -44,8 +58,7 @@ def blueprint(root: Root) -> func.Blueprint:
 
     @operation(bp, Route.IMPORT, "GET")
     def read_import(req: func.HttpRequest) -> func.HttpResponse:
-        job = root.imports.find(path_param(req, Route.IMPORT, "importId"), web.principal(req))
-        return json_response(root.imports.status(job), headers=PRIVATE)
+        return job_status(req, Route.IMPORT, "importId", root.imports)
 
     @blob_trigger(bp, "upload", f"{IMPORTS_CONTAINER}/")
     def import_upload(upload: func.InputStream) -> None:
@@ -64,8 +77,7 @@ def blueprint(root: Root) -> func.Blueprint:
 
     @operation(bp, Route.EXPORT, "GET")
     def read_export_job(req: func.HttpRequest) -> func.HttpResponse:
-        job = root.exports.find(path_param(req, Route.EXPORT, "exportId"), web.principal(req))
-        return json_response(root.exports.status(job), headers=PRIVATE)
+        return job_status(req, Route.EXPORT, "exportId", root.exports)
 
     @blob_trigger(bp, "request", f"{EXPORTS_CONTAINER}/{REQUESTS_PREFIX}")
     def export_request(request: func.InputStream) -> None:

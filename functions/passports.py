@@ -34,6 +34,7 @@ from shared.passports.records import PassportItem
 from shared.passports.service import PassportService
 
 LifecycleWrite = Callable[[PassportService, str, Any, Principal, "str | None"], PassportItem]
+DatedRead = Callable[[PassportService, str, "str | None", Principal], PassportItem]
 
 
 def blueprint(root: Root) -> func.Blueprint:
@@ -67,19 +68,19 @@ def _life_cycle(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         head = root.service.read_by_product(path_param(req, Route.BY_PRODUCT, "productId"))
         return passport_response(req, root.service.view(head, web.principal(req)))
 
+    def version_at(req: func.HttpRequest, route: Route, name: str, read: DatedRead) -> func.HttpResponse:
+        key = path_param(req, route, name)
+        caller = web.principal(req)
+        version = read(root.service, key, req.params.get("date"), caller)
+        return passport_response(req, root.service.view(version, caller))
+
     @operation(bp, Route.BY_ID_AND_DATE, "GET")
     def read_dpp_version_by_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
-        dpp_id = path_param(req, Route.BY_ID_AND_DATE, "dppId")
-        caller = web.principal(req)
-        version = root.service.read_at(dpp_id, req.params.get("date"), caller)
-        return passport_response(req, root.service.view(version, caller))
+        return version_at(req, Route.BY_ID_AND_DATE, "dppId", PassportService.read_at)
 
     @operation(bp, Route.BY_PRODUCT_AND_DATE, "GET")
     def read_dpp_version_by_product_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
-        product_id = path_param(req, Route.BY_PRODUCT_AND_DATE, "productId")
-        caller = web.principal(req)
-        version = root.service.read_by_product_at(product_id, req.params.get("date"), caller)
-        return passport_response(req, root.service.view(version, caller))
+        return version_at(req, Route.BY_PRODUCT_AND_DATE, "productId", PassportService.read_by_product_at)
 
     @operation(bp, Route.IDS_BY_PRODUCT_IDS, "POST")
     def read_dpp_ids_by_product_ids(req: func.HttpRequest) -> func.HttpResponse:

@@ -36,6 +36,7 @@ from shared.passports.service import PassportService
 from shared.platform.health import Readiness
 from shared.platform.settings import Settings
 from shared.publication.registry import Registry, RegistryOptions
+from shared.publication.registry_client import RegistryClient
 from shared.publication.search import SearchIndex
 from shared.publication.views import PassportViews
 from shared.storage.blobs import BlobStorage
@@ -182,7 +183,12 @@ class Root:
 
     @part
     def registry(self) -> Registry:
-        return Registry(self.store, self.passports, RegistryOptions.from_settings(self.settings))
+        options = RegistryOptions.from_settings(self.settings)
+        return Registry(self.store, self.passports, options, self.registry_client)
+
+    @part
+    def registry_client(self) -> RegistryClient:
+        return RegistryClient()
 
     @part
     def imports(self) -> Imports:

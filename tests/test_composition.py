@@ -32,6 +32,7 @@ def test_every_part_is_one_object_per_root_and_parts_are_wired_to_each_other() -
     assert root.keyring.store is root.store
     assert root.views.passports is root.passports
     assert root.registry.passports is root.passports
+    assert root.registry.client is root.registry_client
     assert root.imports.service is root.service
     assert root.exports.passports is root.passports
     # New versions reach the search index before they become current.

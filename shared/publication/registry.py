@@ -22,11 +22,7 @@ This module never imports azure.functions: the publication adapters in `function
 from __future__ import annotations
 
 import hashlib
-import http.client
-import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,13 +37,14 @@ from shared.passports.repository import PassportRepository
 from shared.platform.clock import Clock, format_ts, utcnow
 from shared.platform.errors import BadRequest, Conflict, DppError, ErrorCode, NotFound, ServiceUnavailable
 from shared.platform.settings import Settings
+from shared.publication.registry_client import DELIVERED, FAILED, RETRIED, RegistryClient, Sent
 from shared.storage.cosmos import REGISTRATIONS, ItemChanged, ItemExists, Store, without_system
 
 log = logging.getLogger(__name__)
 
 REGISTRATION_ID = "registration"
-RECORDED, PENDING, DELIVERED, FAILED = "recorded", "pending", "delivered", "failed"
-RETRIED, SKIPPED = "retried", "skipped"  # outcomes of one delivery that are not states
+RECORDED, PENDING = "recorded", "pending"
+SKIPPED = "skipped"  # an outcome of one delivery attempt that is not a state (nor is RETRIED)
 
 INLINE_TIMEOUT = 3.0  # seconds a RegisterProductDPP request waits for the registry
 BACKGROUND_TIMEOUT = 10.0  # seconds the outbox timer waits for one delivery
@@ -57,7 +54,6 @@ MAX_BACKOFF = timedelta(hours=1)
 WRITE_ATTEMPTS = 5  # optimistic-concurrency retries of one registration write
 MAX_DUE_LIMIT = 1000
 MAX_URL_LENGTH = 2048
-ERROR_DETAIL_CHARS = 300
 
 PAYLOAD_FIELDS = ("productId", "dppId", "endpointUrl", "economicOperatorId", "registeredAt")
 # Request field -> its EN 18223 name, accepted as an alias.
@@ -267,11 +263,17 @@ class Registry:
     """RegisterProductDPP, the registration records, and the outbox that delivers them."""
 
     def __init__(
-        self, store: Store, passports: PassportRepository, options: RegistryOptions, clock: Clock = utcnow
+        self,
+        store: Store,
+        passports: PassportRepository,
+        options: RegistryOptions,
+        client: RegistryClient,
+        clock: Clock = utcnow,
     ):
         self.store = store
         self.passports = passports
         self.options = options
+        self.client = client
         self.clock = clock
 
     # -- RegisterProductDPP ----------------------------------------------------------------------
@@ -441,13 +443,13 @@ class Registry:
 
     def _attempt(
         self, claimed: RegistrationRecord, url: str, moment: datetime, timeout: float
-    ) -> tuple[str, RegistrationRecord, _Sent]:
+    ) -> tuple[str, RegistrationRecord, Sent]:
         """Send a claimed item once and store the result (If-Match on the claim's ETag).
 
         Returns the outcome (DELIVERED, RETRIED, FAILED, or SKIPPED when the item changed meanwhile),
         the item as stored afterwards and what the registry said.
         """
-        sent = _post(url, claimed, timeout)
+        sent = self.client.post(url, claimed["payload"], idempotency_key(claimed), timeout)
         attempts = int(claimed.get("attempts") or 0) + 1
         updated = cast(
             RegistrationRecord,
@@ -542,57 +544,3 @@ def _unchanged(existing: RegistrationRecord, wanted: RegistrationRecord) -> Regi
         note = _message("Info", text, ErrorCode.REGISTRY_DELIVERY_PENDING)
         return Registration(_shown(existing), 202, [note])
     return None  # failed: registering again starts over
-
-
-# -- transport -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Sent:
-    outcome: str  # DELIVERED, RETRIED (transient failure) or FAILED (permanent refusal)
-    error: str | None = None
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is answered, not followed: urllib would resend a POST as a bodiless GET."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def _post(url: str, record: RegistrationRecord, timeout: float) -> _Sent:
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
-    except ValueError:
-        valid = False
-    if not valid:
-        # A configuration error: retryable, so fixing DPP_REGISTRY_URL lets pending items through.
-        return _Sent(RETRIED, "DPP_REGISTRY_URL is not an absolute http(s) URL")
-    body = json.dumps(record["payload"], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Idempotency-Key": idempotency_key(record),
-        },
-    )
-    try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            response.read()
-            return _Sent(DELIVERED)
-    except urllib.error.HTTPError as exc:
-        with exc:
-            detail = exc.read(ERROR_DETAIL_CHARS).decode("utf-8", "replace").strip()
-        text = f"HTTP {exc.code}" + (f": {detail}" if detail else "")
-        retryable = exc.code in {408, 429} or exc.code >= 500
-        return _Sent(RETRIED if retryable else FAILED, text[:ERROR_DETAIL_CHARS])
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return _Sent(RETRIED, f"{type(exc).__name__}: {reason}"[:ERROR_DETAIL_CHARS])
