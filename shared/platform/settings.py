@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LOCAL = "local"
 
@@ -110,7 +110,6 @@ class Settings:
     storage_connection_string: str | None = None
     blob_service_uri: str | None = None
     appinsights_connection_string: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_local(self) -> bool:
