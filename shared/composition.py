@@ -7,7 +7,7 @@ hands it to its Blueprints; tests build theirs the same way.
 
 What depends on what (arrows point at what is used):
 
-    passport service ─→ repository ─→ store, sealer ─→ signer, key ring ─→ store
+    passport service ─→ repository ─→ store, sealer ─→ key ring ─→ signer (the trust anchor)
          │                  └─→ on_publish: search index ─→ store, access control
          └─→ access control ─→ deployment policy;  artifacts ─→ blob storage
 """
@@ -129,11 +129,12 @@ class Root:
 
     @part
     def keyring(self) -> KeyRing:
-        return KeyRing(self.store)
+        # The signer is the trust anchor of the keys; the store holds none.
+        return KeyRing(self.signer)
 
     @part
     def sealer(self) -> Sealer:
-        return Sealer(self.signer, self.keyring)
+        return Sealer(self.keyring)
 
     # -- access --------------------------------------------------------------------------------------
 

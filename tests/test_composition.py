@@ -29,7 +29,7 @@ def test_every_part_is_one_object_per_root_and_parts_are_wired_to_each_other() -
     assert root.passports.store is root.store
     assert root.passports.sealer is root.sealer
     assert root.sealer.keyring is root.keyring
-    assert root.keyring.store is root.store
+    assert root.keyring.signer is root.signer  # the keys are anchored in the signer
     assert root.views.passports is root.passports
     assert root.registry.passports is root.passports
     assert root.registry.client is root.registry_client
@@ -84,7 +84,7 @@ def test_given_parts_are_used_instead_of_built() -> None:
     store: Any = Store(Settings())
     root = Root(Settings(), store=store)
     assert root.store is store
-    assert root.keyring.store is store
+    assert root.passports.store is store
     with pytest.raises(TypeError, match="no parts"):
         Root(Settings(), stor=store)
 

@@ -30,12 +30,6 @@ var containers = [
     excludedPaths: ['/"_etag"/?']
   }
   {
-    name: 'signingKeys'
-    partitionKey: '/keySet'
-    includedPaths: ['/*']
-    excludedPaths: ['/jwk/*', '/"_etag"/?']
-  }
-  {
     name: 'searchIndex'
     partitionKey: '/term'
     includedPaths: ['/issuer/?', '/status/?', '/keywords/[]/?']

@@ -1,61 +1,86 @@
-"""The key ring: every public key version that has signed a passport, kept in the store.
+"""The key ring: the public keys a verifier should trust, anchored in the signer, not in the data.
 
-Every key version that ever signed is published before the first version it signed is stored,
-so the JWKS endpoint (and the DID document) can verify everything ever written.
+The keys come from where the private keys live (the Key Vault key's enabled versions in Azure,
+the local key files locally), so a writer of the service's database cannot add a key that
+`/v1/keys`, the DID document or `/v1/verify` would then accept. The set is cached per process for
+a few minutes; a signature naming a key the cache does not know refreshes it once (bounded, so a
+stream of unknown kids cannot turn every verification into a vault call).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
+import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
-from shared.platform.clock import utcnow
-from shared.storage.cosmos import SIGNING_KEYS, ItemExists, Store
+from shared.integrity.signers import Signer
+from shared.platform.errors import DppError
 
-KEY_SET = "jwks"
+log = logging.getLogger(__name__)
+
+TRUSTED_FOR_SECONDS = 300.0
+# An unknown kid refreshes the set at most this often (a key rotated moments ago appears at once).
+REFRESH_AT_MOST_EVERY_SECONDS = 10.0
 
 
 class KeyRing:
-    """Every public key version that has signed, kept in one partition of the store."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self._published: set[str] = set()
+    def __init__(
+        self,
+        signer: Signer | None,
+        *,
+        ttl: float = TRUSTED_FOR_SECONDS,
+        refresh_floor: float = REFRESH_AT_MOST_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._signer = signer
+        self._ttl = ttl
+        self._refresh_floor = refresh_floor
+        self._clock = clock
         self._lock = threading.Lock()
+        self._keys: list[dict[str, Any]] | None = None
+        self._fetched_at = 0.0
 
-    @staticmethod
-    def item_id(kid: str) -> str:
-        # kids are URLs (Key Vault) and may hold characters Cosmos forbids in ids.
-        return hashlib.sha256(kid.encode("utf-8")).hexdigest()
+    @property
+    def signer(self) -> Signer | None:
+        return self._signer
 
-    def publish(self, jwk: dict[str, Any]) -> None:
-        kid = jwk["kid"]
-        if kid in self._published:
-            return
-        item = {
-            "id": self.item_id(kid),
-            "keySet": KEY_SET,
-            "kid": kid,
-            "jwk": jwk,
-            "publishedAt": utcnow().isoformat(),
-        }
-        # ItemExists: published by another instance, or by this one before a restart.
-        with contextlib.suppress(ItemExists):
-            self.store.create(SIGNING_KEYS, item)
+    @signer.setter
+    def signer(self, signer: Signer | None) -> None:
+        """Another signer (a rotation to another vault key, a test double) brings its own keys."""
         with self._lock:
-            self._published.add(kid)
-
-    def jwk(self, kid: str) -> dict[str, Any] | None:
-        item = self.store.read(SIGNING_KEYS, self.item_id(kid), KEY_SET)
-        return item["jwk"] if item else None
+            self._signer = signer
+            self._keys = None
 
     def jwks(self) -> dict[str, Any]:
-        rows = self.store.query_partition(
-            SIGNING_KEYS,
-            "SELECT c.jwk, c.publishedAt FROM c WHERE c.keySet = @set",
-            {"@set": KEY_SET},
-            KEY_SET,
-        )
-        return {"keys": [row["jwk"] for row in sorted(rows, key=lambda row: row["publishedAt"])]}
+        """The trusted keys as a JWKS (RFC 7517), oldest first."""
+        return {"keys": [dict(key) for key in self._trusted(max_age=self._ttl)]}
+
+    def jwk(self, kid: str) -> dict[str, Any] | None:
+        """The trusted key named `kid`, or None when the signer does not hold it."""
+        found = _named(self._trusted(max_age=self._ttl), kid)
+        if found is None:
+            found = _named(self._trusted(max_age=self._refresh_floor), kid)
+        return dict(found) if found is not None else None
+
+    def _trusted(self, max_age: float) -> list[dict[str, Any]]:
+        with self._lock:
+            signer = self._signer
+            if signer is None:
+                return []
+            now = self._clock()
+            if self._keys is None or now - self._fetched_at >= max_age:
+                try:
+                    self._keys = [dict(key) for key in signer.trusted_jwks()]
+                except DppError:
+                    if self._keys is None:
+                        raise
+                    # The vault is throttled or away: the keys it named a moment ago still hold.
+                    log.warning("Could not refresh the trusted keys; keeping the last set")
+                self._fetched_at = now
+            return self._keys
+
+
+def _named(keys: list[dict[str, Any]], kid: str) -> dict[str, Any] | None:
+    return next((key for key in keys if key.get("kid") == kid), None)

@@ -147,6 +147,40 @@ class KeyVaultSigner:
             return dict(self._jwks[known[0]])
         return dict(self._fetch_jwk())
 
+    def trusted_jwks(self) -> list[dict[str, Any]]:
+        """Every enabled version of the key, as the vault lists them, oldest first.
+
+        The vault is the trust anchor: a version disabled there (a compromised key) stops being
+        trusted here, and nothing written to the service's data can add one. Each version's
+        public key is fetched once per signer; the listing is one call (and its next pages).
+        """
+        from azure.core.exceptions import AzureError
+
+        try:
+            listed = list(self._keys.list_properties_of_key_versions(self._ref.name))
+        except AzureError as exc:
+            raise _translate(exc, "list key versions", self._ref.kid) from exc
+        enabled = sorted(
+            (version for version in listed if version.enabled and version.version),
+            key=lambda version: (version.created_on is None, version.created_on, version.version),
+        )
+        return [self._version_jwk(str(version.version)) for version in enabled]
+
+    def _version_jwk(self, version: str) -> dict[str, Any]:
+        from azure.core.exceptions import AzureError
+
+        kid = KeyRef(self._ref.vault_url, self._ref.name, version).kid
+        known = self._jwks.get(kid)
+        if known is not None:
+            return dict(known)
+        try:
+            key = self._keys.get_key(self._ref.name, version)
+        except AzureError as exc:
+            raise _translate(exc, "get key", kid) from exc
+        jwk = _jwk_from_key(key)
+        self._jwks[jwk["kid"]] = jwk
+        return dict(jwk)
+
     def _fetch_jwk(self) -> dict[str, Any]:
         started = time.monotonic()
         key = self._get_key()

@@ -1,4 +1,4 @@
-"""The sealer: hashes and signs a version's document on write, after publishing the signing key."""
+"""The sealer: hashes and signs a version's document on write, with the key ring's signer."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from shared.platform.errors import ErrorCode, ServiceUnavailable
 class Sealer:
     """Hashes and signs a version's document on write (never on read)."""
 
-    def __init__(self, signer: Signer | None, keyring: KeyRing):
-        self.signer = signer
+    def __init__(self, keyring: KeyRing):
         self.keyring = keyring
+
+    @property
+    def signer(self) -> Signer | None:
+        return self.keyring.signer
 
     def seal(self, document: dict[str, Any], seal: Seal) -> dict[str, Any]:
         signer = self.signer
@@ -25,7 +28,6 @@ class Sealer:
                 code=ErrorCode.SIGNER_NOT_CONFIGURED,
             )
         jwk = signer.public_jwk()
-        self.keyring.publish(jwk)
         used: list[str] = []
 
         def sign(data: bytes) -> bytes:

@@ -1,10 +1,12 @@
 """Checking a passport version, or a passport's whole history, against its hash, signature and chain.
 
 Every check has a name, so a verifier learns exactly what failed: `contentHash` (the document
-changed after it was hashed), `signatureFormat`, `kid` (signed with a key that was never
-published), `signature` (ES256 does not verify), and for histories `sequence` (a version is
-missing or out of order), `chain` (a predecessor hash does not match) and `header` (the signed
-header names another passport or version).
+changed after it was hashed), `signatureFormat`, `kid` (signed with a key the signer does not
+hold), `signature` (ES256 does not verify), and for histories `sequence` (a version is missing or
+out of order), `chain` (a predecessor hash does not match), `header` (the signed header names
+another passport, version or operation), `owner` (the economic operator changed between versions,
+or a record names another one than its signed document), `head` (what readers are served is not
+the newest version as stored) and `current` (versions exist beyond the head: it was rolled back).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def verify_document(
     add("signatureFormat", True, "compact JWS, detached payload, ES256")
     jwk = jwk_for(header["kid"])
     if jwk is None:
-        add("kid", False, f"key {header['kid']!r} was never published by this service")
+        add("kid", False, f"key {header['kid']!r} is not one of the keys the signer holds")
         return checks, header
     add("kid", True, header["kid"])
     valid = verify_es256(jwk, signing_input(encoded_header, signed_payload(document)), raw)
@@ -114,9 +116,15 @@ def verify_history(dpp_id: str, versions: list[dict[str, Any]], jwk_for: JwkLook
                 number,
             )
         )
+        checks.append(_owner(item, versions[0], number))
         if header is not None:
-            signed = (header.get("dppId"), header.get("dppVersion"), header.get("dppPreviousHash"))
-            wanted = (dpp_id, number, previous_hash)
+            signed = (
+                header.get("dppId"),
+                header.get("dppVersion"),
+                header.get("dppPreviousHash"),
+                header.get("dppOperation"),
+            )
+            wanted = (dpp_id, number, previous_hash, item.get("operation"))
             checks.append(
                 Check(
                     "header",
@@ -129,6 +137,62 @@ def verify_history(dpp_id: str, versions: list[dict[str, Any]], jwk_for: JwkLook
             )
         previous = item
     return checks
+
+
+def _owner(item: dict[str, Any], first: dict[str, Any], number: int | None) -> Check:
+    """The signed document's operator is the first version's, and the record says the same."""
+    owner = first.get("document", {}).get("economicOperatorId")
+    signed = item.get("document", {}).get("economicOperatorId")
+    recorded = item.get("economicOperatorId")
+    if signed != owner:
+        return Check("owner", False, f"signed for {signed!r}, but the passport belongs to {owner!r}", number)
+    if recorded != signed:
+        return Check("owner", False, f"record names {recorded!r}, its signed document {signed!r}", number)
+    return Check("owner", True, "the same economic operator as version 1", number)
+
+
+# What a head must agree with its version in (its id and type are its own).
+HEAD_FIELDS = (
+    "dppId",
+    "version",
+    "ts",
+    "operation",
+    "writer",
+    "writeId",
+    "deleted",
+    "productId",
+    "economicOperatorId",
+    "createdAt",
+    "etag",
+    "contentHash",
+    "signature",
+    "previousHash",
+    "label",
+    "labels",
+    "document",
+)
+
+
+def verify_head(head: dict[str, Any], version: dict[str, Any] | None) -> Check:
+    """Readers are served the head: it must be the very version it names."""
+    number = head.get("version")
+    if version is None:
+        return Check("head", False, f"the head names version {number}, which is not stored", number)
+    differing = [name for name in HEAD_FIELDS if head.get(name) != version.get(name)]
+    if differing:
+        return Check(
+            "head", False, f"the head differs from version {number} in {', '.join(differing)}", number
+        )
+    return Check("head", True, f"the head is version {number} as stored", number)
+
+
+def verify_current(head: dict[str, Any], later: list[dict[str, Any]]) -> Check:
+    """No stored version is newer than the head (one being written right now excepted)."""
+    number = head.get("version")
+    if later:
+        found = ", ".join(str(item.get("version")) for item in later)
+        return Check("current", False, f"versions {found} exist beyond the head (version {number})", number)
+    return Check("current", True, "the head is the newest version", number)
 
 
 def report(checks: list[Check]) -> dict[str, Any]:

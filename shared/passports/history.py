@@ -9,10 +9,17 @@ from shared.access.authentication import Principal
 from shared.access.authorization import AccessControl, Action, authorize
 from shared.documents.model import require_object
 from shared.integrity.keyring import KeyRing
-from shared.integrity.verification import report, verify_document, verify_history
+from shared.integrity.verification import (
+    report,
+    verify_current,
+    verify_document,
+    verify_head,
+    verify_history,
+)
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.passports.service import not_found
+from shared.platform.clock import Clock, utcnow
 from shared.platform.errors import BadRequest, ErrorCode
 
 RECORD_FIELDS = (
@@ -28,10 +35,13 @@ RECORD_FIELDS = (
 
 
 class PassportHistory:
-    def __init__(self, passports: PassportRepository, keyring: KeyRing, access: AccessControl):
+    def __init__(
+        self, passports: PassportRepository, keyring: KeyRing, access: AccessControl, clock: Clock = utcnow
+    ):
         self.passports = passports
         self.keyring = keyring
         self.access = access
+        self.clock = clock
 
     def _readable_head(self, dpp_id: str, principal: Principal) -> PassportItem:
         head = self.passports.head(dpp_id)
@@ -74,7 +84,13 @@ class PassportHistory:
                 f"'version' must be an integer from 1 to {head['version']}", code=ErrorCode.INVALID_VERSION
             )
         # Version N is authentic when versions 1..N verify and link up; later ones do not bear on it.
+        # What readers are served must be the newest version as stored, whatever N is asked for.
         chain = [dict(v) for v in versions if v["version"] <= wanted]
-        result = report(verify_history(dpp_id, chain, self.keyring.jwk))
+        stored = next((dict(v) for v in versions if v["version"] == head["version"]), None)
+        checks = verify_history(dpp_id, chain, self.keyring.jwk)
+        checks.append(verify_head(dict(head), stored))
+        later = self.passports.versions_after(head, self.clock())
+        checks.append(verify_current(dict(head), [dict(v) for v in later]))
+        result = report(checks)
         result.update({"dppId": dpp_id, "version": wanted, "headVersion": head["version"]})
         return result

@@ -24,7 +24,7 @@ from shared.documents.lifecycle import label_of, labels_after
 from shared.integrity.sealer import Sealer
 from shared.integrity.signatures import Seal
 from shared.passports.records import PassportItem, ProductLookup
-from shared.platform.clock import utcnow
+from shared.platform.clock import format_ts, utcnow
 from shared.platform.errors import Conflict, ErrorCode, ServiceUnavailable
 from shared.storage.cosmos import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store, without_system
 
@@ -33,6 +33,8 @@ LOOKUP_ID = "lookup"
 MAX_ATTEMPTS = 25
 # A product lookup naming a passport whose head never appeared is a crashed create once this old.
 STALE_LOOKUP = timedelta(seconds=60)
+# A version beyond the head this young may be a write under way (created, head not yet moved).
+WRITE_IN_FLIGHT = timedelta(seconds=60)
 
 CREATE, UPDATE, UPDATE_ELEMENT, DELETE = "create", "update", "updateElement", "delete"
 REVOKE, PUBLISH, PUT_ARTIFACT = "revoke", "publish", "putArtifact"
@@ -124,6 +126,23 @@ class PassportRepository:
             dpp_id,
         )
         return cast(list[PassportItem], rows)
+
+    def versions_after(self, head: PassportItem, now: datetime | None = None) -> list[PassportItem]:
+        """Versions newer than the head that are not a write still under way: a head rolled back.
+
+        A writer creates version N+1 before it moves the head, so a version found beyond the head
+        and younger than WRITE_IN_FLIGHT may be that write; an older one was left behind.
+        """
+        dpp_id = head["dppId"]
+        rows = self.store.query_partition(
+            PASSPORTS,
+            "SELECT * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version > @head "
+            "ORDER BY c.version ASC",
+            {"@dppId": dpp_id, "@head": head["version"]},
+            dpp_id,
+        )
+        settled = format_ts((now or utcnow()) - WRITE_IN_FLIGHT)
+        return [cast(PassportItem, row) for row in rows if row["ts"] <= settled]
 
     def version_with_label(self, dpp_id: str, head: PassportItem, label: str) -> PassportItem | None:
         """The last version published under `label`."""

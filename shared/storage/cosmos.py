@@ -6,7 +6,6 @@ Layout (the Bicep templates create the same containers with the same keys):
   version-by-date is a query inside one partition.
 - `products`, partition key `/productId`: one `lookup` item per product naming its passport, so
   ReadDPPByProductId is two point reads.
-- `signingKeys`, partition key `/keySet`: every public key version that has signed a passport.
 - `searchIndex`, `registrations`, `jobs`: see `CONTAINERS` below.
 Item ids are fixed strings, never derived from client ids, which may hold characters Cosmos
 forbids in ids (`/ \\ ? #`); client ids only ever appear as partition key values.
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 
 PASSPORTS = "passports"
 PRODUCTS = "products"
-SIGNING_KEYS = "signingKeys"
 SEARCH_INDEX = "searchIndex"
 REGISTRATIONS = "registrations"
 JOBS = "jobs"
@@ -49,8 +47,6 @@ class ContainerSpec:
 CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec(PASSPORTS, "/dppId", ("/document/*", '/"_etag"/?')),
     ContainerSpec(PRODUCTS, "/productId", ('/"_etag"/?',)),
-    # One small partition: the JWKS endpoint reads it with a single-partition query.
-    ContainerSpec(SIGNING_KEYS, "/keySet", ("/jwk/*", '/"_etag"/?')),
     # One partition per search term (a keyword or an issuer): a search reads one partition.
     # Only the filtered fields are indexed: index entries are written often and read by filter.
     ContainerSpec(SEARCH_INDEX, "/term", ("/*",), ("/issuer/?", "/status/?", "/keywords/[]/?")),

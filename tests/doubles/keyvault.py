@@ -65,6 +65,7 @@ class KeyVersion:
     version: str
     private_key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     created: int = field(default_factory=lambda: int(time.time()))
+    enabled: bool = True
 
 
 class StaticTokenCredential:
@@ -107,6 +108,8 @@ class KeyVaultDouble:
         self.tenant_id = "00000000-0000-4000-8000-" + secrets.token_hex(6)
         self.requests: list[RecordedRequest] = []
         self.sign_count = 0
+        # Small pages by default, so every listing of key versions exercises the SDK's paging.
+        self.versions_page_size = 2
         self._keys: dict[str, list[KeyVersion]] = {}
         self._throttled = 0
         self._throttle_retry_after = "2"
@@ -175,7 +178,9 @@ class KeyVaultDouble:
         private_key = _generate_key(kty, crv)
         with self._lock:
             versions = self._keys.setdefault(name, [])
-            versions.append(KeyVersion(secrets.token_hex(16), private_key))
+            # Creation times are whole seconds in Key Vault; later versions are never older here.
+            created = max([int(time.time()), *(v.created + 1 for v in versions)])
+            versions.append(KeyVersion(secrets.token_hex(16), private_key, created))
             return self._kid(name, versions[-1].version)
 
     def rotate(self, name: str) -> str:
@@ -185,6 +190,16 @@ class KeyVaultDouble:
         if isinstance(latest, rsa.RSAPrivateKey):
             return self.create_key(name, kty="RSA")
         return self.create_key(name, kty="EC", crv=_CURVE_NAMES[type(latest.curve)])
+
+    def disable(self, kid: str) -> None:
+        """Disable one key version, as an operator does with a compromised key: it can no longer
+        sign, and it is listed as disabled."""
+        name, version = kid.rstrip("/").split("/")[-2:]
+        entry = self._find(name, version)
+        if entry is None:
+            raise KeyError(kid)
+        with self._lock:
+            entry.enabled = False
 
     def throttle(self, n: int, retry_after: str = "2") -> None:
         """The next n authenticated sign requests answer 429 with this Retry-After."""
@@ -252,8 +267,15 @@ class KeyVaultDouble:
         segments = [s for s in path.split("/") if s]
         if len(segments) < 2 or segments[0] != "keys" or len(segments) > 4:
             return _error(404, "NotFound", "The requested resource is not served by this double")
+        return self._operation(method, segments, query, body)
+
+    def _operation(
+        self, method: str, segments: list[str], query: dict[str, list[str]], body: bytes
+    ) -> _Reply:
         if method == "POST" and segments[-1] == "sign":
             return self._sign(segments[1], segments[2] if len(segments) == 4 else None, body)
+        if method == "GET" and len(segments) == 3 and segments[2] == "versions":
+            return self._list_versions(segments[1], query)
         if method == "GET" and len(segments) <= 3:
             return self._get_key(segments[1], segments[2] if len(segments) == 3 else None)
         return _error(405, "MethodNotAllowed", f"{method} is not supported on this resource")
@@ -273,12 +295,33 @@ class KeyVaultDouble:
             return _key_not_found(name, version)
         return _Reply(200, {"key": self._jwk(name, entry), "attributes": _attributes(entry)})
 
+    def _list_versions(self, name: str, query: dict[str, list[str]]) -> _Reply:
+        """Key versions in pages (`maxresults`, default VERSIONS_PAGE_SIZE), linked by `nextLink`."""
+        with self._lock:
+            versions = list(self._keys.get(name, []))
+        if not versions:
+            return _key_not_found(name, None)
+        size = int(query.get("maxresults", [str(self.versions_page_size)])[0])
+        start = int(query.get("$skiptoken", ["0"])[0])
+        page = versions[start : start + size]
+        items = [{"kid": self._kid(name, v.version), "attributes": _attributes(v)} for v in page]
+        following = None
+        if start + size < len(versions):
+            api_version = query.get("api-version", ["7.5"])[0]
+            following = (
+                f"{self.vault_url}/keys/{name}/versions?api-version={api_version}"
+                f"&$skiptoken={start + size}&maxresults={size}"
+            )
+        return _Reply(200, {"value": items, "nextLink": following})
+
     def _sign(self, name: str, version: str | None, body: bytes) -> _Reply:
         if (refused := self._refusal()) is not None:
             return refused
         entry = self._find(name, version)
         if entry is None:
             return _key_not_found(name, version)
+        if not entry.enabled:
+            return _error(403, "Forbidden", "Operation sign is not allowed on a disabled key")
         digest_or_error = _sign_parameters(body)
         if isinstance(digest_or_error, _Reply):
             return digest_or_error
@@ -354,7 +397,7 @@ def _int_bytes(value: int) -> bytes:
 
 def _attributes(entry: KeyVersion) -> dict[str, Any]:
     return {
-        "enabled": True,
+        "enabled": entry.enabled,
         "created": entry.created,
         "updated": entry.created,
         "recoveryLevel": "Recoverable+Purgeable",

@@ -160,6 +160,39 @@ def test_an_idle_signer_rechecks_the_current_version_before_naming_it(vault: Key
     assert vault.count("GET", status=200) == 2
 
 
+def test_trusted_keys_are_the_vaults_enabled_versions_oldest_first(vault: KeyVaultDouble) -> None:
+    signer = make_signer(vault)
+    first = vault.latest_kid(KEY)
+    second, third = vault.rotate(KEY), vault.rotate(KEY)  # three versions: two pages of the listing
+    trusted = signer.trusted_jwks()
+    assert [key["kid"] for key in trusted] == [first, second, third]
+    for key in trusted:
+        numbers = vault.public_key(key["kid"]).public_numbers()
+        assert (key["kty"], key["crv"], key["alg"]) == ("EC", "P-256", "ES256")
+        assert key["x"] == b64url(numbers.x.to_bytes(32, "big"))
+        assert key["y"] == b64url(numbers.y.to_bytes(32, "big"))
+    assert vault.count("GET", "/versions", status=200) == 2  # the SDK followed nextLink
+    # A version disabled in the vault (a compromised key) is no longer trusted.
+    vault.disable(second)
+    assert [key["kid"] for key in signer.trusted_jwks()] == [first, third]
+    # Each version's public key is fetched once per signer; listing again costs only the listing.
+    assert vault.count("GET", first.rsplit("/", 1)[1], status=200) == 1
+
+
+def test_a_pinned_signer_trusts_every_enabled_version_of_its_key(vault: KeyVaultDouble) -> None:
+    old = vault.latest_kid(KEY)
+    new = vault.rotate(KEY)
+    pinned = make_signer(vault, old)
+    assert [key["kid"] for key in pinned.trusted_jwks()] == [old, new]
+
+
+def test_listing_the_keys_of_an_unreachable_vault_is_unavailable(vault: KeyVaultDouble) -> None:
+    signer = make_signer(vault, f"https://127.0.0.1:{closed_port()}/keys/{KEY}", max_retries=0)
+    with pytest.raises(ServiceUnavailable) as refused:
+        signer.trusted_jwks()
+    assert refused.value.code == "SignerUnavailable"
+
+
 def test_pinned_version_keeps_signing_with_that_version_after_rotation(vault: KeyVaultDouble) -> None:
     pinned_kid = vault.latest_kid(KEY)
     signer = make_signer(vault, pinned_kid)

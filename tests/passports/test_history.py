@@ -182,6 +182,9 @@ class _CountingSigner:
         self.calls += 1
         return self.inner.sign(data)
 
+    def trusted_jwks(self) -> list[dict[str, Any]]:
+        return self.inner.trusted_jwks()
+
 
 class _ThrottledSigner(_CountingSigner):
     def sign(self, data: bytes) -> tuple[str, bytes]:
@@ -190,15 +193,15 @@ class _ThrottledSigner(_CountingSigner):
 
 @pytest.fixture
 def swap_signer(root):
-    sealer = root.sealer
-    original = sealer.signer
+    keyring = root.keyring
+    original = keyring.signer
 
     def swap(replacement: Any) -> Any:
-        sealer.signer = replacement
+        keyring.signer = replacement
         return replacement
 
     yield swap
-    sealer.signer = original
+    keyring.signer = original
 
 
 def test_reads_never_call_the_signer(api, http, auth, create, swap_signer, root):
@@ -276,12 +279,153 @@ def test_key_vault_rotation_keeps_old_versions_verifiable(api, http, auth, creat
         assert http.patch(url, json={"dppStatus": "Rotated"}, headers=auth).status_code == 200
         assert vault.sign_count == 2
 
-    jwks = http.get(f"{api}/v1/keys").json()
-    assert {first_kid, second_kid} <= {key["kid"] for key in jwks["keys"]}
-    history = http.get(f"{url}/history").json()["versions"]
-    headers = []
-    for record in history:
-        at = http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": record["ts"]}).json()
-        headers.append(verify_with_jwks(at, jwks)["kid"])
-    assert headers == [first_kid, second_kid]
+        # The keys come from the vault itself: both versions, and nothing the database holds.
+        jwks = http.get(f"{api}/v1/keys").json()
+        assert [key["kid"] for key in jwks["keys"]] == [first_kid, second_kid]
+        history = http.get(f"{url}/history").json()["versions"]
+        headers = []
+        for record in history:
+            at = http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": record["ts"]}).json()
+            headers.append(verify_with_jwks(at, jwks)["kid"])
+        assert headers == [first_kid, second_kid]
+        assert _verify(http, api, {"dppId": dpp_id})["valid"] is True
+
+        # Disabling a version in the vault (a compromised key) withdraws the trust in what it signed.
+        vault.disable(first_kid)
+        swap_signer(make_signer(vault, version_check_interval=0))  # a fresh instance: no cached keys
+        assert [key["kid"] for key in http.get(f"{api}/v1/keys").json()["keys"]] == [second_kid]
+        report = _verify(http, api, {"dppId": dpp_id})
+        assert report["valid"] is False
+        assert report["failedChecks"] == ["kid"]
+
+
+# -- tampering with what readers are served ------------------------------------------------------
+
+
+def _item(root: Any, dpp_id: str, item_id: str) -> dict[str, Any]:
+    found = root.store.read(PASSPORTS, item_id, dpp_id)
+    assert found is not None, item_id
+    return found
+
+
+def _rewrite(root: Any, dpp_id: str, item_id: str, **changes: Any) -> None:
+    """A database writer's edit of one stored item, behind the service's back."""
+    stored = _item(root, dpp_id, item_id)
+    edited = {k: v for k, v in stored.items() if not k.startswith("_")} | changes
+    root.store.replace(PASSPORTS, edited, stored["_etag"])
+
+
+def _three_versions(create: Any, http: Any, api: str, auth: dict[str, str]) -> str:
+    document = create()
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    for status in ("Inactive", "Active"):
+        assert http.patch(url, json={"dppStatus": status}, headers=auth).status_code == 200
+    return document["digitalProductPassportId"]
+
+
+def test_a_key_added_to_the_database_is_not_trusted(api, http, auth, create, root):
+    """A database writer stores its own key and re-signs a tampered version with it."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from shared.integrity.signatures import Seal, sign_document
+    from shared.integrity.signers import ec_public_jwk, jwk_thumbprint
+
+    dpp_id = _three_versions(create, http, api, auth)
+    forger = ec.generate_private_key(ec.SECP256R1())
+    anonymous = ec_public_jwk(forger.public_key(), "")
+    forged_jwk = {**anonymous, "kid": f"local:{jwk_thumbprint(anonymous)}"}
+    # The attacker's key goes into the database the service uses, next to the passport.
+    raw = root.store.container(PASSPORTS)
+    raw.upsert_item({"id": "forged-key", "dppId": dpp_id, "type": "signingKey", "jwk": forged_jwk})
+
+    def forge_sign(data: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+        r, s = decode_dss_signature(forger.sign(data, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    v3 = _item(root, dpp_id, "v0000000003")
+    tampered = {**v3["document"], "dppStatus": "Recalled"}
+    resealed = sign_document(
+        tampered, Seal(dpp_id, 3, "update", v3["previousHash"]), forged_jwk["kid"], forge_sign
+    )
+    for item_id in ("v0000000003", "head"):
+        _rewrite(
+            root,
+            dpp_id,
+            item_id,
+            document=resealed,
+            contentHash=resealed["contentHash"],
+            signature=resealed["signature"],
+        )
+    report = _verify(http, api, {"dppId": dpp_id})
+    assert report["valid"] is False
+    assert report["failedChecks"] == ["kid"]
+    assert forged_jwk["kid"] not in {key["kid"] for key in http.get(f"{api}/v1/keys").json()["keys"]}
+    assert _verify(http, api, http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json())["failedChecks"] == ["kid"]
+
+
+def test_an_edited_head_is_named(api, http, auth, create, root):
+    dpp_id = _three_versions(create, http, api, auth)
+    head = _item(root, dpp_id, "head")
+    _rewrite(root, dpp_id, "head", document={**head["document"], "dppStatus": "Recalled"})
+    report = _verify(http, api, {"dppId": dpp_id})
+    assert report["failedChecks"] == ["head"]
+    assert any("document" in check["detail"] for check in report["checks"] if check["check"] == "head")
+
+
+def test_a_changed_owner_in_the_head_is_named(api, http, auth, create, root):
+    dpp_id = _three_versions(create, http, api, auth)
+    head = _item(root, dpp_id, "head")
+    squatter = "did:example:operator:squatter"
+    _rewrite(
+        root,
+        dpp_id,
+        "head",
+        economicOperatorId=squatter,
+        document={**head["document"], "economicOperatorId": squatter},
+    )
+    assert _verify(http, api, {"dppId": dpp_id})["failedChecks"] == ["head"]
+
+
+def test_a_changed_owner_in_a_version_is_named(api, http, auth, create, root):
+    dpp_id = _three_versions(create, http, api, auth)
+    _rewrite(root, dpp_id, "v0000000002", economicOperatorId="did:example:operator:squatter")
+    assert _verify(http, api, {"dppId": dpp_id})["failedChecks"] == ["owner"]
+
+
+def test_a_deleted_version_is_named(api, http, auth, create, root):
+    dpp_id = _three_versions(create, http, api, auth)
+    root.store.remove(PASSPORTS, "v0000000002", dpp_id)
+    assert "sequence" in _verify(http, api, {"dppId": dpp_id})["failedChecks"]
+    newest = _three_versions(create, http, api, auth)
+    root.store.remove(PASSPORTS, "v0000000003", newest)  # the version the head copies
+    assert "head" in _verify(http, api, {"dppId": newest})["failedChecks"]
+
+
+def test_a_head_rolled_back_is_named_once_no_write_can_be_under_way(api, http, auth, create, root):
+    from datetime import timedelta
+
+    from shared.access.authentication import ANONYMOUS
+    from shared.passports.history import PassportHistory
+    from shared.platform.clock import utcnow
+
+    dpp_id = _three_versions(create, http, api, auth)
+    v1 = _item(root, dpp_id, "v0000000001")
+    _rewrite(
+        root,
+        dpp_id,
+        "head",
+        **{k: v for k, v in v1.items() if not k.startswith("_") and k not in ("id", "type")},
+    )
+    # The head is version 1 as stored, so readers see a signed, valid-looking old version ...
+    assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()["dppStatus"] == "Active"
+    # ... but versions 2 and 3 exist beyond it. Right after a write that is a write under way; a
+    # minute later it is a roll-back.
     assert _verify(http, api, {"dppId": dpp_id})["valid"] is True
+    later = PassportHistory(
+        root.passports, root.keyring, root.access, clock=lambda: utcnow() + timedelta(minutes=2)
+    )
+    report = later.verify({"dppId": dpp_id}, ANONYMOUS)
+    assert report["failedChecks"] == ["current"]
