@@ -20,7 +20,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.common import app_stack
+from bench.common import app_stack, assign_namespaces, gtin14
 
 MAPPING = {
     "version": 1,
@@ -42,6 +42,13 @@ MAPPING = {
 }
 COLOURS = ("Green", "Blue", "Red", "Black", "White")
 OPERATOR_ID = "did:example:bench-importer"
+# The bench importer's GS1 company prefix; each run takes its own range of item references.
+COMPANY_PREFIX = "9510"
+
+
+def _gtin(run: str, i: int) -> str:
+    base = int(run, 16) % 1000 * 10**5  # room for 100,000 rows a run
+    return gtin14(f"1{COMPANY_PREFIX}{base + i:08d}")
 
 
 def generate_csv(rows: int, run: str) -> bytes:
@@ -53,7 +60,7 @@ def generate_csv(rows: int, run: str) -> bytes:
         writer.writerow(
             [
                 f"{run}-{i}",
-                f"{run}{i:07d}",
+                _gtin(run, i),
                 f"Polo {colour} {i}",
                 colour,
                 180 + i % 90,
@@ -72,7 +79,7 @@ def raw_documents(rows: int, run: str) -> list[dict[str, Any]]:
             "dppId": f"urn:bench:raw:{run}-{i}",
             "document": {
                 "digitalProductPassportId": f"urn:bench:raw:{run}-{i}",
-                "uniqueProductIdentifier": f"https://id.gs1.org/01/{run}{i:07d}",
+                "uniqueProductIdentifier": f"https://id.gs1.org/01/{_gtin(run, i)}",
                 "granularity": "Model",
                 "dppSchemaVersion": "EN18223:v1.0",
                 "dppStatus": "Active",
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
         run = uuid.uuid4().hex[:6]
         data = generate_csv(args.rows, run)
+        assign_namespaces(root, OPERATOR_ID, [], [COMPANY_PREFIX])
         owner = Principal("bench", frozenset({OPERATOR}), OPERATOR_ID)
         job = root.imports.grant({"fileName": "bench.csv", "mapping": MAPPING}, owner)
         root.blobs.container(IMPORTS_CONTAINER).upload_blob(job["blobName"], data)

@@ -29,16 +29,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from bench.common import app_stack, percentile
+from bench.common import app_stack, assign_namespaces, percentile
 
 if TYPE_CHECKING:
     from shared.composition import Root
 
 
+BENCH_OPERATOR, BENCH_PREFIX = "did:example:bench", "https://id.example.org/bench/"
+
+
 def _passport(index: int, run: str) -> dict:
     return {
         "digitalProductPassportId": f"urn:bench:{run}:dpp/{index}",
-        "uniqueProductIdentifier": f"https://id.example.org/01/{run}/21/{index}",
+        "uniqueProductIdentifier": f"{BENCH_PREFIX}{run}/{index}",
         "granularity": "Item",
         "dppSchemaVersion": "EN18223:v1.0",
         "dppStatus": "Active",
@@ -114,7 +117,8 @@ def _load(root: Root, n: int, workers: int, run: str) -> None:
     from shared.access.roles import OPERATOR
 
     service = root.service
-    owner = Principal("bench", frozenset({OPERATOR}), "did:example:bench")
+    assign_namespaces(root, BENCH_OPERATOR, [BENCH_PREFIX], [])
+    owner = Principal("bench", frozenset({OPERATOR}), BENCH_OPERATOR)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(lambda i: service.create(_passport(i, run), owner), range(n)))

@@ -18,8 +18,8 @@ import statistics
 import time
 from typing import Any
 
-from bench.common import app_stack, percentile
-from bench.read_latency import _passport
+from bench.common import app_stack, assign_namespaces, percentile
+from bench.read_latency import BENCH_OPERATOR, BENCH_PREFIX, _passport
 
 
 class _PassThrough:
@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         signed = root.service
         # The same graph on the same store, but its sealer seals nothing: only the signature differs.
         unsigned = Root(root.settings, store=root.store, sealer=_PassThrough(root.keyring)).service
-        owner = Principal("bench", frozenset({OPERATOR}), "did:example:bench")
+        assign_namespaces(root, BENCH_OPERATOR, [BENCH_PREFIX], [])
+        owner = Principal("bench", frozenset({OPERATOR}), BENCH_OPERATOR)
         timings: dict[str, list[float]] = {"signed": [], "unsigned": []}
         for index in range(20):  # warm both paths
             signed.create(_passport(index, "warm-s"), owner)

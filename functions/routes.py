@@ -39,6 +39,8 @@ class Route(StrEnum):
     ARTIFACT_UPLOAD = "v1/dpps/{dppId}/artifacts/{artifactType}"
     HISTORY = "v1/dpps/{dppId}/history"
     VERIFY = "v1/verify"
+    # access: the operator registry
+    OPERATOR = "v1/operators/{operatorId}"
     # integrity: the keys that sign, and the issuer's DID document
     KEYS = "v1/keys"
     DID_DOCUMENT = "did.json"

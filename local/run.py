@@ -54,14 +54,23 @@ SEED_ARTIFACTS = {
 }
 
 
+# The seed operator's namespaces: its URNs, and the GS1 company prefix of its example products
+# (the Akeneo export in tests/fixtures/imports).
+SEED_OPERATOR = "did:pierriecardin:manufacturing:europe"
+SEED_NAMESPACES = {"productIdPrefixes": ["urn:pierriecardin:"], "gs1CompanyPrefixes": ["4012345"]}
+
+
 def seed(root: Root) -> str:
-    """Create the seed passport and its artifacts unless present; returns what happened."""
+    """Assign the seed operator its namespaces, then create the seed passport and its artifacts
+    unless present; returns what happened."""
     from shared.access.authentication import Principal
-    from shared.access.roles import OPERATOR
+    from shared.access.roles import AUTHORITY, OPERATOR
     from shared.platform.errors import Conflict
 
     document = json.loads(SEED.read_text(encoding="utf-8"))
     dpp_id = document["digitalProductPassportId"]
+    authority = Principal("local-seed", frozenset({AUTHORITY}))
+    root.operators.assign(document["economicOperatorId"], SEED_NAMESPACES, authority)
     owner = Principal("local-seed", frozenset({OPERATOR}), document["economicOperatorId"])
     service = root.service
     try:

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from shared.access.authentication import Authenticator
 from shared.access.authorization import AccessControl
+from shared.access.operators import OperatorRegistry
 from shared.access.policy import deployment_policy
 from shared.integrity.keyring import KeyRing
 from shared.integrity.sealer import Sealer
@@ -146,6 +147,10 @@ class Root:
     def access(self) -> AccessControl:
         return AccessControl(deployment_policy(self.settings.access_policy_file))
 
+    @part
+    def operators(self) -> OperatorRegistry:
+        return OperatorRegistry(self.store)
+
     # -- passports -----------------------------------------------------------------------------------
 
     @part
@@ -163,7 +168,14 @@ class Root:
 
     @part
     def service(self) -> PassportService:
-        return PassportService(self.passports, self.access, self.artifacts, self.settings, self.lookups)
+        return PassportService(
+            passports=self.passports,
+            access=self.access,
+            operators=self.operators,
+            artifacts=self.artifacts,
+            config=self.settings,
+            lookups=self.lookups,
+        )
 
     @part
     def history(self) -> PassportHistory:

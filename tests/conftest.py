@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from tests.support.documents import OWNER, enc, load_fixture, make_passport
+from tests.support.documents import (
+    OWNER,
+    OWNER_COMPANY_PREFIXES,
+    OWNER_PREFIXES,
+    enc,
+    load_fixture,
+    make_passport,
+    namespace,
+)
+from tests.support.operators import assign
 
 if TYPE_CHECKING:
     from shared.composition import Root
@@ -63,13 +72,37 @@ def app_env(stack: Any, issuer_dir: Path) -> dict[str, str]:
     return env
 
 
+# Economic operators the tests create passports for, besides OWNER, and the reference sample's.
+OTHER_OPERATORS = ("did:example:other-operator", "did:example:other")
+REFERENCE_OPERATOR, REFERENCE_PREFIX = "gxx:ppp456789", "https://www.example.org/"
+
+
 @pytest.fixture(scope="session")
 def root(app_env: dict[str, str]) -> Root:
-    """The composition root of the app under test."""
+    """The composition root of the app under test, with the test operators' namespaces assigned."""
     from shared.composition import Root
     from shared.platform.settings import load_settings
 
-    return Root(load_settings(app_env))
+    built = Root(load_settings(app_env))
+    assign(built, OWNER, [namespace(OWNER), *OWNER_PREFIXES], list(OWNER_COMPANY_PREFIXES))
+    for operator in OTHER_OPERATORS:
+        assign(built, operator, [namespace(operator)])
+    assign(built, REFERENCE_OPERATOR, [REFERENCE_PREFIX])
+    from local.run import SEED_NAMESPACES, SEED_OPERATOR
+
+    assign(built, SEED_OPERATOR, SEED_NAMESPACES["productIdPrefixes"], SEED_NAMESPACES["gs1CompanyPrefixes"])
+    return built
+
+
+@pytest.fixture
+def namespaced(root: Root) -> Callable[[str], str]:
+    """Give an economic operator the tests' namespace of its own (see `namespace`); returns it."""
+
+    def give(operator_id: str) -> str:
+        assign(root, operator_id, [namespace(operator_id)])
+        return operator_id
+
+    return give
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,12 @@ var containers = [
     includedPaths: []
     excludedPaths: ['/*']
   }
+  {
+    name: 'operators'
+    partitionKey: '/registry'
+    includedPaths: []
+    excludedPaths: ['/*']
+  }
 ]
 
 // Cosmos DB Built-in Data Contributor: items only, no control plane.

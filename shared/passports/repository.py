@@ -205,7 +205,7 @@ class PassportRepository:
             draft = replace(draft, document=self.sealer.seal(draft.document, seal))
             item = _version_item(dpp_id, number, draft, head)
             if draft.operation == CREATE:
-                self._point_product_at(item["productId"], dpp_id)
+                self._point_product_at(item["productId"], dpp_id, item["economicOperatorId"])
             try:
                 self.store.create(PASSPORTS, dict(item))
             except ItemExists:
@@ -245,7 +245,7 @@ class PassportRepository:
             return
         if pending["operation"] == CREATE:
             try:
-                self._point_product_at(pending["productId"], dpp_id)
+                self._point_product_at(pending["productId"], dpp_id, pending["economicOperatorId"])
             except Conflict:
                 # The product now belongs to another live passport: this create can never finish.
                 with contextlib.suppress(ItemChanged):
@@ -261,8 +261,9 @@ class PassportRepository:
         except (ItemExists, ItemChanged):
             pass  # another writer finished it first
 
-    def _point_product_at(self, product_id: str, dpp_id: str) -> None:
-        """Make the product's lookup name this passport, unless another live passport holds it."""
+    def _point_product_at(self, product_id: str, dpp_id: str, operator_id: str) -> None:
+        """Make the product's lookup name this passport, unless another live passport holds it or
+        the product's earlier passports belong to another economic operator."""
         for attempt in range(MAX_ATTEMPTS):
             lookup = self.lookup(product_id)
             now = utcnow()
@@ -274,7 +275,7 @@ class PassportRepository:
                     continue
             if lookup["dppId"] == dpp_id:
                 return
-            self._refuse_if_held(lookup, now)
+            self._refuse_if_held(lookup, operator_id, now)
             previous = [*lookup.get("previous", []), lookup["dppId"]]
             try:
                 self.store.replace(
@@ -287,12 +288,18 @@ class PassportRepository:
             "Too many concurrent writes to this product", code=ErrorCode.WRITE_CONTENTION
         )
 
-    def _refuse_if_held(self, lookup: ProductLookup, now: datetime) -> None:
+    def _refuse_if_held(self, lookup: ProductLookup, operator_id: str, now: datetime) -> None:
         holder = self.head(lookup["dppId"])
         if holder is not None and not holder["deleted"]:
             raise Conflict(
                 f"Product '{lookup['productId']}' already has passport '{lookup['dppId']}'",
                 code=ErrorCode.PRODUCT_HAS_PASSPORT,
+            )
+        if holder is not None and holder["economicOperatorId"] != operator_id:
+            # A product keeps its operator, even once that operator's passport is archived.
+            raise Conflict(
+                f"Product '{lookup['productId']}' belongs to another economic operator's archived passport",
+                code=ErrorCode.PRODUCT_ID_OWNED,
             )
         if holder is None and now - datetime.fromisoformat(lookup["updatedAt"]) < STALE_LOOKUP:
             raise Conflict(

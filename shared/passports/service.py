@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.access.authentication import Principal
 from shared.access.authorization import AccessControl, Action, authorize
+from shared.access.operators import OperatorRegistry
 from shared.access.policy import passport_policy
 from shared.documents.element_paths import assign, locate, parse_element_path, resolve
 from shared.documents.entity_tags import content_etag, if_match_holds
@@ -91,14 +92,17 @@ class PassportView:
 class PassportService:
     def __init__(
         self,
+        *,
         passports: PassportRepository,
         access: AccessControl,
+        operators: OperatorRegistry,
         artifacts: ArtifactStore,
         config: Settings,
         lookups: Executor,
     ):
         self.passports = passports
         self.access = access
+        self.operators = operators
         self.artifacts = artifacts
         self.config = config
         # Bounded fan-out for multi-product lookups: point reads in parallel, never a cross-partition query.
@@ -188,6 +192,7 @@ class PassportService:
         authorize(Action.CREATE, principal, None)
         document = validate_document(body)
         authorize(Action.CREATE, principal, document)
+        self.operators.check_product_id(document["economicOperatorId"], document["uniqueProductIdentifier"])
         dpp_id = document["digitalProductPassportId"]
 
         def decide(head: PassportItem | None) -> Draft:

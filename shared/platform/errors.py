@@ -44,6 +44,12 @@ class ErrorCode(StrEnum):
     ELEMENT_RESTRICTED = "ElementRestricted"
     ACCESS_POLICY_INVALID = "AccessPolicyInvalid"
     INVALID_ACCESS_POLICY = "InvalidAccessPolicy"
+    # The operator registry: who may issue passports for which product ids
+    PRODUCT_ID_NOT_ASSIGNED = "ProductIdNotAssigned"
+    PRODUCT_ID_OWNED = "ProductIdOwned"
+    INVALID_NAMESPACES = "InvalidNamespaces"
+    NAMESPACE_OVERLAP = "NamespaceOverlap"
+    OPERATOR_NOT_FOUND = "OperatorNotFound"
     # Passports and their elements
     INVALID_PASSPORT = "InvalidPassport"
     IMMUTABLE_FIELD = "ImmutableField"

@@ -33,6 +33,7 @@ PRODUCTS = "products"
 SEARCH_INDEX = "searchIndex"
 REGISTRATIONS = "registrations"
 JOBS = "jobs"
+OPERATORS = "operators"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec(REGISTRATIONS, "/dppId", ("/payload/*", '/"_etag"/?')),
     # Bulk imports and exports: one job item each, read and written by id only.
     ContainerSpec(JOBS, "/jobId", ("/*",), ()),
+    # The operator registry: one item holding every operator's namespaces, read by id only.
+    ContainerSpec(OPERATORS, "/registry", ("/*",), ()),
 )
 
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.documents import enc, make_passport
+from tests.support.documents import enc, make_passport, namespace
+from tests.support.operators import assign
 
 
 def bearer(value: str) -> dict[str, str]:
@@ -22,9 +23,9 @@ def lines(text: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def operator(api, http, token) -> tuple[str, dict[str, str]]:
+def operator(api, http, token, namespaced) -> tuple[str, dict[str, str]]:
     """A fresh economic operator, so an export holds exactly this test's passports."""
-    name = f"did:example:exporter:{uuid.uuid4().hex[:8]}"
+    name = namespaced(f"did:example:exporter:{uuid.uuid4().hex[:8]}")
     return name, bearer(token("operator", operator=name))
 
 
@@ -135,6 +136,7 @@ def test_export_then_import_into_an_empty_store_round_trips_every_document(api, 
     from shared.onboarding.imports import IMPORTS_CONTAINER
 
     owner = Principal("round-trip", frozenset({OPERATOR}), name)
+    assign(other, name, [namespace(name)])  # the other deployment's registry knows the operator too
     job_record = other.imports.grant({"fileName": "export.jsonl"}, owner)
     other.blobs.container(IMPORTS_CONTAINER).upload_blob(job_record["blobName"], data)
     assert other.imports.run(job_record["blobName"]) == "done"

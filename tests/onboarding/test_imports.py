@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 
 from shared.onboarding.mappings import MAPPINGS_DIR
-from tests.support.documents import OWNER, REPO, enc, make_passport
+from tests.support.documents import OWNER, REPO, enc, gtin14, make_passport
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
@@ -134,11 +135,13 @@ def csv_rows(rows: list[dict[str, str]]) -> bytes:
 
 
 def unique_rows(n: int) -> list[dict[str, str]]:
+    """Products with GTINs of OWNER's company prefix 9506, from a random run of item references."""
     run = uuid.uuid4().hex[:8]
+    first = random.randrange(10**8 - n)
     return [
         {
             "sku": f"{run}-{i}",
-            "gtin": f"{run}{i:05d}",
+            "gtin": gtin14(f"19506{first + i:08d}"),
             "name": f"Shirt {i}",
             "weight_g": "250",
             "labels": "GOTS|OEKO",
@@ -221,12 +224,16 @@ def test_xlsx_and_json_array(deliver, api, http, auth, new_import):
 
 
 def test_shipped_akeneo_mapping_by_metadata_and_pimcore_mapping_next_to_the_upload(
-    deliver, api, http, auth, new_import
+    deliver, api, http, auth, token, new_import
 ):
-    grant = new_import("akeneo-products.csv")
+    # The Akeneo export is PierrieCardin's (GS1 company prefix 4012345), as `make run` seeds it.
+    from local.run import SEED_OPERATOR
+
+    seed_operator = bearer(token("operator", operator=SEED_OPERATOR))
+    grant = new_import("akeneo-products.csv", headers=seed_operator)
     upload(http, grant, (FIXTURES / "akeneo-products.csv").read_bytes(), metadata={"mapping": "akeneo"})
     assert deliver(grant, metadata={"mapping": "akeneo"}) == "done"
-    result = status(http, api, auth, grant["importId"])
+    result = status(http, api, seed_operator, grant["importId"])
     assert result["created"] >= 1
     assert result["failed"] >= 1 and all(failure["column"] for failure in result["failures"])
 
@@ -358,9 +365,8 @@ def test_status_is_for_the_owner_and_authorities(api, http, auth, token, new_imp
 
 def test_rows_cannot_write_for_another_operator(deliver, api, http, auth, token, new_import, create):
     foreign = make_passport(economicOperatorId="did:example:other")
-    theirs = make_passport()
+    theirs = make_passport(economicOperatorId="did:example:other")
     theirs_owner = bearer(token("operator", operator="did:example:other"))
-    theirs["economicOperatorId"] = "did:example:other"
     assert http.post(f"{api}/v1/dpps", json=theirs, headers=theirs_owner).status_code == 201
     takeover = {**make_passport(), "uniqueProductIdentifier": theirs["uniqueProductIdentifier"]}
     takeover["digitalProductPassportId"] = theirs["digitalProductPassportId"]

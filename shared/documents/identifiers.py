@@ -1,0 +1,56 @@
+"""Product identifiers (EN 18219): which GS1 trade item a `uniqueProductIdentifier` names, if any.
+
+A GTIN-based identifier is a GS1 Digital Link URI on any host (`https://id.gs1.org/01/09506000134352/21/X`,
+a path prefix before `/01/` allowed), an EPC URN naming its company prefix (`urn:epc:id:sgtin:
+4012345.000001.7`, `urn:epc:class:lgtin:...`), or a bare GTIN-8/12/13/14. Every other identifier
+(a URN, a URL) is matched by its text alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+_DIGITS = re.compile(r"[0-9]+")
+_EPC = re.compile(r"^urn:epc:(?:id:sgtin|class:lgtin):([0-9]{4,12})\.", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TradeItem:
+    """The GS1 trade item an identifier names: its GTIN as 14 digits, or only its company prefix."""
+
+    gtin14: str | None = None
+    company_prefix: str | None = None
+
+    def has_company_prefix(self, prefix: str) -> bool:
+        if self.company_prefix is not None:
+            return self.company_prefix == prefix
+        # In a GTIN-14 the company prefix follows the indicator digit (GTIN-13 and -12 are padded).
+        return self.gtin14 is not None and self.gtin14[1 : 1 + len(prefix)] == prefix
+
+
+def trade_item(product_id: str) -> TradeItem | None:
+    """The trade item `product_id` names, or None when it is not GTIN-based."""
+    epc = _EPC.match(product_id)
+    if epc:
+        return TradeItem(company_prefix=epc.group(1))
+    gtin = _digital_link_gtin(product_id) if "://" in product_id else product_id
+    if gtin is not None and _DIGITS.fullmatch(gtin) and len(gtin) in GTIN_LENGTHS:
+        return TradeItem(gtin14=gtin.zfill(14))
+    return None
+
+
+def _digital_link_gtin(uri: str) -> str | None:
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    segments = parts.path.split("/")
+    for index, segment in enumerate(segments[:-1]):
+        if segment == "01":
+            return segments[index + 1]
+    return None
