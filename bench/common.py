@@ -35,21 +35,6 @@ def app_stack() -> Iterator[Root]:
             stack.stop()
 
 
-def assign_namespaces(root: Root, operator_id: str, prefixes: list[str], companies: list[str]) -> None:
-    """What an authority does before an operator can issue passports (see docs/access.md)."""
-    from shared.access.authentication import Principal
-    from shared.access.roles import AUTHORITY
-
-    body = {"productIdPrefixes": prefixes, "gs1CompanyPrefixes": companies}
-    root.operators.assign(operator_id, body, Principal("bench", frozenset({AUTHORITY})))
-
-
-def gtin14(body: str) -> str:
-    """A GTIN-14 of 13 digits plus its GS1 check digit."""
-    total = sum(int(digit) * (3 if position % 2 == 0 else 1) for position, digit in enumerate(reversed(body)))
-    return body + str((10 - total % 10) % 10)
-
-
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]

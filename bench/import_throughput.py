@@ -20,7 +20,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bench.common import app_stack, assign_namespaces, gtin14
+from bench.common import app_stack
+from local.run import assign_namespaces
+from tests.support.documents import gtin14
 
 MAPPING = {
     "version": 1,

@@ -29,7 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from bench.common import app_stack, assign_namespaces, percentile
+from bench.common import app_stack, percentile
+from local.run import assign_namespaces
 
 if TYPE_CHECKING:
     from shared.composition import Root

@@ -18,8 +18,9 @@ import statistics
 import time
 from typing import Any
 
-from bench.common import app_stack, assign_namespaces, percentile
+from bench.common import app_stack, percentile
 from bench.read_latency import BENCH_OPERATOR, BENCH_PREFIX, _passport
+from local.run import assign_namespaces
 
 
 class _PassThrough:

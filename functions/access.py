@@ -6,11 +6,9 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import Adapter, json_response, operation, path_param
+from functions.web import PRIVATE, Adapter, json_response, operation, path_param
 from shared.access.operators import require_authority
 from shared.composition import Root
-
-PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 def blueprint(root: Root) -> func.Blueprint:

@@ -9,7 +9,8 @@ from functions.web import json_response, operation
 from shared.composition import Root
 from shared.integrity.did import did_document, did_for
 
-KEYS_MAX_AGE = 300
+# Keys change only with a rotation; a verifier may hold them for a few minutes.
+PUBLIC_KEYS = {"Cache-Control": "public, max-age=300"}
 
 
 def blueprint(root: Root) -> func.Blueprint:
@@ -19,7 +20,7 @@ def blueprint(root: Root) -> func.Blueprint:
     def read_signing_keys(req: func.HttpRequest) -> func.HttpResponse:
         return json_response(
             root.keyring.jwks(),
-            headers={"Cache-Control": f"public, max-age={KEYS_MAX_AGE}"},
+            headers=PUBLIC_KEYS,
             content_type="application/jwk-set+json",
         )
 
@@ -28,7 +29,7 @@ def blueprint(root: Root) -> func.Blueprint:
         did = did_for(Links(req.url).host, ROUTE_PREFIX)
         return json_response(
             did_document(did, root.keyring.jwks()),
-            headers={"Cache-Control": f"public, max-age={KEYS_MAX_AGE}"},
+            headers=PUBLIC_KEYS,
             content_type="application/did+json",
         )
 

@@ -8,13 +8,11 @@ from typing import Any, Protocol
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import Adapter, json_response, operation, path_param
+from functions.web import PRIVATE, Adapter, json_response, operation, path_param
 from shared.access.authentication import Principal
 from shared.composition import Root
 from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
 from shared.onboarding.imports import IMPORTS_CONTAINER
-
-PRIVATE = {"Cache-Control": "private, no-store"}
 
 
 class Jobs(Protocol):

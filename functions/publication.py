@@ -14,6 +14,7 @@ import azure.functions as func
 from functions.routes import Route
 from functions.web import (
     JSON_LD,
+    PRIVATE,
     Adapter,
     Handler,
     conditional_response,
@@ -23,7 +24,7 @@ from functions.web import (
 )
 from shared.composition import Root
 from shared.documents.entity_tags import content_etag, entity_tag
-from shared.platform.clock import now_ts
+from shared.platform.results import message
 from shared.publication.context import context_document
 from shared.publication.registry import check_registrar
 from shared.publication.views import Release, parse_lite
@@ -52,15 +53,16 @@ def _correlated(handler: Handler) -> Handler:
         if response.status_code >= 300 or not cid:
             return response
         body = json.loads(response.get_body())
-        for message in body.get("messages", []):
-            message["correlationId"] = cid
+        for note in body.get("messages", []):
+            note["correlationId"] = cid
         return json_response(body, response.status_code, dict(response.headers))
 
     return wrapper
 
 
-def _messages(messages: list[dict[str, str]]) -> list[dict[str, Any]]:
-    return [{**message, "correlationId": None, "timestamp": now_ts()} for message in messages]
+def _messages(notes: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The registry's notes as Message objects; `_correlated` fills in the correlation id."""
+    return [message(note["messageType"], note["text"], note["code"], None) for note in notes]
 
 
 def blueprint(root: Root) -> func.Blueprint:
@@ -108,11 +110,7 @@ def blueprint(root: Root) -> func.Blueprint:
         found = release(req, Route.VIEW_ARTIFACT)
         body = root.views.artifact(found, artifact_type, caller, web.links(req))
         # The download URL is a short-lived credential: never kept by a shared cache.
-        headers = {
-            "ETag": entity_tag(content_etag(body)),
-            "Cache-Control": "private, no-store",
-            "Vary": "Authorization, Accept",
-        }
+        headers = {"ETag": entity_tag(content_etag(body)), **PRIVATE, "Vary": "Authorization, Accept"}
         return json_response(body, headers=headers, content_type=JSON_LD)
 
     # -- the registry ------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ log = logging.getLogger("dpp")
 JSON = "application/json"
 JSON_LD = "application/ld+json"
 MERGE_PATCH = "application/merge-patch+json"
+# Answers for one caller alone (jobs, registrations, the registry, download links): never cached.
+PRIVATE = {"Cache-Control": "private, no-store"}
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 Handler = Callable[[func.HttpRequest], func.HttpResponse]
@@ -222,7 +224,7 @@ def cache_headers(req: func.HttpRequest, max_age: int | None = None) -> dict[str
     """Anonymous answers are public and may be cached (for `max_age`, else revalidated with the
     ETag); answers to a token are for that caller alone and never stored."""
     if (req.headers.get("authorization") or "").strip():
-        control = "private, no-store"
+        control = PRIVATE["Cache-Control"]
     elif max_age:
         control = f"public, max-age={max_age}"
     else:

@@ -57,20 +57,31 @@ SEED_ARTIFACTS = {
 # The seed operator's namespaces: its URNs, and the GS1 company prefix of its example products
 # (the Akeneo export in tests/fixtures/imports).
 SEED_OPERATOR = "did:pierriecardin:manufacturing:europe"
-SEED_NAMESPACES = {"productIdPrefixes": ["urn:pierriecardin:"], "gs1CompanyPrefixes": ["4012345"]}
+SEED_PREFIXES, SEED_COMPANY_PREFIXES = ["urn:pierriecardin:"], ["4012345"]
+
+
+def assign_namespaces(
+    root: Root, operator_id: str, prefixes: list[str], companies: list[str] | None = None
+) -> None:
+    """What an authority does before an operator can issue passports: assign its namespaces
+    (`make run` for the seed operator, the tests and the benchmarks for theirs)."""
+    from shared.access.authentication import Principal
+    from shared.access.roles import AUTHORITY
+
+    body = {"productIdPrefixes": prefixes, "gs1CompanyPrefixes": companies or []}
+    root.operators.assign(operator_id, body, Principal("local-authority", frozenset({AUTHORITY})))
 
 
 def seed(root: Root) -> str:
     """Assign the seed operator its namespaces, then create the seed passport and its artifacts
     unless present; returns what happened."""
     from shared.access.authentication import Principal
-    from shared.access.roles import AUTHORITY, OPERATOR
+    from shared.access.roles import OPERATOR
     from shared.platform.errors import Conflict
 
     document = json.loads(SEED.read_text(encoding="utf-8"))
     dpp_id = document["digitalProductPassportId"]
-    authority = Principal("local-seed", frozenset({AUTHORITY}))
-    root.operators.assign(document["economicOperatorId"], SEED_NAMESPACES, authority)
+    assign_namespaces(root, SEED_OPERATOR, SEED_PREFIXES, SEED_COMPANY_PREFIXES)
     owner = Principal("local-seed", frozenset({OPERATOR}), document["economicOperatorId"])
     service = root.service
     try:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
+from local.run import SEED_COMPANY_PREFIXES, SEED_OPERATOR, SEED_PREFIXES
+from local.run import assign_namespaces as assign
 from tests.support.documents import (
     OWNER,
     OWNER_COMPANY_PREFIXES,
@@ -29,7 +31,6 @@ from tests.support.documents import (
     make_passport,
     namespace,
 )
-from tests.support.operators import assign
 
 if TYPE_CHECKING:
     from shared.composition import Root
@@ -88,9 +89,7 @@ def root(app_env: dict[str, str]) -> Root:
     for operator in OTHER_OPERATORS:
         assign(built, operator, [namespace(operator)])
     assign(built, REFERENCE_OPERATOR, [REFERENCE_PREFIX])
-    from local.run import SEED_NAMESPACES, SEED_OPERATOR
-
-    assign(built, SEED_OPERATOR, SEED_NAMESPACES["productIdPrefixes"], SEED_NAMESPACES["gs1CompanyPrefixes"])
+    assign(built, SEED_OPERATOR, SEED_PREFIXES, SEED_COMPANY_PREFIXES)
     return built
 
 

@@ -22,6 +22,7 @@ class Action(Enum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    MANAGE_OPERATORS = "manageOperators"  # the operator registry: authorities only, to read or change
 
 
 def authorize(action: Action, principal: Principal, passport: dict[str, Any] | None) -> None:
@@ -50,6 +51,10 @@ def authorize(action: Action, principal: Principal, passport: dict[str, Any] | N
         raise NotFound("No passport found", code=ErrorCode.PASSPORT_NOT_FOUND)
     if not principal.authenticated:
         raise Unauthorized("This operation needs a bearer token", code=ErrorCode.AUTHENTICATION_REQUIRED)
+    if action is Action.MANAGE_OPERATORS:
+        if AUTHORITY not in principal.roles:
+            raise Forbidden("The operator registry needs the 'authority' role", code=ErrorCode.ROLE_REQUIRED)
+        return
     if OPERATOR not in principal.roles:
         raise Forbidden("This operation needs the 'operator' role", code=ErrorCode.ROLE_REQUIRED)
     # Without a passport yet (before the body is parsed or the head is read) only the role is judged.

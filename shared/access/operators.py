@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, TypedDict, cast
 
 from shared.access.authentication import Principal
-from shared.access.roles import AUTHORITY
+from shared.access.authorization import Action, authorize
 from shared.documents.identifiers import trade_item
 from shared.platform.clock import now_ts
 from shared.platform.errors import (
@@ -29,7 +29,6 @@ from shared.platform.errors import (
     Forbidden,
     NotFound,
     ServiceUnavailable,
-    Unauthorized,
 )
 from shared.storage.cosmos import OPERATORS, ItemChanged, ItemExists, Store, without_system
 
@@ -53,13 +52,8 @@ class Assignment(TypedDict):
 
 
 def require_authority(principal: Principal) -> None:
-    """The registry is the authorities' alone, to read and to change."""
-    if not principal.authenticated:
-        raise Unauthorized(
-            "The operator registry needs a bearer token", code=ErrorCode.AUTHENTICATION_REQUIRED
-        )
-    if AUTHORITY not in principal.roles:
-        raise Forbidden("The operator registry needs the 'authority' role", code=ErrorCode.ROLE_REQUIRED)
+    """The registry is the authorities' alone, to read and to change (401, 403)."""
+    authorize(Action.MANAGE_OPERATORS, principal, None)
 
 
 def parse_namespaces(body: Any) -> tuple[list[str], list[str]]:
@@ -140,8 +134,7 @@ class OperatorRegistry:
         require_authority(principal)
         prefixes, companies = parse_namespaces(body)
         for _ in range(WRITE_ATTEMPTS):
-            stored = self.store.read(OPERATORS, REGISTRY_ID, REGISTRY_ID)
-            assignments = cast(dict[str, Assignment], (stored or {}).get("operators", {}))
+            stored, assignments = self._load()
             clash = _clash(assignments, operator_id, prefixes, companies)
             if clash is not None:
                 raise Conflict(f"Namespaces overlap: {clash}", code=ErrorCode.NAMESPACE_OVERLAP)
@@ -207,8 +200,12 @@ class OperatorRegistry:
             cached = self._cached
             if not fresh and cached is not None and self._clock() - cached[1] < CACHE_SECONDS:
                 return cached[0]
-        stored = self.store.read(OPERATORS, REGISTRY_ID, REGISTRY_ID)
-        assignments = cast(dict[str, Assignment], (stored or {}).get("operators", {}))
+        _, assignments = self._load()
         with self._lock:
             self._cached = (assignments, self._clock())
         return assignments
+
+    def _load(self) -> tuple[dict[str, Any] | None, dict[str, Assignment]]:
+        """The stored registry item (None before the first assignment) and its assignments."""
+        stored = self.store.read(OPERATORS, REGISTRY_ID, REGISTRY_ID)
+        return stored, cast(dict[str, Assignment], (stored or {}).get("operators", {}))

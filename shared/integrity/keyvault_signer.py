@@ -167,17 +167,10 @@ class KeyVaultSigner:
         return [self._version_jwk(str(version.version)) for version in enabled]
 
     def _version_jwk(self, version: str) -> dict[str, Any]:
-        from azure.core.exceptions import AzureError
-
-        kid = KeyRef(self._ref.vault_url, self._ref.name, version).kid
-        known = self._jwks.get(kid)
+        known = self._jwks.get(KeyRef(self._ref.vault_url, self._ref.name, version).kid)
         if known is not None:
             return dict(known)
-        try:
-            key = self._keys.get_key(self._ref.name, version)
-        except AzureError as exc:
-            raise _translate(exc, "get key", kid) from exc
-        jwk = _jwk_from_key(key)
+        jwk = _jwk_from_key(self._get_key(version))
         self._jwks[jwk["kid"]] = jwk
         return dict(jwk)
 
@@ -238,13 +231,15 @@ class KeyVaultSigner:
             raise SignerError(f"Key Vault signed with {kid.kid!r}, not the configured {self._ref.kid!r}")
         return kid.kid, signature
 
-    def _get_key(self) -> KeyVaultKey:
+    def _get_key(self, version: str | None = None) -> KeyVaultKey:
+        """The configured key (`version` None: as configured, pinned or latest), or one version of it."""
         from azure.core.exceptions import AzureError
 
+        wanted = version or self._ref.version
         try:
-            return self._keys.get_key(self._ref.name, self._ref.version)
+            return self._keys.get_key(self._ref.name, wanted)
         except AzureError as exc:
-            raise _translate(exc, "get key", self._ref.kid) from exc
+            raise _translate(exc, "get key", KeyRef(self._ref.vault_url, self._ref.name, wanted).kid) from exc
 
 
 def _client_options(max_retries: int, transport_options: dict[str, Any]) -> dict[str, Any]:

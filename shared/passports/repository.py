@@ -134,15 +134,15 @@ class PassportRepository:
         and younger than WRITE_IN_FLIGHT may be that write; an older one was left behind.
         """
         dpp_id = head["dppId"]
+        settled = format_ts((now or utcnow()) - WRITE_IN_FLIGHT)
         rows = self.store.query_partition(
             PASSPORTS,
             "SELECT * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version > @head "
-            "ORDER BY c.version ASC",
-            {"@dppId": dpp_id, "@head": head["version"]},
+            "AND c.ts <= @settled ORDER BY c.version ASC",
+            {"@dppId": dpp_id, "@head": head["version"], "@settled": settled},
             dpp_id,
         )
-        settled = format_ts((now or utcnow()) - WRITE_IN_FLIGHT)
-        return [cast(PassportItem, row) for row in rows if row["ts"] <= settled]
+        return cast(list[PassportItem], rows)
 
     def version_with_label(self, dpp_id: str, head: PassportItem, label: str) -> PassportItem | None:
         """The last version published under `label`."""

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from local.run import assign_namespaces as assign
 from tests.support.documents import enc, make_passport, namespace
-from tests.support.operators import assign
 
 
 def bearer(value: str) -> dict[str, str]:
