@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.routes import ROUTE_PREFIX, Links, Route
-from functions.web import json_response, operation
+from functions.routes import Links, Route
+from functions.web import json_response, operation, path_param
 from shared.composition import Root
-from shared.integrity.did import did_document, did_for
+from shared.integrity.did import API_PREFIX, did_document, did_for, operator_did
+from shared.platform.errors import ErrorCode, NotFound
 
 # Keys change only with a rotation; a verifier may hold them for a few minutes.
 PUBLIC_KEYS = {"Cache-Control": "public, max-age=300"}
@@ -26,11 +27,27 @@ def blueprint(root: Root) -> func.Blueprint:
 
     @operation(bp, Route.DID_DOCUMENT, "GET")
     def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
-        did = did_for(Links(req.url).host, ROUTE_PREFIX)
+        did = did_for(Links(req.url).host, API_PREFIX)
         return json_response(
             did_document(did, root.keyring.jwks()),
             headers=PUBLIC_KEYS,
             content_type="application/did+json",
         )
+
+    @operation(bp, Route.OPERATOR_DID, "GET")
+    def read_operator_did_document(req: func.HttpRequest) -> func.HttpResponse:
+        operator_id = path_param(req, Route.OPERATOR_DID, "operatorId")
+        if not root.operators.known(operator_id):
+            raise NotFound(
+                f"The service issues no passports for '{operator_id}'", code=ErrorCode.OPERATOR_NOT_FOUND
+            )
+        service = did_for(Links(req.url).host, API_PREFIX)
+        document = did_document(
+            operator_did(service, operator_id),
+            root.keyring.jwks(),
+            controller=service,
+            also_known_as=[operator_id],
+        )
+        return json_response(document, headers=PUBLIC_KEYS, content_type="application/did+json")
 
     return bp

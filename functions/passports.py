@@ -13,6 +13,7 @@ from functions.routes import ELEMENT_MARKER, Route
 from functions.web import (
     JSON,
     MERGE_PATCH,
+    PRIVATE,
     Adapter,
     cache_headers,
     conditional_response,
@@ -26,13 +27,15 @@ from functions.web import (
     require_compressed_write,
 )
 from shared.access.authentication import Principal
+from shared.access.policy import ARTIFACTS_CLAIM, ENVELOPE_CLAIM
 from shared.composition import Root
 from shared.documents.entity_tags import FULL, content_etag, entity_tag
-from shared.documents.lifecycle import label_of
 from shared.documents.representation import to_full_element
 from shared.passports.records import PassportItem
 from shared.passports.service import PassportService
 
+# Where an element read, whose body is a bare value, carries its SD-JWT presentation.
+SIGNATURE_HEADER = "DPP-Signature"
 LifecycleWrite = Callable[[PassportService, str, Any, Principal, "str | None"], PassportItem]
 DatedRead = Callable[[PassportService, str, "str | None", Principal], PassportItem]
 
@@ -43,6 +46,7 @@ def blueprint(root: Root) -> func.Blueprint:
     _life_cycle(bp, root, web)
     _elements(bp, root, web)
     _artifacts(bp, root, web)
+    _envelope(bp, root, web)
     _history(bp, root, web)
     return bp
 
@@ -128,10 +132,15 @@ def _elements(bp: func.Blueprint, root: Root, web: Adapter) -> None:
     def read_data_element(req: func.HttpRequest) -> func.HttpResponse:
         form = representation(req)
         dpp_id = path_param(req, Route.ELEMENT, "dppId")
-        element_id, value = root.service.read_element(dpp_id, element_path(req), web.principal(req))
+        element_id, value, presentation = root.service.read_element(
+            dpp_id, element_path(req), web.principal(req)
+        )
         body = to_full_element(element_id, value) if form == FULL else value
+        # The body is a bare value, so the SD-JWT presentation of it travels as a header.
+        headers = {SIGNATURE_HEADER: presentation}
         # The tag covers what was shown: a filtered element differs from the owner's.
-        return conditional_response(req, body, entity_tag(content_etag(body), f"element-{form}"))
+        tag = entity_tag(content_etag(body), f"element-{form}")
+        return conditional_response(req, body, tag, headers=headers)
 
     @operation(bp, Route.ELEMENT, "PATCH", "PUT")
     def update_data_element(req: func.HttpRequest) -> func.HttpResponse:
@@ -156,14 +165,62 @@ def _artifacts(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         head, reference = root.service.put_artifact(
             dpp_id, artifact_type, upload, caller, req.headers.get("if-match")
         )
-        document = head["document"]
         location = web.links(req).url(
             Route.VIEW_ARTIFACT,
-            productId=document["uniqueProductIdentifier"],
-            version=label_of(document),
+            productId=head["productId"],
+            version=head["label"],
             artifactType=artifact_type,
         )
         return json_response(reference, 201, {"ETag": entity_tag(head["etag"]), "Location": location})
+
+
+def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
+    """The service's data kept beside the document in each signed version, each with its own
+    presentation: lifecycle and labels, artifact references, the passport's own access policy."""
+
+    @operation(bp, Route.LIFECYCLE, "GET")
+    def read_dpp_lifecycle(req: func.HttpRequest) -> func.HttpResponse:
+        head, shown = root.service.envelope_view(
+            path_param(req, Route.LIFECYCLE, "dppId"), web.principal(req)
+        )
+        body = {
+            "digitalProductPassportId": head["dppId"],
+            "version": head["version"],
+            "lifecycle": head["lifecycle"],
+            "labels": head["labels"],
+            "signature": shown.presentation((ENVELOPE_CLAIM, "lifecycle")),
+        }
+        return conditional_response(req, body, entity_tag(head["etag"], "lifecycle"))
+
+    @operation(bp, Route.ARTIFACTS, "GET")
+    def read_dpp_artifacts(req: func.HttpRequest) -> func.HttpResponse:
+        head, shown = root.service.envelope_view(
+            path_param(req, Route.ARTIFACTS, "dppId"), web.principal(req)
+        )
+        body = {
+            "digitalProductPassportId": head["dppId"],
+            "artifacts": shown.artifacts,
+            "signature": shown.presentation((ENVELOPE_CLAIM, ARTIFACTS_CLAIM)),
+        }
+        return conditional_response(req, body, entity_tag(content_etag(body), "artifacts"))
+
+    @operation(bp, Route.ACCESS_POLICY, "GET")
+    def read_dpp_access_policy(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        dpp_id = path_param(req, Route.ACCESS_POLICY, "dppId")
+        head, policy, presentation = root.service.access_policy(dpp_id, caller)
+        body = {"digitalProductPassportId": head["dppId"], "accessPolicy": policy, "signature": presentation}
+        return conditional_response(req, body, entity_tag(head["etag"], "policy"))
+
+    @operation(bp, Route.ACCESS_POLICY, "PUT")
+    def set_dpp_access_policy(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        dpp_id = path_param(req, Route.ACCESS_POLICY, "dppId")
+        head = root.service.set_access_policy(dpp_id, web.json_body(req), caller, req.headers.get("if-match"))
+        policy = head.get("accessPolicy")
+        presentation = root.access.shown(caller, head).presentation()
+        body = {"digitalProductPassportId": head["dppId"], "accessPolicy": policy, "signature": presentation}
+        return json_response(body, headers={"ETag": entity_tag(head["etag"]), **PRIVATE})
 
 
 def _history(bp: func.Blueprint, root: Root, web: Adapter) -> None:

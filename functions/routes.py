@@ -36,6 +36,9 @@ class Route(StrEnum):
     REVOKE = "v1/dpps/{dppId}/revoke"
     PUBLISH = "v1/dpps/{dppId}/publish"
     ELEMENT = "v1/dpps/{dppId}/elements/{*elementPath}"
+    LIFECYCLE = "v1/dpps/{dppId}/lifecycle"
+    ACCESS_POLICY = "v1/dpps/{dppId}/accessPolicy"
+    ARTIFACTS = "v1/dpps/{dppId}/artifacts"
     ARTIFACT_UPLOAD = "v1/dpps/{dppId}/artifacts/{artifactType}"
     HISTORY = "v1/dpps/{dppId}/history"
     VERIFY = "v1/verify"
@@ -44,6 +47,7 @@ class Route(StrEnum):
     # integrity: the keys that sign, and the issuer's DID document
     KEYS = "v1/keys"
     DID_DOCUMENT = "did.json"
+    OPERATOR_DID = "v1/operators/{operatorId}/did.json"
     # publication: the seed contract's JSON-LD views, search, the registry
     CONTEXT = "v1/contexts/dpp.jsonld"
     SEARCH = "v1/dpp/search"

@@ -211,11 +211,13 @@ def require_compressed_write(req: func.HttpRequest) -> None:
 def passport_response(req: func.HttpRequest, view: PassportView, status: int = 200) -> func.HttpResponse:
     """A passport as the caller may see it, in the requested representation, with a strong ETag.
 
-    A view with parts withheld by the access policy says so in `DPP-Disclosure: partial`; its
-    `contentHash` and `signature` still cover the complete document.
+    A view with parts withheld by the access policy says so in `DPP-Disclosure: partial`. Its
+    `contentHash` is the digest of the compressed document shown, and `signature` the SD-JWT
+    presentation of exactly that (docs/integrity.md).
     """
     form = representation(req)
-    body = to_full(view.document) if form == FULL else view.document
+    shown = to_full(view.document) if form == FULL else view.document
+    body = {**shown, "contentHash": view.content_hash, "signature": view.signature}
     headers = {"DPP-Disclosure": "complete" if view.complete else "partial"}
     return conditional_response(req, body, entity_tag(view.etag, form), status, headers=headers)
 

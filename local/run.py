@@ -89,7 +89,7 @@ def seed(root: Root) -> str:
         done = f"seeded {dpp_id}"
     except Conflict:
         done = f"seed present: {dpp_id}"
-    stored = service.read(dpp_id)["document"].get("dppArtifacts", {})
+    stored = service.read(dpp_id)["artifacts"]
     for artifact_type, (name, media_type) in SEED_ARTIFACTS.items():
         if artifact_type not in stored:
             data = (SEED.parent / "artifacts" / name).read_bytes()

@@ -7,7 +7,8 @@ hands it to its Blueprints; tests build theirs the same way.
 
 What depends on what (arrows point at what is used):
 
-    passport service ─→ repository ─→ store, sealer ─→ key ring ─→ signer (the trust anchor)
+    passport service ─→ repository ─→ store, issuance ─→ sealer ─→ key ring ─→ signer (the anchor)
+         │                  │                  └─→ access control (what is disclosable)
          │                  └─→ on_publish: search index ─→ store, access control
          └─→ access control ─→ deployment policy;  artifacts ─→ blob storage
 """
@@ -25,6 +26,7 @@ from shared.access.authentication import Authenticator
 from shared.access.authorization import AccessControl
 from shared.access.operators import OperatorRegistry
 from shared.access.policy import deployment_policy
+from shared.integrity.did import service_did
 from shared.integrity.keyring import KeyRing
 from shared.integrity.sealer import Sealer
 from shared.integrity.signers import LocalSigner, Signer
@@ -32,6 +34,7 @@ from shared.onboarding.exports import Exports
 from shared.onboarding.imports import Imports
 from shared.passports.artifacts import ArtifactStore
 from shared.passports.history import PassportHistory
+from shared.passports.issuance import Issuance
 from shared.passports.repository import PassportRepository
 from shared.passports.service import PassportService
 from shared.platform.health import Readiness
@@ -155,12 +158,16 @@ class Root:
 
     @part
     def search_index(self) -> SearchIndex:
-        return SearchIndex(self.store, self.access.public_document)
+        return SearchIndex(self.store, self.access.public)
+
+    @part
+    def issuance(self) -> Issuance:
+        return Issuance(self.sealer, self.access, service_did(self.settings.public_url))
 
     @part
     def passports(self) -> PassportRepository:
         # Every version is indexed for search before it becomes current (keywords of its public view).
-        return PassportRepository(self.store, self.sealer, on_publish=self.search_index.apply)
+        return PassportRepository(self.store, self.issuance, on_publish=self.search_index.apply)
 
     @part
     def artifacts(self) -> ArtifactStore:

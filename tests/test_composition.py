@@ -27,7 +27,9 @@ def test_every_part_is_one_object_per_root_and_parts_are_wired_to_each_other() -
     assert root.service is root.service
     assert root.service.passports is root.passports
     assert root.passports.store is root.store
-    assert root.passports.sealer is root.sealer
+    assert root.passports.issuance is root.issuance
+    assert root.issuance.sealer is root.sealer
+    assert root.issuance.access is root.access
     assert root.sealer.keyring is root.keyring
     assert root.keyring.signer is root.signer  # the keys are anchored in the signer
     assert root.views.passports is root.passports

@@ -6,11 +6,13 @@ deployment's access policy to what a caller reads. Both take the `Principal` aut
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, NoReturn
 
 from shared.access.authentication import Principal
-from shared.access.policy import ANONYMOUS_VIEWER, AccessPolicy, Disclosure, Viewer, disclose, element_value
+from shared.access.disclosure import Shown, show
+from shared.access.policy import ANONYMOUS_VIEWER, AccessPolicy, ClaimPath, Viewer, disclosable
 from shared.access.roles import AUTHORITY, OPERATOR, READ_ROLES
 from shared.platform.errors import ErrorCode, Forbidden, NotFound, Unauthorized
 
@@ -90,23 +92,49 @@ class AccessControl:
     def __init__(self, policy: AccessPolicy):
         self.policy = policy
 
-    def disclosure(self, principal: Principal, passport: dict[str, Any]) -> Disclosure:
-        """What of `passport` (a compressed document) `principal` may read."""
-        return disclose(passport, viewer(principal, passport), self.policy)
+    def shown(self, principal: Principal, version: Mapping[str, Any]) -> Shown:
+        """What of a stored version `principal` may read, with its presentation."""
+        return show(version, viewer(principal, version["document"]), self.policy)
 
-    def public_document(self, document: dict[str, Any]) -> dict[str, Any]:
-        """What anyone may read of a document (search keywords and previews come from this only)."""
-        return disclose(document, ANONYMOUS_VIEWER, self.policy).document
+    def public(self, version: Mapping[str, Any]) -> Shown:
+        """What anyone may read of a version (search keywords and previews come from this only)."""
+        return show(version, ANONYMOUS_VIEWER, self.policy)
 
-    def element(
-        self, principal: Principal, passport: dict[str, Any], segments: tuple[Any, ...], value: Any
-    ) -> Any:
-        """The part of the element at `segments` the principal may read; refuses a restricted element."""
-        allowed, shown = element_value(passport, segments, value, viewer(principal, passport), self.policy)
-        if not allowed:
-            if not principal.authenticated:
-                raise Unauthorized(
-                    "This element is restricted; send a bearer token", code=ErrorCode.ELEMENT_RESTRICTED
-                )
-            raise Forbidden("The token's roles may not read this element", code=ErrorCode.ELEMENT_RESTRICTED)
+    def disclosable(
+        self, document: dict[str, Any], artifacts: dict[str, Any], own_policy: dict[str, Any] | None
+    ) -> list[ClaimPath]:
+        """What a version issued now makes selectively disclosable."""
+        return disclosable(document, artifacts, own_policy, self.policy)
+
+    def element(self, principal: Principal, version: Mapping[str, Any], segments: tuple[Any, ...]) -> Shown:
+        """The reader's view of a version that shows the element at `segments`; refuses a
+        restricted element (the caller resolves the value in `Shown.document`)."""
+        shown = self.shown(principal, version)
+        if not _present(shown.document, segments):
+            refuse_restricted(principal)
         return shown
+
+
+def refuse_restricted(principal: Principal) -> NoReturn:
+    """An element exists but `principal` may not read it: 401 without a token, 403 with one."""
+    if not principal.authenticated:
+        raise Unauthorized(
+            "This element is restricted; send a bearer token", code=ErrorCode.ELEMENT_RESTRICTED
+        )
+    raise Forbidden("The token's roles may not read this element", code=ErrorCode.ELEMENT_RESTRICTED)
+
+
+def _present(document: Any, segments: tuple[Any, ...]) -> bool:
+    value = document
+    for segment in segments:
+        if isinstance(value, dict):
+            if not isinstance(segment, str) or segment not in value:
+                return False
+            value = value[segment]
+        elif isinstance(value, list):
+            if not isinstance(segment, int) or not -len(value) <= segment < len(value):
+                return False
+            value = value[segment]
+        else:
+            return False
+    return True

@@ -177,6 +177,10 @@ class OperatorRegistry:
 
     # -- the rule every create follows --------------------------------------------------------------
 
+    def known(self, operator_id: str) -> bool:
+        """Whether the registry assigns `operator_id` any namespace (the service issues for it)."""
+        return operator_id in self._assignments()
+
     def check_product_id(self, operator_id: str, product_id: str) -> None:
         """Refuse (403) a passport for a product id outside its operator's namespaces."""
         assignment = self._assignments().get(operator_id)

@@ -13,10 +13,16 @@ most specific rule wins: an element rule over its section's rule, a section rule
 Element paths name object members only (rules cannot select list items).
 
 The deployment's policy is a file (`shared/access/access-policy.json`, or `DPP_ACCESS_POLICY_FILE`). A
-passport may carry its own policy in its `dppAccessPolicy` member, in the same format; it can only
-narrow the deployment's: a part is readable when both policies allow it. Header fields, the
-lifecycle and the integrity fields are always public; an artifact reference (`dppArtifacts.<type>`)
-is governed by the rule of the section of the same name.
+passport may carry its own policy (`dppAccessPolicy`, kept in its signed envelope), in the same
+format; it can only narrow the deployment's: a part is readable when both policies allow it.
+Header fields, the lifecycle and the integrity fields are always public; an artifact reference
+(`dppArtifacts.<type>`) is governed by the rule of the section of the same name, and the
+passport's own policy by a section rule named `dppAccessPolicy`.
+
+What a reader is shown is decided over the version's SD-JWT disclosures (`withheld`): each
+section, each element a policy restricts on its own, each artifact reference and the passport's
+policy is one disclosure, and a reader gets a disclosure whole or not at all. A rule added after a
+version was issued that falls inside a disclosure withholds that whole disclosure (fail closed).
 """
 
 from __future__ import annotations
@@ -30,11 +36,12 @@ from typing import Any
 from shared.access.roles import PUBLIC, READ_ROLES
 from shared.documents.element_paths import Segment, parse_jsonpath
 from shared.documents.lifecycle import ARTIFACTS, LIFECYCLE
+from shared.documents.members import ACCESS_POLICY, is_section
 from shared.documents.model import HEADER_FIELDS
 from shared.integrity.signatures import INTEGRITY_FIELDS
 from shared.platform.errors import BadRequest, DppError, ErrorCode
 
-POLICY_MEMBER = "dppAccessPolicy"
+POLICY_MEMBER = ACCESS_POLICY
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent / "access-policy.json"
 ALWAYS_PUBLIC: frozenset[str] = frozenset({*HEADER_FIELDS, *INTEGRITY_FIELDS, LIFECYCLE})
 
@@ -151,10 +158,9 @@ def deployment_policy(path: str | None) -> AccessPolicy:
     return load_policy_file(path or str(DEFAULT_POLICY_FILE))
 
 
-def passport_policy(document: dict[str, Any]) -> AccessPolicy:
-    if POLICY_MEMBER not in document:
-        return UNRESTRICTED
-    return parse_policy(document[POLICY_MEMBER])
+def passport_policy(own: Any) -> AccessPolicy:
+    """A passport's own policy (None: it has none); raises BadRequest when it is invalid."""
+    return UNRESTRICTED if own is None else parse_policy(own)
 
 
 # -- the decision --------------------------------------------------------------------------------
@@ -172,64 +178,122 @@ def _governing_path(path: Path_) -> Path_:
 
 
 def may_read(path: Path_, viewer: Viewer, policies: Iterable[AccessPolicy]) -> bool:
-    """THE decision: may `viewer` read the element at `path`? Every read surface asks it."""
+    """May `viewer` read the element at `path`, by the rules alone (see `withheld`)?"""
     if viewer.owner or not path or path[0] in ALWAYS_PUBLIC or path == (ARTIFACTS,):
         return True
     governing = _governing_path(path)
     return all(_allows(policy.rule_for(governing), viewer) for policy in policies)
 
 
-class _Withheld:
-    pass
+# -- disclosures -------------------------------------------------------------------------------
+
+# Where the SD-JWT claims keep the document and the envelope members (see shared.passports.issuance).
+DOCUMENT_CLAIM, ENVELOPE_CLAIM = "document", "dpp"
+ARTIFACTS_CLAIM, POLICY_CLAIM = "artifacts", "accessPolicy"
+ClaimPath = tuple[str, ...]
 
 
-_WITHHELD = _Withheld()
+def policy_path(claim: ClaimPath) -> Path_:
+    """The policy path that governs a disclosure at `claim`."""
+    if claim[:1] == (DOCUMENT_CLAIM,):
+        return claim[1:]
+    if claim[:2] == (ENVELOPE_CLAIM, ARTIFACTS_CLAIM):
+        return (ARTIFACTS, *claim[2:])
+    if claim == (ENVELOPE_CLAIM, POLICY_CLAIM):
+        return (POLICY_MEMBER,)
+    return ()
 
 
-def _filtered(value: Any, path: Path_, viewer: Viewer, policies: tuple[AccessPolicy, ...]) -> Any:
-    readable = may_read(path, viewer, policies)
-    deeper = isinstance(value, dict) and (
-        path == (ARTIFACTS,) or any(policy.has_rules_below(_governing_path(path)) for policy in policies)
-    )
-    if not deeper:
-        return value if readable else _WITHHELD
-    kept = {}
-    for key, member in value.items():
-        result = _filtered(member, (*path, key), viewer, policies)
-        if result is not _WITHHELD:
-            kept[key] = result
-    # Nothing left of something that held data: withhold it whole rather than show that it exists.
-    if not kept and (value or not readable):
-        return _WITHHELD
-    # Nothing withheld: the very same object, so `disclose` sees completeness without comparing.
-    return value if _unchanged(kept, value) else kept
+def _member_path_exists(document: dict[str, Any], path: Path_) -> bool:
+    value: Any = document
+    for segment in path:
+        if not isinstance(value, dict) or segment not in value:
+            return False
+        value = value[segment]
+    return True
 
 
-def _unchanged(kept: dict[str, Any], original: dict[str, Any]) -> bool:
-    return len(kept) == len(original) and all(kept[key] is original[key] for key in kept)
+def disclosable(
+    document: dict[str, Any],
+    artifacts: dict[str, Any],
+    own_policy: dict[str, Any] | None,
+    deployment: AccessPolicy,
+) -> list[ClaimPath]:
+    """What a version's SD-JWT makes selectively disclosable: every content section, every element
+    a policy restricts on its own, every artifact reference, and the passport's own policy."""
+    paths: list[ClaimPath] = [
+        (DOCUMENT_CLAIM, name) for name, value in document.items() if is_section(name, value)
+    ]
+    for policy in (deployment, passport_policy(own_policy)):
+        for rule in policy.rules:
+            claim = (DOCUMENT_CLAIM, *(str(segment) for segment in rule))
+            if len(rule) >= 2 and claim not in paths and _member_path_exists(document, rule):
+                paths.append(claim)
+    paths.extend((ENVELOPE_CLAIM, ARTIFACTS_CLAIM, name) for name in artifacts)
+    if own_policy is not None:
+        paths.append((ENVELOPE_CLAIM, POLICY_CLAIM))
+    return paths
 
 
-def disclose(document: dict[str, Any], viewer: Viewer, deployment: AccessPolicy) -> Disclosure:
-    """The part of `document` that `viewer` may read (the owner's view is the document itself)."""
+def withheld(
+    paths: Iterable[ClaimPath],
+    viewer: Viewer,
+    deployment: AccessPolicy,
+    own_policy: dict[str, Any] | None,
+    document: dict[str, Any] | None = None,
+) -> frozenset[ClaimPath]:
+    """THE decision of every read: the disclosures `viewer` of a version may not have.
+
+    A disclosure is withheld when its policy path may not be read, or when a rule that forbids
+    this viewer names an element of the version's `document` strictly inside it (a rule added
+    after the version was issued, which its disclosures cannot honour). Without the document,
+    every rule is taken to name something (fail closed)."""
     if viewer.owner:
-        return Disclosure(document, True)
-    policies = (deployment, passport_policy(document))
-    shown: dict[str, Any] = {}
-    for key, member in document.items():
-        result = _filtered(member, (key,), viewer, policies)
-        if result is not _WITHHELD:
-            shown[key] = result
-    return Disclosure(shown, _unchanged(shown, document))
+        return frozenset()
+    policies = (deployment, passport_policy(own_policy))
+    present = set(paths)
+    refused = {path for path in present if not may_read(policy_path(path), viewer, policies)}
+    for policy in policies:
+        for rule in policy.rules:
+            claim = (DOCUMENT_CLAIM, *(str(segment) for segment in rule))
+            if claim in present or may_read(rule, viewer, policies):
+                continue
+            if document is not None and not _member_path_exists(document, rule):
+                continue  # names nothing in this version: nothing to withhold
+            holders = [path for path in present if len(path) < len(claim) and claim[: len(path)] == path]
+            if holders:
+                refused.add(max(holders, key=len))
+    return frozenset(refused)
 
 
-def element_value(
-    document: dict[str, Any], segments: Path_, value: Any, viewer: Viewer, deployment: AccessPolicy
-) -> tuple[bool, Any]:
-    """Whether the element at `segments` may be read, and what of its value may be shown."""
-    policies = (deployment, passport_policy(document))
-    if viewer.owner:
-        return True, value
-    shown = _filtered(value, segments, viewer, policies)
-    if shown is _WITHHELD:
-        return False, None
-    return True, shown
+def is_withheld(path: ClaimPath, refused: frozenset[ClaimPath]) -> bool:
+    """Withheld itself, or inside something withheld."""
+    return any(path[: len(prefix)] == prefix for prefix in refused)
+
+
+def prune(value: dict[str, Any], base: ClaimPath, refused: frozenset[ClaimPath]) -> dict[str, Any]:
+    """`value` (the claims at `base`) without the members at withheld paths; shares unchanged parts."""
+    below = [path[len(base) :] for path in refused if len(path) > len(base) and path[: len(base)] == base]
+    if not below:
+        return value
+    kept: dict[str, Any] = {}
+    for name, member in value.items():
+        child = (*base, name)
+        if child in refused:
+            continue
+        kept[name] = prune(member, child, refused) if isinstance(member, dict) else member
+    return kept
+
+
+def disclose(
+    document: dict[str, Any],
+    viewer: Viewer,
+    deployment: AccessPolicy,
+    own_policy: dict[str, Any] | None = None,
+) -> Disclosure:
+    """The part of `document` that `viewer` may read, disclosure by disclosure (as a version
+    issued now would be shown); the owner's view is the document itself."""
+    paths = disclosable(document, {}, own_policy, deployment)
+    refused = withheld(paths, viewer, deployment, own_policy, document)
+    shown = prune(document, (DOCUMENT_CLAIM,), refused)
+    return Disclosure(shown, shown is document)

@@ -1,17 +1,18 @@
-"""A passport's published version label, validity and status: the signed `dppLifecycle` member.
+"""A passport's published version label, validity and status: the signed lifecycle of a version.
 
 The seed contract addresses a passport as `{productId}/{version}`, where `version` is a label the
 operator publishes (`v1.2.0`), not the internal write counter: one label covers every write made
 while it is current (corrections), and publishing a new label supersedes the old one. The
-lifecycle therefore travels inside the document, so every label change, validity change and
-revocation is a new signed version in the passport's history:
+lifecycle is kept beside the operator's document in the signed version envelope (see
+`shared.documents.members`), so every label change, validity change and revocation is a new
+signed version in the passport's history:
 
-    "dppLifecycle": {"versionLabel": "v1.2.0", "status": "Valid", "validFrom": ..., "validTo": ...,
-                     "supersedes": "v1.1.0", "revokedAt": null, "revocationReason": null}
+    {"versionLabel": "v1.2.0", "status": "Valid", "validFrom": ..., "validTo": ...,
+     "supersedes": "v1.1.0", "revokedAt": null, "revocationReason": null}
 
-Clients may write `versionLabel`, `validFrom` and `validTo` (on create, UpdateDPPById and
-UpdateDataElement); the rest belongs to the server. `dppArtifacts` (ByRef references) belongs to
-the server entirely: only an artifact upload changes it.
+Clients may write `versionLabel`, `validFrom` and `validTo` (as the `dppLifecycle` member of a
+create or UpdateDPPById body, or through the publish operation); the rest belongs to the server.
+Artifact references (ByRef) belong to the server entirely: only an artifact upload changes them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from shared.platform.errors import BadRequest, Conflict, ErrorCode
 
 LIFECYCLE = "dppLifecycle"
 ARTIFACTS = "dppArtifacts"
-SERVER_MANAGED: tuple[str, ...] = (LIFECYCLE, ARTIFACTS)
 
 VALID, REVOKED, SUPERSEDED = "Valid", "Revoked", "Superseded"
 DEFAULT_LABEL = "v1"
@@ -57,28 +57,8 @@ class LabelEntry(TypedDict):
     publishedAt: str
 
 
-def lifecycle_of(document: dict[str, Any]) -> dict[str, Any]:
-    """The document's lifecycle; documents stored before lifecycles existed read as `v1`, valid."""
-    stored = document.get(LIFECYCLE)
-    if isinstance(stored, dict) and "versionLabel" in stored:
-        return stored
-    return {
-        "versionLabel": DEFAULT_LABEL,
-        "status": VALID,
-        "validFrom": document.get("lastUpdate"),
-        "validTo": None,
-        "supersedes": None,
-        "revokedAt": None,
-        "revocationReason": None,
-    }
-
-
-def label_of(document: dict[str, Any]) -> str:
-    return lifecycle_of(document)["versionLabel"]
-
-
-def is_revoked(document: dict[str, Any]) -> bool:
-    return lifecycle_of(document)["status"] == REVOKED
+def is_revoked(lifecycle: dict[str, Any]) -> bool:
+    return bool(lifecycle["status"] == REVOKED)
 
 
 def validate_label(value: Any) -> str:
@@ -101,7 +81,8 @@ def _timestamp(value: Any, name: str) -> str | None:
     return format_ts(parse_ts(value, f"dppLifecycle.{name}"))
 
 
-def _client_part(value: Any) -> dict[str, Any]:
+def client_part(value: Any) -> dict[str, Any]:
+    """What a client sent as `dppLifecycle`, checked for shape (members are judged by the write)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -122,21 +103,9 @@ def _check_validity(lifecycle: dict[str, Any]) -> None:
         )
 
 
-def _placed(document: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
-    """The document with member `name` set, keeping its place (new members go last)."""
-    updated = dict(document)
-    updated[name] = value
-    return updated
-
-
-def on_create(document: dict[str, Any], timestamp: str) -> dict[str, Any]:
+def on_create(given: Any, timestamp: str) -> dict[str, Any]:
     """The lifecycle of a new passport: the client's label and validity, or `v1` valid from now."""
-    if ARTIFACTS in document:
-        raise BadRequest(
-            ARTIFACTS_BY_UPLOAD,
-            code=ErrorCode.SERVER_MANAGED_FIELD,
-        )
-    given = _client_part(document.get(LIFECYCLE))
+    given = client_part(given)
     server_only = {
         name: given[name] for name in given if name not in CLIENT_FIELDS and given[name] is not None
     }
@@ -155,18 +124,15 @@ def on_create(document: dict[str, Any], timestamp: str) -> dict[str, Any]:
         "revocationReason": None,
     }
     _check_validity(lifecycle)
-    return _placed(document, LIFECYCLE, lifecycle)
+    return lifecycle
 
 
-def _refuse_server_changes(before: dict[str, Any], after: dict[str, Any], given: dict[str, Any]) -> None:
-    if is_revoked(before):
+def refuse_if_revoked(lifecycle: dict[str, Any]) -> None:
+    if is_revoked(lifecycle):
         raise Conflict("A revoked passport cannot be changed", code=ErrorCode.PASSPORT_REVOKED)
-    if after.get(ARTIFACTS) != before.get(ARTIFACTS):
-        raise Conflict(
-            ARTIFACTS_BY_UPLOAD,
-            code=ErrorCode.SERVER_MANAGED_FIELD,
-        )
-    current = lifecycle_of(before)
+
+
+def _refuse_server_changes(current: dict[str, Any], given: dict[str, Any]) -> None:
     for name in FIELDS:
         if name not in CLIENT_FIELDS and name in given and given[name] != current[name]:
             raise Conflict(
@@ -191,18 +157,15 @@ def _publish_label(
         lifecycle["validTo"] = None
 
 
-def on_change(
-    before: dict[str, Any], after: dict[str, Any], used_labels: list[str], timestamp: str
-) -> dict[str, Any]:
-    """Carry the server's members into a client's change, applying what the client may change.
+def on_change(current: dict[str, Any], given: Any, used_labels: list[str], timestamp: str) -> dict[str, Any]:
+    """The lifecycle after a client's change: members the client left out keep their values.
 
     A new `versionLabel` publishes a new version of the passport: it must not have been used
-    before, and it records the label it supersedes. A patch that drops the lifecycle (or a
-    member of it) leaves the stored value in place.
+    before, and it records the label it supersedes.
     """
-    given = _client_part(after.get(LIFECYCLE))
-    _refuse_server_changes(before, after, given)
-    current = lifecycle_of(before)
+    refuse_if_revoked(current)
+    given = client_part(given)
+    _refuse_server_changes(current, given)
     lifecycle = dict(current)
     if "versionLabel" in given:
         lifecycle["versionLabel"] = validate_label(given["versionLabel"])
@@ -214,39 +177,23 @@ def on_change(
     if lifecycle["versionLabel"] != current["versionLabel"]:
         _publish_label(lifecycle, current["versionLabel"], given, used_labels, timestamp)
     _check_validity(lifecycle)
-    return _placed(after, LIFECYCLE, lifecycle)
+    return lifecycle
 
 
-def revoked(document: dict[str, Any], reason: Any, timestamp: str) -> dict[str, Any]:
-    """The document revoked: final, with its reason; `dppStatus` says so to EN 18222 readers too."""
-    if is_revoked(document):
+def revoked(lifecycle: dict[str, Any], reason: Any, timestamp: str) -> dict[str, Any]:
+    """The lifecycle revoked: final, with its reason."""
+    if is_revoked(lifecycle):
         raise Conflict("The passport is already revoked", code=ErrorCode.PASSPORT_REVOKED)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
         raise BadRequest(
             f"'reason' is required: a non-blank string of at most {MAX_REASON_CHARS} characters",
             code=ErrorCode.INVALID_REVOCATION,
         )
-    lifecycle = {
-        **lifecycle_of(document),
-        "status": REVOKED,
-        "revokedAt": timestamp,
-        "revocationReason": reason,
-    }
-    return _placed({**document, "dppStatus": "Revoked"}, LIFECYCLE, lifecycle)
+    return {**lifecycle, "status": REVOKED, "revokedAt": timestamp, "revocationReason": reason}
 
 
-def with_artifact(document: dict[str, Any], artifact_type: str, reference: dict[str, Any]) -> dict[str, Any]:
-    if is_revoked(document):
-        raise Conflict("A revoked passport cannot be changed", code=ErrorCode.PASSPORT_REVOKED)
-    artifacts = {**document.get(ARTIFACTS, {}), artifact_type: reference}
-    return _placed(document, ARTIFACTS, artifacts)
-
-
-def labels_after(
-    previous: list[LabelEntry], document: dict[str, Any], version: int, timestamp: str
-) -> list[LabelEntry]:
+def labels_after(previous: list[LabelEntry], label: str, version: int, timestamp: str) -> list[LabelEntry]:
     """The passport's published labels in order, each with the first internal version carrying it."""
-    label = label_of(document)
     if previous and previous[-1]["label"] == label:
         return previous
     return [*previous, {"label": label, "version": version, "publishedAt": timestamp}]

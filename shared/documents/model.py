@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import ErrorDetails
 
+from shared.integrity.sd_jwt import find_reserved
 from shared.integrity.signatures import INTEGRITY_FIELDS
 from shared.platform.clock import parse_ts
 from shared.platform.errors import BadRequest, Conflict, ErrorCode
@@ -117,6 +118,9 @@ def validate_document(document: Any) -> dict[str, Any]:
             parse_ts(document["lastUpdate"], "lastUpdate")
         except BadRequest as exc:
             problems.append(exc.text)
+    reserved = find_reserved(document)
+    if reserved:
+        problems.append(f"'{reserved}' uses a member name SD-JWT (RFC 9901) reserves: _sd, _sd_alg, ...")
     if "elements" in document:
         problems.append("'elements' is the read-only expanded representation; write the compressed form")
     for key, value in document.items():

@@ -11,9 +11,8 @@ import re
 from datetime import date
 from typing import Any
 
-from shared.documents.model import HEADER_FIELDS as _HEADER_ORDER
+from shared.documents.members import is_section as _is_section
 
-HEADER_FIELDS: frozenset[str] = frozenset(_HEADER_ORDER)
 # The member the expansion adds; a stored member of that name would collide with it.
 _ELEMENTS = "elements"
 
@@ -32,10 +31,6 @@ _MULTI_LANGUAGE_KEYS = frozenset({"value", "language"})
 
 
 # -- the document -----------------------------------------------------------------------------
-
-
-def _is_section(key: str, value: Any) -> bool:
-    return key not in HEADER_FIELDS and isinstance(value, dict)
 
 
 def to_full(document: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,16 @@
-"""Checking a passport version, or a passport's whole history, against its hash, signature and chain.
+"""Checking an SD-JWT presentation, a stored version, or a passport's whole history.
 
-Every check has a name, so a verifier learns exactly what failed: `contentHash` (the document
-changed after it was hashed), `signatureFormat`, `kid` (signed with a key the signer does not
-hold), `signature` (ES256 does not verify), and for histories `sequence` (a version is missing or
-out of order), `chain` (a predecessor hash does not match), `header` (the signed header names
-another passport, version or operation), `owner` (the economic operator changed between versions,
-or a record names another one than its signed document), `head` (what readers are served is not
-the newest version as stored) and `current` (versions exist beyond the head: it was rolled back).
+Every check has a name, so a verifier learns exactly what failed: `signatureFormat`, `kid`
+(signed with a key the signer does not hold), `signature` (ES256 does not verify), `disclosures`
+(a disclosure is referenced by no digest of the signed JWT: altered, or taken from another
+passport or version), `contentHash` (the document is not the one hashed), `claims` (what the
+version's JWT says is not what its record holds), `issuer` (the JWT names another operator), and
+for histories `sequence` (a version is missing or out of order), `chain` (a predecessor digest
+does not match), `header` (the signed envelope names another passport, version or operation),
+`owner` (the economic operator changed between versions, or a record names another one than its
+signed document), `head` (what readers are served is not the newest version as stored) and
+`current` (versions exist beyond the head: it was rolled back). The history checks are composed
+in `shared.passports.history`, which knows the version records.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from shared.integrity.sd_jwt import ALGORITHM, TYP, parse, unpack
 from shared.integrity.signatures import content_hash, parse_jws, signed_payload, signing_input
 from shared.platform.encoding import b64url_decode
 
@@ -50,10 +55,49 @@ def verify_es256(jwk: dict[str, Any], data: bytes, raw_signature: bytes) -> bool
     return True
 
 
-def verify_document(
+def verify_presentation(
+    presentation: Any, jwk_for: JwkLookup, version: int | None = None
+) -> tuple[list[Check], dict[str, Any] | None, dict[str, Any] | None]:
+    """Checks of an SD-JWT presentation, its JOSE header, and the claims it discloses (None when
+    the signature or a disclosure fails)."""
+    checks: list[Check] = []
+
+    def add(name: str, passed: bool, detail: str) -> None:
+        checks.append(Check(name, passed, detail, version))
+
+    try:
+        parsed = parse(presentation)
+    except (ValueError, TypeError) as exc:
+        add("signatureFormat", False, str(exc))
+        return checks, None, None
+    header = parsed.header
+    if header.get("alg") != ALGORITHM or header.get("typ") != TYP or not isinstance(header.get("kid"), str):
+        add("signatureFormat", False, f"the JWT header must name alg {ALGORITHM}, typ {TYP} and a kid")
+        return checks, header, None
+    add("signatureFormat", True, f"SD-JWT (RFC 9901), {ALGORITHM}")
+    jwk = jwk_for(header["kid"])
+    if jwk is None:
+        add("kid", False, f"key {header['kid']!r} is not one of the keys the signer holds")
+        return checks, header, None
+    add("kid", True, header["kid"])
+    valid = verify_es256(jwk, parsed.signing_input, parsed.signature)
+    add("signature", valid, "verifies with the published key" if valid else "does not verify")
+    if not valid:
+        return checks, header, None
+    try:
+        claims = unpack(parsed.payload, parsed.disclosures)
+    except ValueError as exc:
+        add("disclosures", False, str(exc))
+        return checks, header, None
+    add("disclosures", True, f"{len(parsed.disclosures)} disclosure(s), each referenced by the signed JWT")
+    return checks, header, claims
+
+
+def verify_legacy_document(
     document: dict[str, Any], jwk_for: JwkLookup, version: int | None = None
 ) -> tuple[list[Check], dict[str, Any] | None]:
-    """Checks of one document, and its signed JWS header when it could be read."""
+    """Checks of a document signed before SD-JWT issuance (a detached JWS over its JCS form), and
+    its signed JWS header when it could be read; the migration re-issues only what passes."""
     checks: list[Check] = []
 
     def add(name: str, passed: bool, detail: str) -> None:
@@ -83,72 +127,6 @@ def verify_document(
     valid = verify_es256(jwk, signing_input(encoded_header, signed_payload(document)), raw)
     add("signature", valid, "verifies with the published key" if valid else "does not verify")
     return checks, header
-
-
-def verify_history(dpp_id: str, versions: list[dict[str, Any]], jwk_for: JwkLookup) -> list[Check]:
-    """Every version verified on its own, then linked to its predecessor."""
-    checks: list[Check] = []
-    previous: dict[str, Any] | None = None
-    for expected, item in enumerate(versions, start=1):
-        number = item.get("version")
-        document_checks, header = verify_document(item.get("document", {}), jwk_for, number)
-        checks.extend(document_checks)
-        checks.append(
-            Check(
-                "sequence",
-                number == expected,
-                "in sequence" if number == expected else f"expected version {expected}, found {number}",
-                number,
-            )
-        )
-        previous_hash = previous.get("contentHash") if previous else None
-        linked = item.get("previousHash") == previous_hash and item.get("contentHash") == item.get(
-            "document", {}
-        ).get("contentHash")
-        checks.append(
-            Check(
-                "chain",
-                linked,
-                "linked to its predecessor"
-                if linked
-                else f"previousHash {item.get('previousHash')!r} but the predecessor's hash is "
-                f"{previous_hash!r}",
-                number,
-            )
-        )
-        checks.append(_owner(item, versions[0], number))
-        if header is not None:
-            signed = (
-                header.get("dppId"),
-                header.get("dppVersion"),
-                header.get("dppPreviousHash"),
-                header.get("dppOperation"),
-            )
-            wanted = (dpp_id, number, previous_hash, item.get("operation"))
-            checks.append(
-                Check(
-                    "header",
-                    signed == wanted,
-                    "signed header names this version and its predecessor"
-                    if signed == wanted
-                    else f"signed header says {signed}, history says {wanted}",
-                    number,
-                )
-            )
-        previous = item
-    return checks
-
-
-def _owner(item: dict[str, Any], first: dict[str, Any], number: int | None) -> Check:
-    """The signed document's operator is the first version's, and the record says the same."""
-    owner = first.get("document", {}).get("economicOperatorId")
-    signed = item.get("document", {}).get("economicOperatorId")
-    recorded = item.get("economicOperatorId")
-    if signed != owner:
-        return Check("owner", False, f"signed for {signed!r}, but the passport belongs to {owner!r}", number)
-    if recorded != signed:
-        return Check("owner", False, f"record names {recorded!r}, its signed document {signed!r}", number)
-    return Check("owner", True, "the same economic operator as version 1", number)
 
 
 # What a head does not share with the version it copies.

@@ -2,10 +2,12 @@
 
 Requesting an export records a job and drops a small request blob (`exports/requests/<id>.json`);
 the blob trigger runs the export, so it survives the request and is retried like an import.
-The export file has one passport document per line (the current version, exactly as stored,
-with its `contentHash` and `signature`), so it imports as it is (JSON Lines) into any deployment.
-With `history`, a second file holds every version's record (number, time, operation, hashes,
-signature, document), so the whole signed chain travels too.
+The export file has one passport per line: the current version's document as stored, with its
+envelope members under the names a write body takes (`dppLifecycle`, `dppArtifacts`,
+`dppAccessPolicy`), its `contentHash` and, as `signature`, the SD-JWT presentation disclosing
+everything; it imports as it is (JSON Lines) into any deployment. With `history`, a second file
+holds every version's record (number, time, operation, digests, document, envelope, complete
+presentation), so the whole signed chain travels too.
 
 Listing an operator's passports queries across partitions (the passports are partitioned by
 passport id); that is acceptable here because it runs in the background, never on a request path.
@@ -21,6 +23,9 @@ from typing import Any, cast
 
 from shared.access.authentication import Principal
 from shared.access.authorization import Action, authorize
+from shared.access.disclosure import complete_presentation
+from shared.documents.lifecycle import ARTIFACTS, LIFECYCLE
+from shared.documents.members import ACCESS_POLICY
 from shared.onboarding.jobs import JOB_ID, ExportJob, load_job, read_job, save_job
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
@@ -146,7 +151,7 @@ class Exports:
         history = _BlockWriter(self.blobs, f"{job['jobId']}/history.jsonl") if job["history"] else None
         exported = versions = 0
         for head in self._heads(operator):
-            passports.write_line(head["document"])
+            passports.write_line(exported_document(head))
             if history is not None:
                 for item in self.passports.history(head["dppId"], head):
                     history.write_line(_version_record(item))
@@ -164,8 +169,27 @@ class Exports:
 
 
 def _version_record(item: PassportItem) -> dict[str, Any]:
-    fields = ("dppId", "version", "ts", "operation", "contentHash", "signature", "previousHash", "deleted")
-    return {**{name: item.get(name) for name in fields}, "document": item["document"]}
+    fields = ("dppId", "version", "ts", "operation", "writer", "versionDigest", "previousDigest", "deleted")
+    return {
+        **{name: item.get(name) for name in fields},
+        "document": item["document"],
+        "lifecycle": item["lifecycle"],
+        "artifacts": item["artifacts"],
+        "accessPolicy": item.get("accessPolicy"),
+        "contentHash": item["contentHash"],
+        "signature": complete_presentation(item),
+    }
+
+
+def exported_document(head: PassportItem) -> dict[str, Any]:
+    """A passport as the export writes it: the document, its envelope members under the names a
+    write body takes (so the file imports again), and the owner's complete presentation."""
+    document: dict[str, Any] = {**head["document"], LIFECYCLE: head["lifecycle"]}
+    if head["artifacts"]:
+        document[ARTIFACTS] = head["artifacts"]
+    if head.get("accessPolicy") is not None:
+        document[ACCESS_POLICY] = head["accessPolicy"]
+    return {**document, "contentHash": head["contentHash"], "signature": complete_presentation(head)}
 
 
 class _BlockWriter:

@@ -41,9 +41,9 @@ from typing import Any
 import yaml
 
 from shared.documents.element_paths import parse_jsonpath
-from shared.documents.lifecycle import ARTIFACTS, CLIENT_FIELDS, LIFECYCLE
+from shared.documents.lifecycle import CLIENT_FIELDS, LIFECYCLE
+from shared.documents.members import SERVER_WRITTEN
 from shared.documents.model import HEADER_FIELDS
-from shared.integrity.signatures import INTEGRITY_FIELDS
 from shared.onboarding.file_formats import FORMATS, ReaderOptions, RowError, RowRejected
 from shared.platform.clock import format_ts
 from shared.platform.errors import BadRequest
@@ -53,7 +53,7 @@ MAPPING_VERSION = 1
 HEADER_TARGETS: tuple[str, ...] = tuple(name for name in HEADER_FIELDS if name != "lastUpdate")
 LIST_HEADER_TARGETS: tuple[str, ...] = ("contentSpecificationIds",)
 # Written by the server on every write: whatever an import put there would be replaced or refused.
-SERVER_TARGETS: tuple[str, ...] = ("lastUpdate", *INTEGRITY_FIELDS, ARTIFACTS)
+SERVER_TARGETS: tuple[str, ...] = SERVER_WRITTEN
 LIFECYCLE_TARGETS: tuple[str, ...] = CLIENT_FIELDS
 TYPES: tuple[str, ...] = ("string", "number", "integer", "boolean", "date", "datetime")
 NUMERIC_TYPES: tuple[str, ...] = ("number", "integer")

@@ -1,5 +1,5 @@
-"""A passport's signed history: every version's integrity record, and verification of a posted
-document or of the stored chain up to a version."""
+"""A passport's signed history: every version's record with its SD-JWT presentation, and
+verification of a presentation a reader holds or of the stored chain up to a version."""
 
 from __future__ import annotations
 
@@ -7,31 +7,29 @@ from typing import Any
 
 from shared.access.authentication import Principal
 from shared.access.authorization import AccessControl, Action, authorize
+from shared.access.disclosure import stored_disclosures
+from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM
 from shared.documents.model import require_object
+from shared.integrity.did import operator_of
 from shared.integrity.keyring import KeyRing
+from shared.integrity.sd_jwt import version_digest
+from shared.integrity.signatures import INTEGRITY_FIELDS, content_hash
 from shared.integrity.verification import (
+    Check,
+    JwkLookup,
     report,
     verify_current,
-    verify_document,
     verify_head,
-    verify_history,
+    verify_presentation,
 )
+from shared.passports.issuance import envelope
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.passports.service import not_found
 from shared.platform.clock import Clock, utcnow
 from shared.platform.errors import BadRequest, ErrorCode
 
-RECORD_FIELDS = (
-    "version",
-    "ts",
-    "operation",
-    "writer",
-    "contentHash",
-    "signature",
-    "previousHash",
-    "deleted",
-)
+RECORD_FIELDS = ("version", "ts", "operation", "writer", "versionDigest", "previousDigest", "deleted")
 
 
 class PassportHistory:
@@ -52,28 +50,37 @@ class PassportHistory:
         return head
 
     def history(self, dpp_id: str, principal: Principal, documents: bool = False) -> dict[str, Any]:
-        """Every version's integrity record; with `documents`, each version as the caller may see it."""
+        """Every version's record, each with its presentation: of the envelope alone, or with
+        `documents`, of the version as the caller may see it."""
         head = self._readable_head(dpp_id, principal)
         records = []
         for item in self.passports.history(dpp_id, head):
+            shown = self.access.shown(principal, item)
             record: dict[str, Any] = {name: item.get(name) for name in RECORD_FIELDS}
-            record["lastUpdate"] = item["document"].get("lastUpdate")
+            record.update(
+                label=item["label"],
+                lastUpdate=item["document"].get("lastUpdate"),
+                lifecycle=item["lifecycle"],
+                contentHash=item["contentHash"] if shown.complete else shown.content_hash,
+            )
             if documents:
-                shown = self.access.disclosure(principal, item["document"])
                 record.update(document=shown.document, complete=shown.complete)
+                record["signature"] = shown.presentation((DOCUMENT_CLAIM,))
+            else:
+                record["signature"] = shown.presentation((ENVELOPE_CLAIM, "lifecycle"))
             records.append(record)
         return {"digitalProductPassportId": dpp_id, "versions": records}
 
     def verify(self, body: Any, principal: Principal) -> dict[str, Any]:
-        """Verify a submitted document, or a stored version together with the history up to it."""
+        """Verify a response a reader holds (anything with a `signature`), or a stored version
+        together with the history up to it."""
         body = require_object(body, "verification request")
-        if "signature" in body or "contentHash" in body:
-            checks, _ = verify_document(body, self.keyring.jwk)
-            return report(checks)
+        if "signature" in body:
+            return self._verify_response(body)
         dpp_id = body.get("dppId")
         if not isinstance(dpp_id, str) or not dpp_id.strip():
             raise BadRequest(
-                'Send a passport document, or {"dppId": ..., "version": n (optional)}',
+                'Send a response carrying a "signature", or {"dppId": ..., "version": n (optional)}',
                 code=ErrorCode.INVALID_BODY,
             )
         head = self._readable_head(dpp_id, principal)
@@ -87,10 +94,173 @@ class PassportHistory:
         # What readers are served must be the newest version as stored, whatever N is asked for.
         chain = [dict(v) for v in versions if v["version"] <= wanted]
         stored = next((dict(v) for v in versions if v["version"] == head["version"]), None)
-        checks = verify_history(dpp_id, chain, self.keyring.jwk)
+        checks = verify_chain(dpp_id, chain, self.keyring.jwk)
         checks.append(verify_head(dict(head), stored))
         later = self.passports.versions_after(head, self.clock())
         checks.append(verify_current(dict(head), [dict(v) for v in later]))
         result = report(checks)
         result.update({"dppId": dpp_id, "version": wanted, "headVersion": head["version"]})
         return result
+
+    def _verify_response(self, body: dict[str, Any]) -> dict[str, Any]:
+        checks, _, claims = verify_presentation(body["signature"], self.keyring.jwk)
+        if claims is None:
+            return report(checks)
+        document = claims.get(DOCUMENT_CLAIM, {})
+        checks.append(_issuer(claims, document))
+        if "contentHash" in body:
+            actual = content_hash(document)
+            checks.append(
+                Check(
+                    "contentHash",
+                    body["contentHash"] == actual,
+                    "the disclosed document hashes to it"
+                    if body["contentHash"] == actual
+                    else f"the disclosed document hashes to {actual}, the response claims "
+                    f"{body['contentHash']!r}",
+                )
+            )
+        if "uniqueProductIdentifier" in body and "economicOperatorId" in body:
+            # An EN 18222 read: its body is the disclosed document itself.
+            shown = {name: value for name, value in body.items() if name not in INTEGRITY_FIELDS}
+            same = shown == document
+            checks.append(
+                Check(
+                    "content",
+                    same,
+                    "the body is what the presentation discloses"
+                    if same
+                    else "the body differs from what the presentation discloses",
+                )
+            )
+        result = report(checks)
+        result["disclosed"] = claims
+        return result
+
+
+def _issuer(claims: dict[str, Any], document: dict[str, Any]) -> Check:
+    named = operator_of(str(claims.get("iss", "")))
+    operator = document.get("economicOperatorId")
+    if named is None or named != operator:
+        return Check("issuer", False, f"the JWT is issued as {claims.get('iss')!r}, not for {operator!r}")
+    return Check("issuer", True, f"issued for {operator}")
+
+
+def verify_chain(dpp_id: str, versions: list[dict[str, Any]], jwk_for: JwkLookup) -> list[Check]:
+    """Every stored version verified on its own, its claims against its record, then linked to
+    its predecessor."""
+    checks: list[Check] = []
+    previous: dict[str, Any] | None = None
+    for expected, item in enumerate(versions, start=1):
+        number = item.get("version")
+        checks.extend(verify_version(item, jwk_for))
+        checks.append(
+            Check(
+                "sequence",
+                number == expected,
+                "in sequence" if number == expected else f"expected version {expected}, found {number}",
+                number,
+            )
+        )
+        previous_digest = previous.get("versionDigest") if previous else None
+        linked = item.get("previousDigest") == previous_digest
+        checks.append(
+            Check(
+                "chain",
+                linked,
+                "linked to its predecessor"
+                if linked
+                else f"previousDigest {item.get('previousDigest')!r} but the predecessor's digest is "
+                f"{previous_digest!r}",
+                number,
+            )
+        )
+        checks.append(_owner(item, versions[0], number))
+        previous = item
+    return checks
+
+
+def verify_version(item: dict[str, Any], jwk_for: JwkLookup) -> list[Check]:
+    """One stored version: its SD-JWT with every disclosure, and what it says against the record."""
+    number = item.get("version")
+    if "sdJwt" not in item:
+        return [
+            Check(
+                "signatureFormat",
+                False,
+                "stored before SD-JWT issuance: re-issue it with the migration (docs/integrity.md)",
+                number,
+            )
+        ]
+    everything = [encoded for _, encoded in stored_disclosures(item)]
+    checks, _, claims = verify_presentation("~".join([item["sdJwt"], *everything, ""]), jwk_for, number)
+    digest_ok = item.get("versionDigest") == version_digest(item["sdJwt"])
+    checks.append(
+        Check(
+            "chain",
+            digest_ok,
+            "versionDigest is the JWT's digest"
+            if digest_ok
+            else "versionDigest is not the digest of the stored JWT",
+            number,
+        )
+    )
+    document = item.get("document", {})
+    hashed = item.get("contentHash") == content_hash(document)
+    checks.append(
+        Check(
+            "contentHash",
+            hashed,
+            "matches the document"
+            if hashed
+            else f"the document hashes to {content_hash(document)}, the record claims "
+            f"{item.get('contentHash')!r}",
+            number,
+        )
+    )
+    if claims is None:
+        return checks
+    signed_envelope = claims.get(ENVELOPE_CLAIM, {})
+    header = ("id", "version", "previousDigest", "operation")
+    signed = tuple(signed_envelope.get(name) for name in header)
+    wanted = (item.get("dppId"), number, item.get("previousDigest"), item.get("operation"))
+    checks.append(
+        Check(
+            "header",
+            signed == wanted,
+            "the signed envelope names this version and its predecessor"
+            if signed == wanted
+            else f"the signed envelope says {signed}, the record {wanted}",
+            number,
+        )
+    )
+    record = envelope(item)
+    differing = sorted(
+        name for name in {*record, *signed_envelope} if record.get(name) != signed_envelope.get(name)
+    )
+    if claims.get(DOCUMENT_CLAIM) != document:
+        differing.insert(0, "document")
+    checks.append(
+        Check(
+            "claims",
+            not differing,
+            "the signed claims are the record's"
+            if not differing
+            else f"the record differs from its signed claims in {', '.join(differing)}",
+            number,
+        )
+    )
+    checks.append(_issuer(claims, document) if claims else Check("issuer", False, "no claims", number))
+    return checks
+
+
+def _owner(item: dict[str, Any], first: dict[str, Any], number: int | None) -> Check:
+    """The signed document's operator is the first version's, and the record says the same."""
+    owner = first.get("document", {}).get("economicOperatorId")
+    signed = item.get("document", {}).get("economicOperatorId")
+    recorded = item.get("economicOperatorId")
+    if signed != owner:
+        return Check("owner", False, f"signed for {signed!r}, but the passport belongs to {owner!r}", number)
+    if recorded != signed:
+        return Check("owner", False, f"record names {recorded!r}, its signed document {signed!r}", number)
+    return Check("owner", True, "the same economic operator as version 1", number)

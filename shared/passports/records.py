@@ -1,7 +1,8 @@
 """The stored shapes of a passport, as they cross module boundaries (Cosmos items, typed).
 
 A passport is a partition of the `passports` container: immutable version items and one `head`
-item holding the current version's copy (same fields, `id` "head", `type` "head"). A product's
+item holding the current version's copy (same fields, `id` "head", `type` "head"). Which
+members are the operator's and which the service's: `shared.documents.members`. A product's
 `lookup` item in `products` names its current passport and the ones it had before.
 """
 
@@ -10,6 +11,11 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypedDict
 
 from shared.documents.lifecycle import LabelEntry
+
+
+class StoredDisclosure(TypedDict):
+    path: list[str]
+    disclosure: str
 
 
 class PassportItem(TypedDict):
@@ -28,12 +34,20 @@ class PassportItem(TypedDict):
     economicOperatorId: str
     createdAt: str
     etag: str
-    contentHash: str | None
-    signature: str | None
-    previousHash: str | None
     label: str
     labels: list[LabelEntry]
+    # The operator's document, and beside it the service's data (the signed envelope).
     document: dict[str, Any]
+    lifecycle: dict[str, Any]
+    artifacts: dict[str, Any]
+    accessPolicy: dict[str, Any] | None
+    # Integrity: the document's digest, the issuer-signed JWT and every disclosure with its claim
+    # path; `versionDigest` is what the next version names as `previousDigest`.
+    contentHash: str
+    sdJwt: str
+    disclosures: list[StoredDisclosure]
+    versionDigest: str
+    previousDigest: str | None
     # Cosmos DB's optimistic concurrency token; present on items read from the store.
     _etag: NotRequired[str]
 

@@ -15,14 +15,14 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from shared.documents.entity_tags import content_etag
-from shared.documents.lifecycle import label_of, labels_after
-from shared.integrity.sealer import Sealer
-from shared.integrity.signatures import Seal
+from shared.documents.lifecycle import labels_after
+from shared.integrity.signatures import content_hash
+from shared.passports.issuance import Issuance
 from shared.passports.records import PassportItem, ProductLookup
 from shared.platform.clock import format_ts, utcnow
 from shared.platform.errors import Conflict, ErrorCode, ServiceUnavailable
@@ -38,6 +38,7 @@ WRITE_IN_FLIGHT = timedelta(seconds=60)
 
 CREATE, UPDATE, UPDATE_ELEMENT, DELETE = "create", "update", "updateElement", "delete"
 REVOKE, PUBLISH, PUT_ARTIFACT = "revoke", "publish", "putArtifact"
+SET_ACCESS_POLICY = "setAccessPolicy"
 
 # Told about every version before it becomes current (and again if a roll-forward completes it),
 # so derived data such as the search index never trails a published version: (previous head, new).
@@ -46,23 +47,40 @@ PublishHook = Callable[[PassportItem | None, PassportItem], None]
 
 @dataclass(frozen=True)
 class Draft:
-    """What a write wants the next version to be."""
+    """What a write wants the next version to be: the document and the envelope beside it."""
 
     document: dict[str, Any]
+    lifecycle: dict[str, Any]
+    artifacts: dict[str, Any]
+    access_policy: dict[str, Any] | None
     operation: str
     writer: str
     timestamp: str
     deleted: bool = False
 
 
+def carried(head: PassportItem, **changes: Any) -> dict[str, Any]:
+    """The head's document and envelope as Draft arguments, with `changes` applied."""
+    base = {
+        "document": head["document"],
+        "lifecycle": head["lifecycle"],
+        "artifacts": head["artifacts"],
+        "access_policy": head.get("accessPolicy"),
+    }
+    return {**base, **changes}
+
+
 def version_id(number: int) -> str:
     return f"v{number:010d}"
 
 
-def _version_item(dpp_id: str, number: int, draft: Draft, head: PassportItem | None) -> PassportItem:
-    """The version record; `draft.document` is already sealed (carries contentHash and signature)."""
+def _version_item(
+    dpp_id: str, number: int, draft: Draft, head: PassportItem | None, issuance: Issuance
+) -> PassportItem:
+    """The version record, issued (signed once) as an SD-JWT."""
     document = draft.document
-    return {
+    label = draft.lifecycle["versionLabel"]
+    record: dict[str, Any] = {
         "id": version_id(number),
         "dppId": dpp_id,
         "type": "version",
@@ -75,14 +93,17 @@ def _version_item(dpp_id: str, number: int, draft: Draft, head: PassportItem | N
         "productId": document["uniqueProductIdentifier"],
         "economicOperatorId": document["economicOperatorId"],
         "createdAt": head["createdAt"] if head else draft.timestamp,
-        "etag": content_etag(document),
-        "contentHash": document.get("contentHash"),
-        "signature": document.get("signature"),
-        "previousHash": head.get("contentHash") if head else None,
-        "label": label_of(document),
-        "labels": labels_after(head.get("labels", []) if head else [], document, number, draft.timestamp),
+        "etag": content_etag([document, draft.lifecycle, draft.artifacts, draft.access_policy]),
+        "label": label,
+        "labels": labels_after(head.get("labels", []) if head else [], label, number, draft.timestamp),
         "document": document,
+        "lifecycle": draft.lifecycle,
+        "artifacts": draft.artifacts,
+        "accessPolicy": draft.access_policy,
+        "contentHash": content_hash(document),
+        "previousDigest": head["versionDigest"] if head else None,
     }
+    return cast(PassportItem, issuance.sealed(record))
 
 
 def _head_from(version: PassportItem) -> PassportItem:
@@ -99,9 +120,9 @@ def _item(found: dict[str, Any] | None) -> PassportItem | None:
 class PassportRepository:
     """Versioned passport storage over a Store; `on_publish` keeps derived data in step."""
 
-    def __init__(self, store: Store, sealer: Sealer, on_publish: PublishHook | None = None):
+    def __init__(self, store: Store, issuance: Issuance, on_publish: PublishHook | None = None):
         self.store = store
-        self.sealer = sealer
+        self.issuance = issuance
         self.on_publish = on_publish
 
     # -- reads -------------------------------------------------------------------------------
@@ -201,9 +222,7 @@ class PassportRepository:
             draft = decide(head)
             number = head["version"] + 1 if head else 1
             # Signed before anything is stored: a signing failure leaves no trace, never an unsigned version.
-            seal = Seal(dpp_id, number, draft.operation, head.get("contentHash") if head else None)
-            draft = replace(draft, document=self.sealer.seal(draft.document, seal))
-            item = _version_item(dpp_id, number, draft, head)
+            item = _version_item(dpp_id, number, draft, head, self.issuance)
             if draft.operation == CREATE:
                 self._point_product_at(item["productId"], dpp_id, item["economicOperatorId"])
             try:

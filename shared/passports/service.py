@@ -12,25 +12,25 @@ from datetime import timedelta
 from typing import Any
 
 from shared.access.authentication import Principal
-from shared.access.authorization import AccessControl, Action, authorize
+from shared.access.authorization import AccessControl, Action, authorize, refuse_restricted
+from shared.access.disclosure import Shown
 from shared.access.operators import OperatorRegistry
-from shared.access.policy import passport_policy
+from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM, POLICY_CLAIM, passport_policy
 from shared.documents.element_paths import assign, locate, parse_element_path, resolve
 from shared.documents.entity_tags import content_etag, if_match_holds
 from shared.documents.lifecycle import (
+    ARTIFACTS,
+    ARTIFACTS_BY_UPLOAD,
     CLIENT_FIELDS,
     LIFECYCLE,
-    is_revoked,
-    label_of,
-    lifecycle_of,
     on_change,
     on_create,
+    refuse_if_revoked,
     revoked,
-    with_artifact,
 )
+from shared.documents.members import ACCESS_POLICY, ENVELOPE_MEMBERS, split_write
 from shared.documents.merge_patch import apply_merge_patch
 from shared.documents.model import check_immutable, require_object, validate_document, with_last_update
-from shared.integrity.signatures import INTEGRITY_FIELDS
 from shared.passports.artifacts import ArtifactStore, parse_artifact_type, parse_media_type
 from shared.passports.product_ids import decode_offset, encode_offset, parse_limit, parse_product_ids
 from shared.passports.records import PassportItem
@@ -40,10 +40,12 @@ from shared.passports.repository import (
     PUBLISH,
     PUT_ARTIFACT,
     REVOKE,
+    SET_ACCESS_POLICY,
     UPDATE,
     UPDATE_ELEMENT,
     Draft,
     PassportRepository,
+    carried,
 )
 from shared.platform.clock import format_ts, next_ts, now_ts, parse_ts, utcnow
 from shared.platform.errors import BadRequest, Conflict, ErrorCode, NotFound, PreconditionFailed
@@ -67,26 +69,61 @@ class _Unchanged(Exception):
         self.head = head
 
 
-def _same_content(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """Equal apart from what every write sets anew (lastUpdate and the integrity fields)."""
-    volatile = ("lastUpdate", *INTEGRITY_FIELDS)
-    return {k: v for k, v in before.items() if k not in volatile} == {
-        k: v for k, v in after.items() if k not in volatile
-    }
+def _same_content(head: PassportItem, draft: Draft) -> bool:
+    """Equal apart from what every write sets anew (lastUpdate)."""
+
+    def kept(document: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in document.items() if k != "lastUpdate"}
+
+    return (
+        kept(head["document"]) == kept(draft.document)
+        and head["lifecycle"] == draft.lifecycle
+        and head.get("accessPolicy") == draft.access_policy
+    )
+
+
+def _merged_policy(current: dict[str, Any] | None, patch: Any) -> dict[str, Any] | None:
+    """The passport's policy after a merge patch of `dppAccessPolicy` (null removes it)."""
+    merged = apply_merge_patch({"policy": current}, {"policy": patch}).get("policy")
+    return merged if isinstance(merged, dict) or merged is None else patch
+
+
+def _refuse_envelope_path(segments: tuple[Any, ...]) -> None:
+    if segments and segments[0] in ENVELOPE_MEMBERS:
+        raise BadRequest(
+            f"'{segments[0]}' is kept beside the document, in the signed version: set it as a member "
+            "of an UpdateDPPById body, or through its own operation",
+            code=ErrorCode.SERVER_MANAGED_FIELD,
+        )
 
 
 @dataclass(frozen=True)
 class PassportView:
-    """A stored head or version as one reader may see it."""
+    """A stored head or version as one reader may see it, with what proves it."""
 
     item: PassportItem
-    document: dict[str, Any]
-    complete: bool
+    shown: Shown
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return self.shown.document
+
+    @property
+    def complete(self) -> bool:
+        return self.shown.complete
 
     @property
     def etag(self) -> str:
         # A filtered view is a different body from the full document, so it needs its own tag.
         return self.item["etag"] if self.complete else content_etag(self.document)
+
+    @property
+    def content_hash(self) -> str:
+        return self.item["contentHash"] if self.complete else self.shown.content_hash
+
+    @property
+    def signature(self) -> str:
+        return self.shown.presentation((DOCUMENT_CLAIM,))
 
 
 class PassportService:
@@ -111,8 +148,7 @@ class PassportService:
     # -- reads ---------------------------------------------------------------------------------
 
     def view(self, item: PassportItem, principal: Principal) -> PassportView:
-        shown = self.access.disclosure(principal, item["document"])
-        return PassportView(item, shown.document, shown.complete)
+        return PassportView(item, self.access.shown(principal, item))
 
     def read(self, dpp_id: str) -> PassportItem:
         head = self.passports.head(dpp_id)
@@ -173,26 +209,48 @@ class PassportService:
             result["cursor"] = encode_offset(offset + page_size, product_ids)
         return result
 
-    def read_element(self, dpp_id: str, raw_path: str, principal: Principal) -> tuple[str, Any]:
-        """The element's id (its last path segment) and what the caller may see of it.
+    def read_element(self, dpp_id: str, raw_path: str, principal: Principal) -> tuple[str, Any, str]:
+        """The element's id (its last path segment), what the caller may see of it, and the SD-JWT
+        presentation of exactly that.
 
         A missing element is 404 for everyone; an existing one the caller may not read is 401/403.
         """
         segments = parse_element_path(raw_path)
         head = self.read(dpp_id)
-        value = resolve(head["document"], segments)
+        resolve(head["document"], segments)
         # The element's id is where it really sits: `[-1]` on a list names its actual index.
         located = locate(head["document"], segments)
-        shown = self.access.element(principal, head["document"], located, value)
-        return str(located[-1]), shown
+        shown = self.access.element(principal, head, located)
+        value = resolve(shown.document, located)
+        return str(located[-1]), value, shown.presentation((DOCUMENT_CLAIM, *(str(s) for s in located)))
+
+    def access_policy(
+        self, dpp_id: str, principal: Principal
+    ) -> tuple[PassportItem, dict[str, Any] | None, str]:
+        """The passport's own access policy, for those the deployment lets read it (its owner and,
+        by the shipped policy, authorities), with the presentation that discloses it."""
+        head, shown = self.envelope_view(dpp_id, principal)
+        if head.get("accessPolicy") is not None and shown.access_policy is None:
+            refuse_restricted(principal)
+        return head, shown.access_policy, shown.presentation((ENVELOPE_CLAIM, POLICY_CLAIM))
+
+    def envelope_view(self, dpp_id: str, principal: Principal) -> tuple[PassportItem, Shown]:
+        """The current version's envelope (lifecycle, artifacts, policy) as the caller may see it."""
+        head = self.read(dpp_id)
+        return head, self.access.shown(principal, head)
 
     # -- writes --------------------------------------------------------------------------------
 
     def create(self, body: Any, principal: Principal) -> PassportItem:
         authorize(Action.CREATE, principal, None)
-        document = validate_document(body)
+        written, envelope = split_write(require_object(body))
+        if ARTIFACTS in envelope:
+            raise BadRequest(ARTIFACTS_BY_UPLOAD, code=ErrorCode.SERVER_MANAGED_FIELD)
+        document = validate_document(written)
         authorize(Action.CREATE, principal, document)
         self.operators.check_product_id(document["economicOperatorId"], document["uniqueProductIdentifier"])
+        own_policy = envelope.get(ACCESS_POLICY)
+        passport_policy(own_policy)  # a passport's own access policy must be valid to be stored
         dpp_id = document["digitalProductPassportId"]
 
         def decide(head: PassportItem | None) -> Draft:
@@ -202,9 +260,16 @@ class PassportService:
                     f"Passport '{dpp_id}' already exists ({state})", code=ErrorCode.PASSPORT_EXISTS
                 )
             timestamp = now_ts()
-            passport_policy(document)  # a passport's own access policy must be valid to be stored
-            created = on_create(document, timestamp)
-            return Draft(with_last_update(created, timestamp), CREATE, principal.subject, timestamp)
+            lifecycle = on_create(envelope.get(LIFECYCLE), timestamp)
+            return Draft(
+                with_last_update(document, timestamp),
+                lifecycle,
+                {},
+                own_policy,
+                CREATE,
+                principal.subject,
+                timestamp,
+            )
 
         return self.passports.commit(dpp_id, decide)
 
@@ -217,16 +282,29 @@ class PassportService:
         *,
         skip_unchanged: bool = False,
     ) -> PassportItem:
-        """Merge-patch the passport. With `skip_unchanged`, a patch that changes nothing writes no
-        version and returns the current head (imports rely on it to be idempotent)."""
+        """Merge-patch the passport (its document, and the envelope members the patch names). With
+        `skip_unchanged`, a patch that changes nothing writes no version and returns the current
+        head (imports rely on it to be idempotent)."""
         authorize(Action.UPDATE, principal, None)
-        patch = require_object(patch, "merge patch")
+        document_patch, envelope = split_write(require_object(patch, "merge patch"))
 
         def decide(head: PassportItem | None) -> Draft:
             current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
-            document = validate_document(apply_merge_patch(current["document"], patch))
-            draft = self._changed(current, document, UPDATE, principal)
-            if skip_unchanged and _same_content(current["document"], draft.document):
+            if ARTIFACTS in envelope and envelope[ARTIFACTS] != current["artifacts"]:
+                raise Conflict(ARTIFACTS_BY_UPLOAD, code=ErrorCode.SERVER_MANAGED_FIELD)
+            document = validate_document(apply_merge_patch(current["document"], document_patch))
+            own_policy = current.get("accessPolicy")
+            if ACCESS_POLICY in envelope:
+                own_policy = _merged_policy(own_policy, envelope[ACCESS_POLICY])
+            draft = self._changed(
+                current,
+                document,
+                lifecycle_given=envelope.get(LIFECYCLE),
+                own_policy=own_policy,
+                operation=UPDATE,
+                principal=principal,
+            )
+            if skip_unchanged and _same_content(current, draft):
                 raise _Unchanged(current)
             return draft
 
@@ -241,14 +319,43 @@ class PassportService:
         """The new head and the element's stored value (lastUpdate, if addressed, is the server's)."""
         authorize(Action.UPDATE, principal, None)
         segments = parse_element_path(raw_path)
+        _refuse_envelope_path(segments)
 
         def decide(head: PassportItem | None) -> Draft:
             current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
             document = validate_document(assign(current["document"], segments, value))
-            return self._changed(current, document, UPDATE_ELEMENT, principal)
+            return self._changed(
+                current,
+                document,
+                lifecycle_given=None,
+                own_policy=current.get("accessPolicy"),
+                operation=UPDATE_ELEMENT,
+                principal=principal,
+            )
 
         head = self.passports.commit(dpp_id, decide)
         return head, resolve(head["document"], segments)
+
+    def set_access_policy(
+        self, dpp_id: str, body: Any, principal: Principal, if_match: str | None
+    ) -> PassportItem:
+        """Replace the passport's own access policy (a signed version); `null` removes it."""
+        authorize(Action.UPDATE, principal, None)
+        own_policy = None if body is None else require_object(body, "access policy")
+        passport_policy(own_policy)
+
+        def decide(head: PassportItem | None) -> Draft:
+            current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            return self._changed(
+                current,
+                current["document"],
+                lifecycle_given=None,
+                own_policy=own_policy,
+                operation=SET_ACCESS_POLICY,
+                principal=principal,
+            )
+
+        return self.passports.commit(dpp_id, decide)
 
     def delete(self, dpp_id: str, principal: Principal, if_match: str | None) -> PassportItem:
         authorize(Action.DELETE, principal, None)
@@ -257,20 +364,29 @@ class PassportService:
             current = self._writable(head, dpp_id, principal, Action.DELETE, if_match)
             self._check_retention(current)
             timestamp = next_ts(current["ts"])
-            return Draft(current["document"], DELETE, principal.subject, timestamp, deleted=True)
+            return Draft(
+                **carried(current),
+                operation=DELETE,
+                writer=principal.subject,
+                timestamp=timestamp,
+                deleted=True,
+            )
 
         return self.passports.commit(dpp_id, decide)
 
     def revoke(self, dpp_id: str, body: Any, principal: Principal, if_match: str | None) -> PassportItem:
-        """Revoke the passport for good: a signed version whose lifecycle says Revoked, and why."""
+        """Revoke the passport for good: a signed version whose lifecycle says Revoked, and why;
+        `dppStatus` says so to EN 18222 readers too."""
         authorize(Action.UPDATE, principal, None)
         reason = require_object(body, "revocation request").get("reason")
 
         def decide(head: PassportItem | None) -> Draft:
             current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
             timestamp = next_ts(current["ts"])
-            document = revoked(current["document"], reason, timestamp)
-            return Draft(with_last_update(document, timestamp), REVOKE, principal.subject, timestamp)
+            lifecycle = revoked(current["lifecycle"], reason, timestamp)
+            document = with_last_update({**current["document"], "dppStatus": "Revoked"}, timestamp)
+            changes = carried(current, document=document, lifecycle=lifecycle)
+            return Draft(**changes, operation=REVOKE, writer=principal.subject, timestamp=timestamp)
 
         return self.passports.commit(dpp_id, decide)
 
@@ -287,13 +403,19 @@ class PassportService:
 
         def decide(head: PassportItem | None) -> Draft:
             current = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
-            if label_of(current["document"]) == release["versionLabel"]:
+            if current["lifecycle"]["versionLabel"] == release["versionLabel"]:
                 raise Conflict(
                     f"'{release['versionLabel']}' is already the current label",
                     code=ErrorCode.VERSION_LABEL_USED,
                 )
-            document = {**current["document"], LIFECYCLE: {**lifecycle_of(current["document"]), **release}}
-            return self._changed(current, document, PUBLISH, principal)
+            return self._changed(
+                current,
+                current["document"],
+                lifecycle_given=release,
+                own_policy=current.get("accessPolicy"),
+                operation=PUBLISH,
+                principal=principal,
+            )
 
         return self.passports.commit(dpp_id, decide)
 
@@ -311,15 +433,19 @@ class PassportService:
         data, media_type = upload[0], parse_media_type(upload[1])
         # Refuse before uploading: a refused request must leave nothing behind.
         current = self._writable(self.passports.head(dpp_id), dpp_id, principal, Action.UPDATE, if_match)
-        if is_revoked(current["document"]):
-            raise Conflict("A revoked passport cannot be changed", code=ErrorCode.PASSPORT_REVOKED)
+        refuse_if_revoked(current["lifecycle"])
         reference = self.artifacts.put(dpp_id, artifact_type, data, media_type)
 
         def decide(head: PassportItem | None) -> Draft:
             latest = self._writable(head, dpp_id, principal, Action.UPDATE, if_match)
+            refuse_if_revoked(latest["lifecycle"])
             timestamp = next_ts(latest["ts"])
-            document = with_artifact(latest["document"], artifact_type, reference)
-            return Draft(with_last_update(document, timestamp), PUT_ARTIFACT, principal.subject, timestamp)
+            changes = carried(
+                latest,
+                document=with_last_update(latest["document"], timestamp),
+                artifacts={**latest["artifacts"], artifact_type: reference},
+            )
+            return Draft(**changes, operation=PUT_ARTIFACT, writer=principal.subject, timestamp=timestamp)
 
         return self.passports.commit(dpp_id, decide), reference
 
@@ -338,15 +464,30 @@ class PassportService:
         return head
 
     def _changed(
-        self, head: PassportItem, document: dict[str, Any], operation: str, principal: Principal
+        self,
+        head: PassportItem,
+        document: dict[str, Any],
+        *,
+        lifecycle_given: Any,
+        own_policy: dict[str, Any] | None,
+        operation: str,
+        principal: Principal,
     ) -> Draft:
-        """A client's change: identity kept, server-managed members carried, lifecycle rules applied."""
+        """A client's change: identity kept, artifacts carried, lifecycle rules applied."""
         check_immutable(head["document"], document)
-        passport_policy(document)
+        passport_policy(own_policy)
         timestamp = next_ts(head["ts"])
         used = [entry["label"] for entry in head.get("labels", [])]
-        document = on_change(head["document"], document, used, timestamp)
-        return Draft(with_last_update(document, timestamp), operation, principal.subject, timestamp)
+        lifecycle = on_change(head["lifecycle"], lifecycle_given, used, timestamp)
+        return Draft(
+            with_last_update(document, timestamp),
+            lifecycle,
+            head["artifacts"],
+            own_policy,
+            operation,
+            principal.subject,
+            timestamp,
+        )
 
     def _check_retention(self, head: PassportItem) -> None:
         days = self.config.retention_days

@@ -34,6 +34,8 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_MAX_ARTIFACT_BYTES",
     "DPP_ARTIFACT_SAS_MINUTES",
     "DPP_REGISTRY_URL",
+    "DPP_PUBLIC_URL",
+    "WEBSITE_HOSTNAME",
     "DPP_REGISTRY_AUTO_REGISTER",
     "DPP_REGISTRY_MAX_ATTEMPTS",
     "DPP_IMPORT_MAX_BYTES",
@@ -61,6 +63,9 @@ OPTIONAL_IN_AZURE: dict[str, str] = {
     "DPP_IMPORT_MAX_BYTES": "optional: default 50 MiB",
     "DPP_IMPORT_MAX_ROWS": "optional: default 100,000",
     "DPP_IMPORT_CONCURRENCY": "optional: default 8",
+    "WEBSITE_HOSTNAME": "set by the Functions platform itself: the app's default host name",
+    "DPP_PUBLIC_URL": "optional: default https://<WEBSITE_HOSTNAME>, the app's own host name; set it "
+    "to the custom domain readers use, as the issuer DIDs signed into passports name it",
 }
 
 
@@ -78,6 +83,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+def _public_url(env: Mapping[str, str]) -> str:
+    """Where readers reach the service: DPP_PUBLIC_URL, else the app's own host name in Azure."""
+    if env.get("DPP_PUBLIC_URL"):
+        return env["DPP_PUBLIC_URL"].rstrip("/")
+    if env.get("WEBSITE_HOSTNAME"):
+        return "https://" + env["WEBSITE_HOSTNAME"]
+    return "http://127.0.0.1:7071"
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,7 @@ class Settings:
     max_artifact_bytes: int = 10_485_760
     artifact_sas_minutes: int = 15
     registry_url: str | None = None
+    public_url: str = "http://127.0.0.1:7071"
     registry_auto_register: bool = False
     registry_max_attempts: int = 8
     import_max_bytes: int = 52_428_800
@@ -140,6 +155,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_artifact_bytes=_int(env, "DPP_MAX_ARTIFACT_BYTES", 10_485_760),
         artifact_sas_minutes=_int(env, "DPP_ARTIFACT_SAS_MINUTES", 15),
         registry_url=env.get("DPP_REGISTRY_URL") or None,
+        public_url=_public_url(env),
         registry_auto_register=_bool(env.get("DPP_REGISTRY_AUTO_REGISTER"), False),
         registry_max_attempts=_int(env, "DPP_REGISTRY_MAX_ATTEMPTS", 8),
         import_max_bytes=_int(env, "DPP_IMPORT_MAX_BYTES", 52_428_800),

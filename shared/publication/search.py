@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.documents.lifecycle import LIFECYCLE, REVOKED, SUPERSEDED, VALID, lifecycle_of
-from shared.documents.model import HEADER_FIELDS
+from shared.access.disclosure import Shown
+from shared.documents.lifecycle import REVOKED, SUPERSEDED, VALID
+from shared.documents.members import sections
 from shared.passports.records import PassportItem
 from shared.platform.cursors import decode_cursor, encode_cursor
 from shared.platform.errors import BadRequest, ErrorCode
@@ -82,7 +83,7 @@ STOPWORDS = frozenset(
 )
 _SPLIT = re.compile(r"[\W_]+", re.UNICODE)
 
-PublicView = Callable[[dict[str, Any]], dict[str, Any]]
+PublicView = Callable[[PassportItem], Shown]
 
 
 def normalise(text: str) -> list[str]:
@@ -106,9 +107,7 @@ def _strings(value: Any) -> Iterable[str]:
 def keywords(public_document: dict[str, Any]) -> list[str]:
     """The keywords a passport is found by: words of its public content sections, first seen first."""
     found: dict[str, None] = {}
-    for key, value in public_document.items():
-        if key in HEADER_FIELDS or key == LIFECYCLE or not isinstance(value, dict):
-            continue
+    for value in sections(public_document).values():
         for text in _strings(value):
             for token in normalise(text):
                 if (
@@ -132,14 +131,14 @@ def entries(head: PassportItem | None, public_view: PublicView) -> dict[str, dic
     if head is None or head.get("deleted"):
         return {}
     document = head["document"]
-    words = keywords(public_view(document))
+    words = keywords(public_view(head).document)
     issuer = document["economicOperatorId"]
     body = {
         "id": entry_id(head["dppId"]),
         "dppId": head["dppId"],
         "productId": document["uniqueProductIdentifier"],
         "issuer": issuer,
-        "status": lifecycle_of(document)["status"],
+        "status": head["lifecycle"]["status"],
         "keywords": words,
     }
     terms = [f"issuer:{issuer}", *(f"kw:{word}" for word in words)]
@@ -239,7 +238,7 @@ class SearchIndex:
         document = head["document"]
         if query.issuer and document["economicOperatorId"] != query.issuer:
             return False
-        if query.status and lifecycle_of(document)["status"] != query.status:
+        if query.status and head["lifecycle"]["status"] != query.status:
             return False
         words = set(keywords(public_document))
         return all(word in words for word in query.words)

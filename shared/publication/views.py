@@ -15,21 +15,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from shared.access.authentication import Principal
-from shared.access.authorization import AccessControl, Action, authorize
-from shared.access.policy import POLICY_MEMBER
-from shared.documents.lifecycle import (
-    ARTIFACTS,
-    LATEST,
-    LIFECYCLE,
-    REVOKED,
-    SUPERSEDED,
-    VALID,
-    label_of,
-    lifecycle_of,
-    validate_label,
-)
-from shared.documents.model import HEADER_FIELDS
-from shared.integrity.signatures import INTEGRITY_FIELDS
+from shared.access.authorization import AccessControl, Action, authorize, refuse_restricted
+from shared.access.disclosure import Shown
+from shared.access.policy import ARTIFACTS_CLAIM, DOCUMENT_CLAIM, ENVELOPE_CLAIM
+from shared.documents.lifecycle import LATEST, REVOKED, SUPERSEDED, VALID, validate_label
+from shared.documents.members import sections
 from shared.passports.artifacts import ARTIFACT_TYPES, ArtifactStore, parse_artifact_type
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
@@ -39,8 +29,7 @@ from shared.platform.settings import Settings
 from shared.publication.search import SearchIndex, parse_query
 
 PASSPORT_TYPE = "dpp:Passport"
-# Members that are the passport's machinery, not content: never shown as `<section>Inline`.
-NOT_CONTENT = frozenset({*HEADER_FIELDS, *INTEGRITY_FIELDS, LIFECYCLE, ARTIFACTS, POLICY_MEMBER})
+LIFECYCLE_CLAIM = (ENVELOPE_CLAIM, "lifecycle")
 
 
 def subject(product_id: str, label: str) -> str:
@@ -72,7 +61,7 @@ class Release:
 
     @property
     def label(self) -> str:
-        return label_of(self.document)
+        return str(self.version["lifecycle"]["versionLabel"])
 
     @property
     def subject(self) -> str:
@@ -80,8 +69,8 @@ class Release:
 
     def status(self) -> dict[str, Any]:
         """Status as the seed contract states it; a deleted passport reads as revoked (discontinued)."""
-        current = lifecycle_of(self.head["document"])
-        own = lifecycle_of(self.document)
+        current = self.head["lifecycle"]
+        own = self.version["lifecycle"]
         superseded_by = self._superseded_by()
         if self.head["deleted"]:
             status, revoked_at = REVOKED, self.head["ts"]
@@ -150,7 +139,7 @@ class PassportViews:
             head = self.passports.head(dpp_id)
             if head is None:
                 continue
-            if label in (LATEST, label_of(head["document"])):
+            if label in (LATEST, head["lifecycle"]["versionLabel"]):
                 return Release(head, head)
             if any(entry["label"] == label for entry in head.get("labels", [])):
                 version = self.passports.version_with_label(dpp_id, head, label)
@@ -165,52 +154,65 @@ class PassportViews:
 
     def passport(self, release: Release, principal: Principal, lite: bool, links: Links) -> dict[str, Any]:
         release.refuse_if_gone()
-        document = release.document
+        version = release.version
         if lite:
-            shown = self.access.public_document(document)
-            complete = shown == document and ARTIFACTS not in document
+            shown = self.access.public(version)
+            complete = shown.complete and not version["artifacts"]
+            # The lite view shows no references, so its presentation discloses none.
+            signature = shown.presentation((DOCUMENT_CLAIM,))
         else:
-            authorize(Action.READ_FULL, principal, document)
-            view = self.access.disclosure(principal, document)
-            shown, complete = view.document, view.complete
+            authorize(Action.READ_FULL, principal, version["document"])
+            shown = self.access.shown(principal, version)
+            complete, signature = shown.complete, shown.presentation()
         body = {
             "@context": links.context(),
             "type": PASSPORT_TYPE,
             "subject": release.subject,
-            "issuer": document["economicOperatorId"],
-            "issuedAt": release.version["ts"],
+            "issuer": version["document"]["economicOperatorId"],
+            "issuedAt": version["ts"],
             "status": release.status()["status"],
-            "contentHash": document.get("contentHash"),
-            "signature": document.get("signature"),
+            "lifecycle": version["lifecycle"],
             **_sections(shown, with_references=not lite),
         }
+        if not lite and shown.access_policy is not None:
+            body["accessPolicy"] = shown.access_policy
+        body["contentHash"] = version["contentHash"] if shown.complete else shown.content_hash
+        body["signature"] = signature
         body["disclosure"] = {
             "view": "lite" if lite else "full",
             "complete": complete,
             "signedDocument": signed_document(release, links),
-            "verification": "contentHash and signature cover the complete EN 18222 document "
-            "(signedDocument, read with a role that sees every section), not this view",
+            "verification": "signature is an SD-JWT (RFC 9901) presentation of exactly what this view "
+            "shows; contentHash is the digest of the document it discloses (docs/integrity.md)",
         }
         return body
 
     def status(self, release: Release, links: Links) -> dict[str, Any]:
-        return {"@context": links.context(), **release.status()}
+        body = {"@context": links.context(), **release.status()}
+        body["signature"] = self.access.public(release.version).presentation(LIFECYCLE_CLAIM)
+        if release.version["version"] != release.head["version"]:
+            # Supersession and revocation are what the current version says.
+            body["currentSignature"] = self.access.public(release.head).presentation(LIFECYCLE_CLAIM)
+        return body
 
     def artifact(self, release: Release, raw_type: str, principal: Principal, links: Links) -> dict[str, Any]:
         artifact_type = parse_artifact_type(raw_type)
         release.refuse_if_gone()
-        reference = release.document.get(ARTIFACTS, {}).get(artifact_type)
-        if reference is None:
+        if artifact_type not in release.version["artifacts"]:
             raise NotFound(
                 f"No '{artifact_type}' artifact for {release.subject}", code=ErrorCode.ARTIFACT_NOT_FOUND
             )
-        self.access.element(principal, release.document, (ARTIFACTS, artifact_type), reference)
+        shown = self.access.shown(principal, release.version)
+        reference = shown.artifacts.get(artifact_type)
+        if reference is None:
+            refuse_restricted(principal)
         minutes = self.config.artifact_sas_minutes
         return {
             "@context": links.context(),
             **reference,
             "downloadUrl": self.artifacts.download_url(reference),
             "downloadUrlExpiresAt": format_ts(utcnow() + timedelta(minutes=minutes)),
+            "signature": shown.presentation((ENVELOPE_CLAIM, ARTIFACTS_CLAIM, artifact_type)),
         }
 
     def search(self, params: dict[str, str | None], links: Links) -> tuple[list[dict[str, Any]], str | None]:
@@ -225,12 +227,12 @@ class PassportViews:
         for head in heads:
             if head is None or head["deleted"]:
                 continue
-            public = self.access.public_document(head["document"])
-            if index.still_matches(query, head, public):
+            public = self.access.public(head)
+            if index.still_matches(query, head, public.document):
                 previews.append(self._preview(head, public, links))
         return previews, cursor
 
-    def _preview(self, head: PassportItem, public: dict[str, Any], links: Links) -> dict[str, Any]:
+    def _preview(self, head: PassportItem, public: Shown, links: Links) -> dict[str, Any]:
         release = Release(head, head)
         return {
             "@context": links.context(),
@@ -239,23 +241,23 @@ class PassportViews:
             "status": release.status()["status"],
             "issuedAt": head["ts"],
             "litePreview": _sections(public, with_references=False),
+            "contentHash": head["contentHash"] if public.complete else public.content_hash,
+            "signature": public.presentation((DOCUMENT_CLAIM,)),
         }
 
 
-def _sections(document: dict[str, Any], *, with_references: bool) -> dict[str, Any]:
+def _sections(shown: Shown, *, with_references: bool) -> dict[str, Any]:
     """`<section>Inline` for each content section; with references, `<type>ByRef` beside it."""
-    references = document.get(ARTIFACTS, {}) if with_references else {}
-    shown: dict[str, Any] = {}
-    for key, value in document.items():
-        if key in NOT_CONTENT or not isinstance(value, dict):
-            continue
-        shown[f"{key}Inline"] = value
+    references = shown.artifacts if with_references else {}
+    out: dict[str, Any] = {}
+    for key, value in sections(shown.document).items():
+        out[f"{key}Inline"] = value
         if key in references:
-            shown[f"{key}ByRef"] = references[key]
+            out[f"{key}ByRef"] = references[key]
     for artifact_type in ARTIFACT_TYPES:
-        if artifact_type in references and f"{artifact_type}ByRef" not in shown:
-            shown[f"{artifact_type}ByRef"] = references[artifact_type]
-    return shown
+        if artifact_type in references and f"{artifact_type}ByRef" not in out:
+            out[f"{artifact_type}ByRef"] = references[artifact_type]
+    return out
 
 
 def signed_document(release: Release, links: Links) -> str:

@@ -1,13 +1,20 @@
 """The access policy over real HTTP: every reader (role) against every read surface.
 
 One passport carries a public section, the deployment's restricted sections, a section with one
-member restricted by the passport's own `dppAccessPolicy`, a passport-level attempt to WIDEN a
+member restricted by the passport's own access policy, a passport-level attempt to WIDEN a
 restricted section (which must not widen it), and two artifacts. MATRIX below is the
-specification: what each reader sees; every surface must show exactly that.
+specification: what each reader sees; every surface must show exactly that, and every surface's
+`signature` (an element read's `DPP-Signature` header) must verify with the RFC 9901 reference
+implementation (PyPI `sd-jwt`, not used by the service) and disclose exactly what it shows.
+
+The EN 18222 document is the operator's alone; the lifecycle, the artifact references and the
+passport's own policy live beside it in the signed version and are read from their own endpoints.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +25,7 @@ import pytest
 import requests
 
 from tests.support.documents import OWNER, enc, make_passport
+from tests.support.presentations import jcs_hash, verified
 from tests.support.results import assert_result
 
 LABEL = "v1.0.0"
@@ -29,8 +37,9 @@ MANUFACTURE_WORD = f"zqmanufacture{SUFFIX}"
 CONTRACT_WORD = f"zqcontract{SUFFIX}"
 REPAIR_WORD = f"zqrepair{SUFFIX}"
 
-CONTENT = ("nameplate", "supplychain", "manufacture", "repair", "composition", "dppAccessPolicy")
-ALWAYS_PUBLIC = (
+CONTENT = ("nameplate", "supplychain", "manufacture", "repair", "composition")
+# The header fields of the stored document: everyone, always.
+HEADER = (
     "digitalProductPassportId",
     "uniqueProductIdentifier",
     "granularity",
@@ -39,15 +48,19 @@ ALWAYS_PUBLIC = (
     "lastUpdate",
     "economicOperatorId",
     "contentSpecificationIds",
-    "dppLifecycle",
-    "contentHash",
-    "signature",
 )
+# What EN 18222 reads add to the document shown.
+INTEGRITY = ("contentHash", "signature")
+# The passport's own policy: a part of the signed version, not of the document.
+OWN_POLICY = "dppAccessPolicy"
 PASSPORT_POLICY = {
     "elements": {"$.composition.supplierContract": ["authority"]},
     # An attempt to widen the deployment's rule (manufacture -> authority): must change nothing.
     "sections": {"manufacture": ["public"]},
 }
+# Members below a section that are disclosures of their own: the elements a policy restricts on
+# its own (the deployment's policy restricts none).
+OWN_DISCLOSURES = [tuple(rule.removeprefix("$.").split(".")) for rule in PASSPORT_POLICY["elements"]]
 SECTIONS: dict[str, dict[str, Any]] = {
     "nameplate": {"ManufacturerName": "ACME", "ProductName": f"Field jacket {PUBLIC_WORD}"},
     "supplychain": {"origin": "Portugal", "tier1": {"name": f"Spinner {SUPPLY_WORD}", "country": "PT"}},
@@ -66,9 +79,9 @@ ARTIFACT_UPLOADS = {
 
 @dataclass(frozen=True)
 class Sees:
-    sections: frozenset[str]  # content sections
+    sections: frozenset[str]  # content sections, and `dppAccessPolicy` (the passport's own policy)
     supplier_contract: bool  # composition.supplierContract (restricted by the passport's own policy)
-    artifacts: frozenset[str]  # dppArtifacts.<type>, i.e. <type>ByRef in the JSON-LD full view
+    artifacts: frozenset[str]  # artifact references by type, i.e. <type>ByRef in the JSON-LD full view
     full_view: int  # status of GET /v1/dpp/{productId}/{label}?lite=false
     disclosure: str  # DPP-Disclosure of EN 18222 reads
 
@@ -76,10 +89,14 @@ class Sees:
     def complete(self) -> bool:
         return self.disclosure == "complete"
 
+    @property
+    def policy(self) -> bool:
+        return OWN_POLICY in self.sections
+
 
 # fmt: off
-# THE SPECIFICATION. Header fields, dppLifecycle, contentHash and signature: everyone, always.
-# Content sections each reader may read:
+# THE SPECIFICATION. Header fields, the lifecycle, contentHash and signature: everyone, always.
+# Content sections (and the passport's own policy) each reader may read:
 READS = {
     "anonymous":         "nameplate composition",
     "no-roles":          "nameplate composition",
@@ -120,10 +137,16 @@ class Passport:
     api: str
     http: requests.Session
     headers: dict[str, dict[str, str]]
+    keys: dict[str, Any]  # GET /v1/keys: all a reader needs to verify a presentation
     dpp_id: str
     product_id: str
-    stored: dict[str, Any]  # the complete current document (the owner's read)
+    stored: dict[str, Any]  # the complete current document (the owner's read, without integrity members)
+    content_hash: str  # the owner's contentHash: that of the stored document
+    signature: str  # the owner's presentation
     versions: list[dict[str, Any]]  # the complete document of every version, oldest first
+    lifecycle: dict[str, Any]  # the current version's lifecycle
+    labels: list[dict[str, Any]]  # its published labels
+    artifacts: dict[str, Any]  # every artifact reference of the current version
 
     def get(self, viewer: str, path: str, **params: Any) -> requests.Response:
         return self.http.get(f"{self.api}{path}", params=params, headers=self.headers[viewer])
@@ -135,6 +158,10 @@ class Passport:
     @property
     def view(self) -> str:
         return f"/v1/dpp/{enc(self.product_id)}/{enc(LABEL)}"
+
+    @property
+    def head_version(self) -> int:
+        return len(self.versions)
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +178,15 @@ def headers(token, auth) -> dict[str, dict[str, str]]:
     }
 
 
+def jwt_payload(presentation: str) -> dict[str, Any]:
+    """The issuer-signed JWT's payload as signed: withheld parts are digests in `_sd`."""
+    encoded = presentation.split("~", maxsplit=1)[0].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+
+
 @pytest.fixture(scope="module")
 def passport(api, http, auth, headers) -> Passport:
+    # A write body may still carry the lifecycle and the passport's policy: they go beside the document.
     document = make_passport(
         **SECTIONS, dppAccessPolicy=PASSPORT_POLICY, dppLifecycle={"versionLabel": LABEL}
     )
@@ -166,38 +200,66 @@ def passport(api, http, auth, headers) -> Passport:
             headers={**auth, "Content-Type": media_type},
         )
         assert uploaded.status_code == 201, uploaded.text
-    stored = http.get(f"{api}/v1/dpps/{enc(dpp_id)}", headers=auth).json()
-    history = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history?include=documents", headers=auth).json()
-    versions = [record["document"] for record in history["versions"]]
-    # The ground truth the matrix is applied to: what was written, as stored.
-    assert set(stored) == {*ALWAYS_PUBLIC, *CONTENT, "dppArtifacts"}
+    url = f"{api}/v1/dpps/{enc(dpp_id)}"
+    owner = http.get(url, headers=auth).json()
+    history = http.get(f"{url}/history?include=documents", headers=auth).json()
+    lifecycle = http.get(f"{url}/lifecycle", headers=auth).json()
+    artifacts = http.get(f"{url}/artifacts", headers=auth).json()
+    policy = http.get(f"{url}/accessPolicy", headers=auth).json()
+    keys = http.get(f"{api}/v1/keys").json()
+    stored = {key: value for key, value in owner.items() if key not in INTEGRITY}
+    records = history["versions"]
+    versions = [record["document"] for record in records]
+    # The ground truth the matrix is applied to: what was written, as stored. The document is the
+    # operator's alone: no lifecycle, artifacts or policy inside it.
+    assert set(stored) == {*HEADER, *CONTENT}
     assert {key: stored[key] for key in SECTIONS} == SECTIONS
-    assert stored["dppAccessPolicy"] == PASSPORT_POLICY
-    assert set(stored["dppArtifacts"]) == set(ARTIFACT_UPLOADS)
-    assert [sorted(version.get("dppArtifacts", {})) for version in versions] == [
-        [],
-        ["supplychain"],
-        ["composition", "supplychain"],
-    ]
+    assert owner["contentHash"] == jcs_hash(stored)
+    assert policy["accessPolicy"] == PASSPORT_POLICY
+    assert set(artifacts["artifacts"]) == set(ARTIFACT_UPLOADS)
+    assert lifecycle["lifecycle"]["versionLabel"] == LABEL
+    assert lifecycle["version"] == len(versions)
+    assert [record["operation"] for record in records] == ["create", "putArtifact", "putArtifact"]
+    # Each upload is a new signed version whose envelope holds one more (concealed) reference.
+    assert [len(jwt_payload(r["signature"])["dpp"]["artifacts"]["_sd"]) for r in records[1:]] == [1, 2]
+    assert "_sd" not in jwt_payload(records[0]["signature"])["dpp"]["artifacts"]
     assert versions[-1] == stored
-    return Passport(api, http, headers, dpp_id, product_id, stored, versions)
+    return Passport(
+        api,
+        http,
+        headers,
+        keys,
+        dpp_id,
+        product_id,
+        stored,
+        owner["contentHash"],
+        owner["signature"],
+        versions,
+        lifecycle["lifecycle"],
+        lifecycle["labels"],
+        artifacts["artifacts"],
+    )
 
 
 # -- what the specification says a reader sees -------------------------------------------------
 
 
+def header(full: dict[str, Any]) -> dict[str, Any]:
+    return {key: full[key] for key in HEADER}
+
+
 def expected_document(full: dict[str, Any], seen: Sees) -> dict[str, Any]:
-    shown: dict[str, Any] = {key: full[key] for key in ALWAYS_PUBLIC}
+    shown = header(full)
     for key in CONTENT:
         if key in seen.sections:
             shown[key] = full[key]
     if "composition" in shown and not seen.supplier_contract:
         shown["composition"] = {k: v for k, v in full["composition"].items() if k != "supplierContract"}
-    readable = {k: v for k, v in full.get("dppArtifacts", {}).items() if k in seen.artifacts}
-    # With none readable the member is withheld whole: `{}` would say that artifacts exist.
-    if readable:
-        shown["dppArtifacts"] = readable
     return shown
+
+
+def expected_artifacts(p: Passport, seen: Sees) -> dict[str, Any]:
+    return {kind: reference for kind, reference in p.artifacts.items() if kind in seen.artifacts}
 
 
 def public_composition(full: dict[str, Any]) -> dict[str, Any]:
@@ -233,13 +295,60 @@ def assert_refused(response: requests.Response, viewer: str, code: str) -> None:
         assert_result(response, 403, code)
 
 
+# -- what a reader checks on their own -----------------------------------------------------------
+
+
+def assert_discloses(
+    p: Passport,
+    presentation: str,
+    *,
+    document: dict[str, Any],
+    artifacts: dict[str, Any] | None = None,
+    policy: dict[str, Any] | None = None,
+    version: int | None = None,
+) -> dict[str, Any]:
+    """`presentation` verifies and discloses exactly `document`, `artifacts` and `policy` (none: not
+    disclosed) of the passport's `version` (default: the current one); returns its claims."""
+    claims = verified(presentation, p.keys)
+    assert claims["document"] == document
+    assert claims["dpp"]["artifacts"] == (artifacts or {})
+    assert ("accessPolicy" in claims["dpp"]) is (policy is not None)
+    assert claims["dpp"].get("accessPolicy") == policy
+    assert (claims["dpp"]["id"], claims["dpp"]["version"]) == (p.dpp_id, version or p.head_version)
+    return claims
+
+
+def assert_signed_document(p: Passport, body: dict[str, Any], expected: dict[str, Any], version: int) -> None:
+    """An EN 18222 read: the document shown, its digest, and a presentation of exactly it."""
+    assert {key: value for key, value in body.items() if key not in INTEGRITY} == expected
+    assert body["contentHash"] == jcs_hash(expected)
+    assert_discloses(p, body["signature"], document=expected, version=version)
+
+
+def element_claims(visible: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    """What an element read's presentation discloses: the header, and the element's section as the
+    reader sees it, less the members disclosed on their own off the element's path."""
+    shown = header(visible)
+    if path[0] in CONTENT:
+        section = visible[path[0]]
+        for inner in OWN_DISCLOSURES:
+            length = min(len(inner), len(path))
+            on_path = inner[:length] == tuple(str(segment) for segment in path[:length])
+            if inner[0] == path[0] and not on_path:
+                section = {k: v for k, v in section.items() if k != inner[1]}
+        shown[path[0]] = section
+    return shown
+
+
 # -- the surfaces --------------------------------------------------------------------------------
 
 
 def check_read_by_id(p: Passport, viewer: str, seen: Sees) -> None:
     response = p.get(viewer, p.dpp)
     assert response.status_code == 200, response.text
-    assert response.json() == expected_document(p.stored, seen)
+    assert_signed_document(p, response.json(), expected_document(p.stored, seen), p.head_version)
+    if seen.complete:
+        assert response.json()["contentHash"] == p.content_hash
     assert response.headers["DPP-Disclosure"] == seen.disclosure
     assert_caching(response, viewer)
 
@@ -252,10 +361,12 @@ def check_read_by_id_full_representation(p: Passport, viewer: str, seen: Sees) -
     collections = {key for key, value in expected.items() if isinstance(value, dict)}
     elements = {element["elementId"]: element for element in body["elements"]}
     assert set(elements) == collections
-    assert set(body) - {"elements"} == {key for key in expected if key not in collections}
+    assert set(body) - {"elements"} == {*(key for key in expected if key not in collections), *INTEGRITY}
     composition = {child["elementId"] for child in elements["composition"]["elements"]}
     assert composition == set(expected["composition"])
-    assert body["contentHash"] == p.stored["contentHash"]
+    # The digest and the presentation are of the compressed document shown.
+    assert body["contentHash"] == jcs_hash(expected)
+    assert_discloses(p, body["signature"], document=expected)
     assert response.headers["DPP-Disclosure"] == seen.disclosure
     assert_caching(response, viewer)
 
@@ -263,7 +374,7 @@ def check_read_by_id_full_representation(p: Passport, viewer: str, seen: Sees) -
 def check_read_by_product_id(p: Passport, viewer: str, seen: Sees) -> None:
     response = p.get(viewer, f"/v1/dppsByProductId/{enc(p.product_id)}")
     assert response.status_code == 200, response.text
-    assert response.json() == expected_document(p.stored, seen)
+    assert_signed_document(p, response.json(), expected_document(p.stored, seen), p.head_version)
     assert response.headers["DPP-Disclosure"] == seen.disclosure
     assert_caching(response, viewer)
 
@@ -272,7 +383,7 @@ def check_read_by_id_and_date(p: Passport, viewer: str, seen: Sees) -> None:
     for number, full in enumerate(p.versions, start=1):
         response = p.get(viewer, f"/v1/dppsByIdAndDate/{enc(p.dpp_id)}", date=full["lastUpdate"])
         assert response.status_code == 200, response.text
-        assert response.json() == expected_document(full, seen), number
+        assert_signed_document(p, response.json(), expected_document(full, seen), number)
         assert response.headers["DPP-Disclosure"] == seen.disclosure
         assert_caching(response, viewer)
 
@@ -282,7 +393,7 @@ def check_read_by_product_id_and_date(p: Passport, viewer: str, seen: Sees) -> N
         path = f"/v1/dppsByProductIdAndDate/{enc(p.product_id)}"
         response = p.get(viewer, path, date=full["lastUpdate"])
         assert response.status_code == 200, response.text
-        assert response.json() == expected_document(full, seen), number
+        assert_signed_document(p, response.json(), expected_document(full, seen), number)
         assert response.headers["DPP-Disclosure"] == seen.disclosure
         assert_caching(response, viewer)
 
@@ -292,11 +403,14 @@ def check_history_documents(p: Passport, viewer: str, seen: Sees) -> None:
     assert response.status_code == 200, response.text
     records = response.json()["versions"]
     assert len(records) == len(p.versions)
-    for record, full in zip(records, p.versions, strict=True):
-        assert record["document"] == expected_document(full, seen)
+    for number, (record, full) in enumerate(zip(records, p.versions, strict=True), start=1):
+        expected = expected_document(full, seen)
+        assert record["version"] == number
+        assert record["document"] == expected
         assert record["complete"] is seen.complete
-        assert record["contentHash"] == full["contentHash"]
-        assert record["signature"] == full["signature"]
+        assert record["contentHash"] == jcs_hash(expected)
+        claims = assert_discloses(p, record["signature"], document=expected, version=number)
+        assert claims["dpp"]["lifecycle"] == record["lifecycle"]
     assert_caching(response, viewer)
 
 
@@ -313,22 +427,22 @@ ELEMENTS: list[tuple[str, tuple[Any, ...]]] = [
     ("composition/supplierContract", ("composition", "supplierContract")),
     (quote("$['composition']['supplierContract']", safe=""), ("composition", "supplierContract")),
     ("composition/fibres/0/name", ("composition", "fibres", 0, "name")),
-    ("dppAccessPolicy", ("dppAccessPolicy",)),
-    ("dppAccessPolicy/elements", ("dppAccessPolicy", "elements")),
-    ("dppArtifacts", ("dppArtifacts",)),
-    ("dppArtifacts/supplychain", ("dppArtifacts", "supplychain")),
-    ("dppArtifacts/supplychain/uri", ("dppArtifacts", "supplychain", "uri")),
-    ("dppArtifacts/composition", ("dppArtifacts", "composition")),
-    ("dppLifecycle/versionLabel", ("dppLifecycle", "versionLabel")),
-    ("contentHash", ("contentHash",)),
     ("economicOperatorId", ("economicOperatorId",)),
     # missing elements, restricted surroundings or not: 404 for everyone
     ("supplychain/nope", ("supplychain", "nope")),
     ("manufacture/plant/nope", ("manufacture", "plant", "nope")),
     ("composition/nope", ("composition", "nope")),
     ("composition/fibres/7", ("composition", "fibres", 7)),
-    ("dppArtifacts/repair", ("dppArtifacts", "repair")),
     ("nope", ("nope",)),
+    # the service's members and the integrity members are not elements of the document
+    ("dppAccessPolicy", ("dppAccessPolicy",)),
+    ("dppAccessPolicy/elements", ("dppAccessPolicy", "elements")),
+    ("dppArtifacts", ("dppArtifacts",)),
+    ("dppArtifacts/supplychain", ("dppArtifacts", "supplychain")),
+    ("dppArtifacts/supplychain/uri", ("dppArtifacts", "supplychain", "uri")),
+    ("dppLifecycle/versionLabel", ("dppLifecycle", "versionLabel")),
+    ("contentHash", ("contentHash",)),
+    ("signature", ("signature",)),
 ]
 
 
@@ -340,8 +454,15 @@ def check_elements(p: Passport, viewer: str, seen: Sees) -> None:
         if value is not MISSING:
             assert response.status_code == 200, (raw, response.text)
             assert response.json() == value, raw
+            # The body is a bare value: its presentation travels in a header.
+            claims = assert_discloses(
+                p, response.headers["DPP-Signature"], document=element_claims(visible, path)
+            )
+            assert resolve(claims["document"], path) == value, raw
             assert_caching(response, viewer)
-        elif resolve(p.stored, path) is not MISSING:
+            continue
+        assert "DPP-Signature" not in response.headers, raw
+        if resolve(p.stored, path) is not MISSING:
             assert_refused(response, viewer, "ElementRestricted")
         else:
             assert_result(response, 404, "ElementNotFound")
@@ -356,8 +477,12 @@ def check_contract_lite(p: Passport, viewer: str, seen: Sees) -> None:
         "nameplateInline": p.stored["nameplate"],
         "compositionInline": public_composition(p.stored),
     }
-    assert body["contentHash"] == p.stored["contentHash"]
-    assert body["signature"] == p.stored["signature"]
+    # The lite view is the public one for every reader, and discloses no references.
+    public = expected_document(p.stored, MATRIX["anonymous"])
+    assert body["contentHash"] == jcs_hash(public)
+    claims = assert_discloses(p, body["signature"], document=public)
+    assert body["lifecycle"] == claims["dpp"]["lifecycle"] == p.lifecycle
+    assert "accessPolicy" not in body
     assert body["disclosure"]["view"] == "lite"
     assert body["disclosure"]["complete"] is False
     assert_caching(response, viewer)
@@ -375,14 +500,21 @@ def check_contract_full(p: Passport, viewer: str, seen: Sees) -> None:
         assert response.status_code == 200, response.text
         body = response.json()
         visible = expected_document(p.stored, seen)
-        expected = {f"{key}Inline": visible[key] for key in seen.sections if key != "dppAccessPolicy"}
-        expected.update({f"{kind}ByRef": p.stored["dppArtifacts"][kind] for kind in seen.artifacts})
+        references = expected_artifacts(p, seen)
+        expected = {f"{key}Inline": visible[key] for key in seen.sections if key in CONTENT}
+        expected.update({f"{kind}ByRef": reference for kind, reference in references.items()})
         sections = {key: value for key, value in body.items() if key.endswith(("Inline", "ByRef"))}
         assert sections == expected
         assert body["subject"] == f"{p.product_id}#{LABEL}"
         assert body["issuer"] == OWNER
-        assert body["contentHash"] == p.stored["contentHash"]
-        assert body["signature"] == p.stored["signature"]
+        assert body["lifecycle"] == p.lifecycle
+        policy = PASSPORT_POLICY if seen.policy else None
+        assert body.get("accessPolicy") == policy
+        assert body["contentHash"] == jcs_hash(visible)
+        if seen.complete:
+            assert body["contentHash"] == p.content_hash
+        claims = assert_discloses(p, body["signature"], document=visible, artifacts=references, policy=policy)
+        assert claims["dpp"]["lifecycle"] == p.lifecycle
         assert body["disclosure"]["view"] == "full"
         assert body["disclosure"]["complete"] is seen.complete
         assert body["disclosure"]["signedDocument"].endswith(p.dpp)
@@ -397,8 +529,11 @@ def check_artifacts(p: Passport, viewer: str, seen: Sees) -> None:
             continue
         assert response.status_code == 200, response.text
         body = response.json()
-        assert {key: body[key] for key in p.stored["dppArtifacts"][kind]} == p.stored["dppArtifacts"][kind]
+        reference = p.artifacts[kind]
+        assert {key: body[key] for key in reference} == reference
         assert body["mediaType"] == media_type
+        # The metadata's presentation discloses this one reference, no content.
+        assert_discloses(p, body["signature"], document=header(p.stored), artifacts={kind: reference})
         assert response.headers["Cache-Control"] == "private, no-store"
         assert response.headers["Vary"] == "Authorization, Accept"
         download = requests.get(body["downloadUrl"], timeout=30)
@@ -420,6 +555,9 @@ def check_search(p: Passport, viewer: str, seen: Sees) -> None:
         "nameplateInline": p.stored["nameplate"],
         "compositionInline": public_composition(p.stored),
     }
+    public = expected_document(p.stored, MATRIX["anonymous"])
+    assert preview["contentHash"] == jcs_hash(public)
+    assert_discloses(p, preview["signature"], document=public)
     # Words only in restricted content are not indexed at all, whoever asks.
     for keyword in (
         SUPPLY_WORD,
@@ -434,6 +572,50 @@ def check_search(p: Passport, viewer: str, seen: Sees) -> None:
         assert response.json() == [], keyword
 
 
+def check_lifecycle(p: Passport, viewer: str, seen: Sees) -> None:
+    response = p.get(viewer, f"{p.dpp}/lifecycle")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {key: value for key, value in body.items() if key != "signature"} == {
+        "digitalProductPassportId": p.dpp_id,
+        "version": p.head_version,
+        "lifecycle": p.lifecycle,
+        "labels": p.labels,
+    }
+    claims = assert_discloses(p, body["signature"], document=header(p.stored))
+    assert (claims["dpp"]["lifecycle"], claims["dpp"]["labels"]) == (p.lifecycle, p.labels)
+    assert_caching(response, viewer)
+
+
+def check_artifact_references(p: Passport, viewer: str, seen: Sees) -> None:
+    response = p.get(viewer, f"{p.dpp}/artifacts")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    references = expected_artifacts(p, seen)
+    assert {key: value for key, value in body.items() if key != "signature"} == {
+        "digitalProductPassportId": p.dpp_id,
+        "artifacts": references,
+    }
+    assert_discloses(p, body["signature"], document=header(p.stored), artifacts=references)
+    assert_caching(response, viewer)
+
+
+def check_access_policy(p: Passport, viewer: str, seen: Sees) -> None:
+    response = p.get(viewer, f"{p.dpp}/accessPolicy")
+    if not seen.policy:
+        assert_refused(response, viewer, "ElementRestricted")
+        assert not any(rule in response.text for rule in PASSPORT_POLICY["elements"])
+        return
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {key: value for key, value in body.items() if key != "signature"} == {
+        "digitalProductPassportId": p.dpp_id,
+        "accessPolicy": PASSPORT_POLICY,
+    }
+    assert_discloses(p, body["signature"], document=header(p.stored), policy=PASSPORT_POLICY)
+    assert_caching(response, viewer)
+
+
 SURFACES: dict[str, Callable[[Passport, str, Sees], None]] = {
     "dpps": check_read_by_id,
     "dpps-full": check_read_by_id_full_representation,
@@ -446,6 +628,9 @@ SURFACES: dict[str, Callable[[Passport, str, Sees], None]] = {
     "contract-full": check_contract_full,
     "artifact": check_artifacts,
     "search": check_search,
+    "lifecycle": check_lifecycle,
+    "artifacts": check_artifact_references,
+    "accessPolicy": check_access_policy,
 }
 
 
@@ -470,10 +655,18 @@ def test_the_passport_policy_narrows_but_never_widens():
 # -- headers across readers ------------------------------------------------------------------------
 
 
-def test_a_filtered_view_has_its_own_etag_but_the_signed_hash_of_the_full_document(passport):
+def test_a_filtered_view_has_its_own_etag_and_the_hash_of_what_it_shows(passport):
     answers = {viewer: passport.get(viewer, passport.dpp) for viewer in VIEWERS}
-    hashes = {(r.json()["contentHash"], r.json()["signature"]) for r in answers.values()}
-    assert hashes == {(passport.stored["contentHash"], passport.stored["signature"])}
+    for viewer, answer in answers.items():
+        shown = {key: value for key, value in answer.json().items() if key not in INTEGRITY}
+        assert answer.json()["contentHash"] == jcs_hash(shown), viewer
+    # A complete view carries the stored digest; a filtered one the digest of its own document.
+    hashes = {viewer: answer.json()["contentHash"] for viewer, answer in answers.items()}
+    assert {hashes[viewer] for viewer in VIEWERS if MATRIX[viewer].complete} == {passport.content_hash}
+    assert hashes["anonymous"] != passport.content_hash
+    # One issuance, presented to each reader: the issuer-signed JWT is the same for all.
+    jwts = {answer.json()["signature"].split("~")[0] for answer in answers.values()}
+    assert jwts == {passport.signature.split("~")[0]}
     # Same body, same tag; different body, different tag.
     for first in VIEWERS:
         for second in VIEWERS:
@@ -488,10 +681,15 @@ def test_a_filtered_view_has_its_own_etag_but_the_signed_hash_of_the_full_docume
         f"{passport.api}{passport.dpp}", headers={**passport.headers["owner"], "If-None-Match": filtered_tag}
     )
     assert owner.status_code == 200
-    assert owner.json() == passport.stored
+    assert owner.json() == {
+        **passport.stored,
+        "contentHash": passport.content_hash,
+        "signature": passport.signature,
+    }
     anonymous = passport.http.get(f"{passport.api}{passport.dpp}", headers={"If-None-Match": complete_tag})
     assert anonymous.status_code == 200
-    assert anonymous.json() == expected_document(passport.stored, MATRIX["anonymous"])
+    public = expected_document(passport.stored, MATRIX["anonymous"])
+    assert_signed_document(passport, anonymous.json(), public, passport.head_version)
     same = passport.http.get(
         f"{passport.api}{passport.dpp}",
         headers={**passport.headers["no-roles"], "If-None-Match": filtered_tag},
@@ -515,13 +713,17 @@ def test_unrestricted_passport_is_complete_for_everyone(api, http, auth, headers
     document = make_passport()
     assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
     url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
-    tags = set()
+    tags, hashes = set(), set()
     for viewer in VIEWERS:
         response = http.get(url, headers=headers[viewer])
         assert response.status_code == 200
         assert response.headers["DPP-Disclosure"] == "complete"
         tags.add(response.headers["ETag"])
+        hashes.add(response.json()["contentHash"])
     assert len(tags) == 1
+    assert hashes == {
+        jcs_hash({key: value for key, value in response.json().items() if key not in INTEGRITY})
+    }
 
 
 def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api, http, auth):
@@ -579,6 +781,6 @@ def test_a_refused_update_with_an_invalid_passport_policy_leaves_the_passport_wr
     assert_result(
         http.patch(url, json={"dppAccessPolicy": {"default": []}}, headers=auth), 400, "InvalidAccessPolicy"
     )
-    assert "dppAccessPolicy" not in http.get(url, headers=auth).json()
+    assert http.get(f"{url}/accessPolicy", headers=auth).json()["accessPolicy"] is None
     response = http.patch(url, json={"nameplate": {"ManufacturerName": "Fixed"}}, headers=auth)
     assert response.status_code == 200, response.text

@@ -1,5 +1,8 @@
-"""The access policy without HTTP: parsing, rule specificity, THE decision (`may_read`) and what
-`disclose` / `element_value` show each reader (EN 18222 4.2-4.5, element-level access)."""
+"""The access policy without HTTP: parsing, rule specificity and `may_read` (the rules alone); the
+SD-JWT disclosures of a version (`disclosable`), THE decision of which of them a reader may not
+have (`withheld`, over `policy_path`), how withheld parts are cut out (`prune`), and what
+`disclose` shows each reader of a document, element reads included (EN 18222 4.2-4.5,
+element-level access)."""
 
 from __future__ import annotations
 
@@ -15,12 +18,16 @@ from shared.access.policy import (
     AccessPolicy,
     Viewer,
     deployment_policy,
+    disclosable,
     disclose,
-    element_value,
+    is_withheld,
     load_policy_file,
     may_read,
     parse_policy,
     passport_policy,
+    policy_path,
+    prune,
+    withheld,
 )
 from shared.platform.errors import BadRequest, DppError
 
@@ -59,11 +66,17 @@ HEADER = {
     "facilityId": "urn:test:facility:1",
     "contentSpecificationIds": ["https://spec.example.org/Nameplate/1"],
 }
-SEALED = {
-    "dppLifecycle": {"versionLabel": "v1", "status": "Valid", "validFrom": "2025-01-01T00:00:00.000Z"},
-    "contentHash": "sha256-abc",
-    "signature": "eyJhbGciOiJFUzI1NiJ9..sig",
-}
+
+# Claim paths of the SD-JWT disclosures (see shared.passports.issuance).
+POLICY = ("dpp", "accessPolicy")
+
+
+def doc_claim(*path: str) -> tuple[str, ...]:
+    return ("document", *path)
+
+
+def artifact_claim(kind: str) -> tuple[str, ...]:
+    return ("dpp", "artifacts", kind)
 
 
 def ref(kind: str) -> dict[str, Any]:
@@ -71,11 +84,36 @@ def ref(kind: str) -> dict[str, Any]:
 
 
 def document(**sections: Any) -> dict[str, Any]:
-    return {**HEADER, **sections, **SEALED}
+    """A stored document: the header and the content sections (the lifecycle, the artifact
+    references and the passport's own policy are kept beside it, in the version envelope)."""
+    return {**HEADER, **sections}
 
 
-def shown(doc: dict[str, Any], who: Viewer, deployment: dict[str, Any] | None = None):
-    return disclose(doc, who, parse_policy(DEPLOYMENT if deployment is None else deployment))
+def shown(
+    doc: dict[str, Any],
+    who: Viewer,
+    deployment: dict[str, Any] | None = None,
+    own_policy: dict[str, Any] | None = None,
+):
+    return disclose(doc, who, parse_policy(DEPLOYMENT if deployment is None else deployment), own_policy)
+
+
+def readable(
+    doc: dict[str, Any],
+    path: tuple[Any, ...],
+    who: Viewer,
+    deployment: dict[str, Any] | None = None,
+    own_policy: dict[str, Any] | None = None,
+) -> tuple[bool, Any]:
+    """An element read: whether `path` is present in what `disclose` shows, and what it shows there."""
+    value: Any = shown(doc, who, deployment, own_policy).document
+    for segment in path:
+        member = isinstance(value, dict) and isinstance(segment, str) and segment in value
+        item = isinstance(value, list) and isinstance(segment, int) and 0 <= segment < len(value)
+        if not (member or item):
+            return False, None
+        value = value[segment]
+    return True, value
 
 
 def code_of(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -243,7 +281,7 @@ def test_has_rules_below():
     assert not policy.has_rules_below(("nameplate",))
 
 
-# -- may_read: THE decision ---------------------------------------------------------------------
+# -- may_read: the rules alone ------------------------------------------------------------------
 
 
 WHO = {
@@ -327,18 +365,18 @@ def test_may_read_needs_every_policy_to_allow():
     )
 
 
-# -- disclose -----------------------------------------------------------------------------------
+# -- disclose: what a reader is shown of a document ---------------------------------------------
 
 
 def test_restricted_section_is_withheld_and_view_is_partial():
     doc = document(nameplate={"name": "Shirt"}, supplychain={"tier1": "Spinner"})
     anonymous = shown(doc, ANONYMOUS)
-    assert anonymous.document == {**HEADER, "nameplate": {"name": "Shirt"}, **SEALED}
+    assert anonymous.document == {**HEADER, "nameplate": {"name": "Shirt"}}
     assert anonymous.complete is False
     for reader in (RECYCLER, AUTHORITY):
         assert shown(doc, reader).document == doc
         assert shown(doc, reader).complete is True
-    assert shown(doc, REPAIRER).document == {**HEADER, "nameplate": {"name": "Shirt"}, **SEALED}
+    assert shown(doc, REPAIRER).document == {**HEADER, "nameplate": {"name": "Shirt"}}
 
 
 def test_element_withheld_inside_a_public_section():
@@ -356,7 +394,7 @@ def test_element_withheld_inside_a_public_section():
     assert shown(doc, RECYCLER, deployment).complete is True
 
 
-def test_element_made_readable_inside_a_restricted_section_shows_only_that_element():
+def test_an_element_opened_inside_a_restricted_section_is_withheld_with_its_section():
     deployment = {
         "default": ["public"],
         "sections": {"supplychain": ["authority"]},
@@ -364,11 +402,13 @@ def test_element_made_readable_inside_a_restricted_section_shows_only_that_eleme
     }
     supplychain = {"origin": "PT", "tier1": {"name": "Spinner", "country": "ES"}, "cost": 3}
     doc = document(supplychain=supplychain)
-    assert shown(doc, ANONYMOUS, deployment).document["supplychain"] == {"origin": "PT"}
-    assert shown(doc, RECYCLER, deployment).document["supplychain"] == {
-        "origin": "PT",
-        "tier1": {"country": "ES"},
-    }
+    # The rules alone would let everyone read the origin ...
+    assert may_read(("supplychain", "origin"), ANONYMOUS, [parse_policy(deployment)])
+    # ... but its disclosure lies inside the section's, and a withheld section is withheld whole.
+    for reader in (ANONYMOUS, RECYCLER):
+        result = shown(doc, reader, deployment)
+        assert result.document == HEADER, reader
+        assert result.complete is False
     # The most specific rule wins in both directions: the element rule replaces the section's,
     # so the authority, not named by it, loses tier1.country.
     assert shown(doc, AUTHORITY, deployment).document["supplychain"] == {
@@ -377,9 +417,23 @@ def test_element_made_readable_inside_a_restricted_section_shows_only_that_eleme
         "cost": 3,
     }
     assert shown(doc, OWNER, deployment).document["supplychain"] == supplychain
-    # Nothing readable in a restricted section: the section disappears, it is not shown empty.
-    without_origin = document(supplychain={"cost": 3})
-    assert "supplychain" not in shown(without_origin, ANONYMOUS, deployment).document
+    # A plain object left empty by a withheld element stays, as `{}`.
+    only_country = document(supplychain={"origin": "PT", "tier1": {"country": "ES"}})
+    assert shown(only_country, AUTHORITY, deployment).document["supplychain"] == {"origin": "PT", "tier1": {}}
+
+
+def test_a_section_with_every_element_withheld_shows_what_remains():
+    policy = parse_policy(
+        {"elements": {"$.repair.costs": ["authority"], "$.repair.manualUrl": ["authority"]}}
+    )
+    doc = document(repair={"costs": 12, "manualUrl": "https://x"}, empty={})
+    anonymous = disclose(doc, ANONYMOUS, policy)
+    # The section is readable, its restricted elements are not: it shows as what is left of it.
+    assert anonymous.document == {**HEADER, "repair": {}, "empty": {}}
+    assert anonymous.complete is False
+    authority = disclose(doc, AUTHORITY, policy)
+    assert authority.document == doc
+    assert authority.complete is True
 
 
 def test_passport_policy_narrows_the_deployment():
@@ -391,20 +445,22 @@ def test_passport_policy_narrows_the_deployment():
         nameplate={"name": "Shirt"},
         composition={"fibres": "cotton", "supplierContract": "C-1"},
         repair={"manual": "m", "costs": 40},
-        dppAccessPolicy=policy,
     )
-    anonymous = shown(doc, ANONYMOUS).document
-    assert "nameplate" not in anonymous
-    assert anonymous["composition"] == {"fibres": "cotton"}
-    assert "repair" not in anonymous
-    assert "dppAccessPolicy" not in anonymous
-    recycler = shown(doc, RECYCLER).document
-    assert recycler["nameplate"] == {"name": "Shirt"}
-    assert recycler["composition"] == {"fibres": "cotton"}
-    assert recycler["repair"] == {"manual": "m"}
-    assert "dppAccessPolicy" not in recycler
-    assert shown(doc, AUTHORITY).document == doc
-    assert shown(doc, AUTHORITY).complete is True
+    anonymous = shown(doc, ANONYMOUS, own_policy=policy)
+    assert anonymous.document == {**HEADER, "composition": {"fibres": "cotton"}}
+    assert anonymous.complete is False
+    recycler = shown(doc, RECYCLER, own_policy=policy)
+    assert recycler.document == {
+        **HEADER,
+        "nameplate": {"name": "Shirt"},
+        "composition": {"fibres": "cotton"},
+        "repair": {"manual": "m"},
+    }
+    assert recycler.complete is False
+    assert shown(doc, AUTHORITY, own_policy=policy).document == doc
+    assert shown(doc, AUTHORITY, own_policy=policy).complete is True
+    # Without its own policy the passport is read under the deployment's alone.
+    assert shown(doc, RECYCLER).document == doc
 
 
 def test_passport_policy_does_not_widen_the_deployment():
@@ -412,24 +468,304 @@ def test_passport_policy_does_not_widen_the_deployment():
         supplychain={"tier1": "Spinner"},
         manufacture={"plant": "Porto", "process": "dyeing"},
         repair={"manual": "m"},
-        dppAccessPolicy={
-            "default": ["public"],
-            "sections": {"supplychain": ["public"], "repair": ["public", "operator"]},
-            "elements": {"$.manufacture.plant": ["public"], "$.repair.manual": ["public"]},
-        },
     )
+    own = {
+        "default": ["public"],
+        "sections": {"supplychain": ["public"], "repair": ["public", "operator"]},
+        "elements": {"$.manufacture.plant": ["public"], "$.repair.manual": ["public"]},
+    }
     for reader in (ANONYMOUS, NO_ROLES, OPERATOR):
-        result = shown(doc, reader)
-        assert result.document == {**HEADER, **SEALED}, reader
+        result = shown(doc, reader, own_policy=own)
+        assert result.document == HEADER, reader
         assert result.complete is False
-    assert set(shown(doc, RECYCLER).document) == {*HEADER, *SEALED, "supplychain", "repair"}
-    assert set(shown(doc, REPAIRER).document) == {*HEADER, *SEALED, "repair"}
-    assert shown(doc, AUTHORITY).document == doc
+    assert shown(doc, RECYCLER, own_policy=own).document == {
+        **HEADER,
+        "supplychain": doc["supplychain"],
+        "repair": doc["repair"],
+    }
+    assert shown(doc, REPAIRER, own_policy=own).document == {**HEADER, "repair": doc["repair"]}
+    assert shown(doc, AUTHORITY, own_policy=own).document == doc
+
+
+def test_always_public_members_are_kept_under_a_closed_policy():
+    doc = document(nameplate={"name": "Shirt"})
+    result = shown(doc, ANONYMOUS, {"default": ["authority"]})
+    assert result.document == HEADER
+    assert result.complete is False
+    assert shown(doc, AUTHORITY, {"default": ["authority"]}).document == doc
+
+
+def test_owner_sees_the_document_itself_even_with_a_closed_passport_policy():
+    doc = document(supplychain={"tier1": "Spinner"}, composition={"secret": 1})
+    own = {"default": ["authority"], "elements": {"$.composition.secret": ["authority"]}}
+    for owner in (OWNER, viewer(owner=True)):
+        result = shown(doc, owner, {"default": ["authority"]}, own)
+        assert result.document is doc
+        assert result.complete is True
+    assert shown(doc, AUTHORITY, {"default": ["authority"]}, own).document == doc
+    assert shown(doc, RECYCLER, {"default": ["authority"]}, own).document == HEADER
+
+
+def test_complete_when_nothing_restricted_is_present():
+    doc = document(nameplate={"name": "Shirt"}, composition={"fibres": "cotton"})
+    result = shown(doc, ANONYMOUS)
+    assert result.document is doc
+    assert result.complete is True
+
+
+def test_complete_speaks_of_the_document_not_of_the_passport_policy():
+    # The passport's own policy is withheld from the anonymous reader (see `withheld`), but it is
+    # not part of the document: the document itself is shown whole.
+    doc = document(nameplate={"name": "Shirt"})
+    own = {"sections": {"repair": ["authority"]}}
+    paths = disclosable(doc, {}, own, parse_policy(DEPLOYMENT))
+    assert withheld(paths, ANONYMOUS, parse_policy(DEPLOYMENT), own) == {POLICY}
+    result = shown(doc, ANONYMOUS, own_policy=own)
+    assert result.document is doc
+    assert result.complete is True
+
+
+def test_disclose_does_not_change_the_document():
+    doc = document(
+        composition={"fibres": "cotton", "supplierContract": "C-1"},
+        supplychain={"tier1": {"name": "Spinner", "country": "ES"}},
+    )
+    own = {
+        "elements": {
+            "$.composition.supplierContract": ["authority"],
+            "$.supplychain.tier1.country": ["authority"],
+        }
+    }
+    before, own_before = copy.deepcopy(doc), copy.deepcopy(own)
+    results = [shown(doc, reader, own_policy=own).document for reader in WHO.values()]
+    assert doc == before
+    assert own == own_before
+    # what the anonymous reader got is cut from the document, not out of it
+    assert results[0] == {**HEADER, "composition": {"fibres": "cotton"}}
+
+
+def test_a_broken_passport_policy_is_refused_when_read():
+    broken = {"default": ["wizard"]}
+    with pytest.raises(BadRequest) as excinfo:
+        passport_policy(broken)
+    assert code_of(excinfo) == "InvalidAccessPolicy"
+    with pytest.raises(BadRequest) as excinfo:
+        shown(document(nameplate={"name": "x"}), ANONYMOUS, own_policy=broken)
+    assert code_of(excinfo) == "InvalidAccessPolicy"
+    assert passport_policy(None) == AccessPolicy()
+    assert passport_policy({}) == AccessPolicy()
+    assert passport_policy({"sections": {"repair": ["authority"]}}) == AccessPolicy(
+        None, {("repair",): frozenset({"authority"})}
+    )
+
+
+@pytest.mark.parametrize(
+    ("rule", "section"),
+    [
+        pytest.param("$.composition.substancesOfConcern", {"fibres": "cotton"}, id="absent-element"),
+        pytest.param("$.composition.fibres.name", {"fibres": [{"name": "Cotton"}]}, id="rule-through-a-list"),
+    ],
+)
+def test_a_rule_naming_nothing_in_the_document_withholds_nothing(rule, section):
+    doc = document(composition=section)
+    result = shown(doc, ANONYMOUS, {"default": ["public"], "elements": {rule: ["authority"]}})
+    assert result.document == doc
+    assert result.complete is True
+
+
+# -- element reads: what disclose shows at a path -----------------------------------------------
+
+
+def test_an_element_is_readable_exactly_when_disclose_shows_it():
+    composition = {"fibres": "cotton", "supplierContract": "C-1"}
+    doc = document(composition=composition, supplychain={"tier1": {"name": "Spinner"}})
+    own = {"elements": {"$.composition.supplierContract": ["authority"]}}
+
+    def read(path: tuple[Any, ...], who: Viewer) -> tuple[bool, Any]:
+        return readable(doc, path, who, own_policy=own)
+
+    assert read(("supplychain",), ANONYMOUS) == (False, None)
+    assert read(("supplychain", "tier1", "name"), REPAIRER) == (False, None)
+    assert read(("supplychain", "tier1", "name"), RECYCLER) == (True, "Spinner")
+    assert read(("composition",), RECYCLER) == (True, {"fibres": "cotton"})
+    assert read(("composition", "fibres"), ANONYMOUS) == (True, "cotton")
+    assert read(("composition", "supplierContract"), RECYCLER) == (False, None)
+    assert read(("composition", "supplierContract"), AUTHORITY) == (True, "C-1")
+    assert read(("composition",), OWNER) == (True, composition)
+    assert read(("contentSpecificationIds", 0), ANONYMOUS) == (True, HEADER["contentSpecificationIds"][0])
+    # Under a closed default the header stays readable, the sections do not.
+    assert readable(doc, ("economicOperatorId",), ANONYMOUS, {"default": ["authority"]}) == (
+        True,
+        HEADER["economicOperatorId"],
+    )
+    assert readable(doc, ("composition", "fibres"), ANONYMOUS, {"default": ["authority"]}) == (False, None)
+
+
+def test_an_element_opened_inside_a_restricted_section_cannot_be_read_without_the_section():
+    deployment = {
+        "default": ["public"],
+        "sections": {"supplychain": ["authority"]},
+        "elements": {"$.supplychain.origin": ["public"]},
+    }
+    doc = document(supplychain={"origin": "PT", "cost": 3})
+    assert readable(doc, ("supplychain", "origin"), ANONYMOUS, deployment) == (False, None)
+    assert readable(doc, ("supplychain", "origin"), AUTHORITY, deployment) == (True, "PT")
+
+
+# -- disclosable: what a version's SD-JWT makes selectively disclosable --------------------------
+
+
+def test_disclosable_lists_sections_rule_elements_artifacts_and_the_passport_policy():
+    doc = document(
+        nameplate={"name": "Shirt", "Materials": [{"name": "Cotton"}]},
+        composition={"soc": {"lead": 0.1}, "fibres": "cotton", "nested": {"deep": 1}},
+        empty={},
+    )
+    deployment = parse_policy(
+        {
+            "default": ["public"],
+            "sections": {"supplychain": ["authority"], "nameplate": ["recycler"]},
+            "elements": {
+                "$.composition.soc": ["authority"],
+                "$.composition.absent": ["authority"],
+                "$.nameplate.Materials.name": ["authority"],
+                "$.repair.costs": ["authority"],
+            },
+        }
+    )
+    own = {"elements": {"$.composition.soc": ["authority"], "$.composition.nested.deep": ["authority"]}}
+    artifacts = {"repair": ref("repair"), "composition": ref("composition")}
+    paths = disclosable(doc, artifacts, own, deployment)
+    assert len(paths) == len(set(paths))  # a rule both policies name is one disclosure
+    assert set(paths) == {
+        # every content section, the empty one too; header fields are plain claims
+        doc_claim("nameplate"),
+        doc_claim("composition"),
+        doc_claim("empty"),
+        # the elements rules name that the document has (not through a list, not absent ones)
+        doc_claim("composition", "soc"),
+        doc_claim("composition", "nested", "deep"),
+        artifact_claim("repair"),
+        artifact_claim("composition"),
+        POLICY,
+    }
+
+
+def test_disclosable_without_a_passport_policy_or_artifacts():
+    doc = document(nameplate={"name": "Shirt"})
+    deployment = parse_policy(DEPLOYMENT)
+    assert disclosable(doc, {}, None, deployment) == [doc_claim("nameplate")]
+    # An empty policy is still the passport's policy, and a disclosure of its own.
+    assert set(disclosable(doc, {}, {}, deployment)) == {doc_claim("nameplate"), POLICY}
+    assert disclosable(HEADER, {}, None, deployment) == []
+
+
+def test_disclosable_refuses_a_broken_passport_policy():
+    with pytest.raises(BadRequest) as excinfo:
+        disclosable(document(nameplate={}), {}, {"sections": {"nameplate": []}}, parse_policy(DEPLOYMENT))
+    assert code_of(excinfo) == "InvalidAccessPolicy"
+
+
+# -- policy_path: which rule governs a disclosure -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claim", "path"),
+    [
+        (doc_claim("composition"), ("composition",)),
+        (doc_claim("composition", "soc", "detail"), ("composition", "soc", "detail")),
+        (artifact_claim("repair"), ("dppArtifacts", "repair")),
+        (POLICY, ("dppAccessPolicy",)),
+        (("dpp", "lifecycle"), ()),
+        (("document",), ()),
+        (("iss",), ()),
+    ],
+)
+def test_policy_path(claim, path):
+    assert policy_path(claim) == path
+
+
+def test_policy_paths_are_governed_as_documented():
+    deployment = [parse_policy(DEPLOYMENT)]
+    # an artifact reference follows the section of its type, the passport's policy its own rule
+    assert not may_read(policy_path(artifact_claim("repair")), ANONYMOUS, deployment)
+    assert may_read(policy_path(artifact_claim("repair")), REPAIRER, deployment)
+    assert may_read(policy_path(artifact_claim("composition")), ANONYMOUS, deployment)
+    assert not may_read(policy_path(POLICY), RECYCLER, deployment)
+    assert may_read(policy_path(POLICY), AUTHORITY, deployment)
+    # the envelope's plain claims are nobody's to withhold
+    assert may_read(policy_path(("dpp", "lifecycle")), ANONYMOUS, [parse_policy({"default": ["authority"]})])
+
+
+# -- withheld: THE decision of every read --------------------------------------------------------
+
+
+def _full_version() -> tuple[list[tuple[str, ...]], dict[str, Any]]:
+    doc = document(
+        nameplate={"name": "Shirt"},
+        composition={"fibres": "cotton", "supplierContract": "C-1"},
+        supplychain={"tier1": "Spinner"},
+        repair={"manual": "m", "costs": 40},
+    )
+    artifacts = {kind: ref(kind) for kind in ("supplychain", "composition", "repair", "manufacture")}
+    own = {
+        "elements": {
+            "$.composition.supplierContract": ["authority"],
+            "$.repair.costs": ["recycler", "authority"],
+        }
+    }
+    return disclosable(doc, artifacts, own, parse_policy(DEPLOYMENT)), own
+
+
+ANONYMOUS_REFUSED = {
+    doc_claim("supplychain"),
+    doc_claim("repair"),
+    doc_claim("composition", "supplierContract"),
+    doc_claim("repair", "costs"),
+    artifact_claim("supplychain"),
+    artifact_claim("repair"),
+    artifact_claim("manufacture"),
+    POLICY,
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "refused"),
+    [
+        pytest.param(ANONYMOUS, ANONYMOUS_REFUSED, id="anonymous"),
+        pytest.param(NO_ROLES, ANONYMOUS_REFUSED, id="no-roles"),
+        pytest.param(OPERATOR, ANONYMOUS_REFUSED, id="operator"),
+        pytest.param(
+            REPAIRER,
+            {
+                doc_claim("supplychain"),
+                doc_claim("composition", "supplierContract"),
+                doc_claim("repair", "costs"),
+                artifact_claim("supplychain"),
+                artifact_claim("manufacture"),
+                POLICY,
+            },
+            id="repairer",
+        ),
+        pytest.param(
+            RECYCLER,
+            {doc_claim("composition", "supplierContract"), artifact_claim("manufacture"), POLICY},
+            id="recycler",
+        ),
+        pytest.param(AUTHORITY, set(), id="authority"),
+        pytest.param(OWNER, set(), id="owner"),
+        pytest.param(viewer(owner=True), set(), id="owner-without-roles"),
+    ],
+)
+def test_withheld_refuses_each_disclosure_its_rules_deny(who, refused):
+    paths, own = _full_version()
+    assert withheld(paths, who, parse_policy(DEPLOYMENT), own) == refused
 
 
 def test_artifact_references_follow_their_section():
     artifacts = {kind: ref(kind) for kind in ("supplychain", "composition", "repair", "manufacture")}
-    doc = document(nameplate={"name": "Shirt"}, dppArtifacts=artifacts)
+    deployment = parse_policy(DEPLOYMENT)
+    paths = disclosable(document(nameplate={"name": "Shirt"}), artifacts, None, deployment)
     expected = {
         ANONYMOUS: {"composition"},
         NO_ROLES: {"composition"},
@@ -439,119 +775,176 @@ def test_artifact_references_follow_their_section():
         AUTHORITY: set(artifacts),
         OWNER: set(artifacts),
     }
+    base = ("dpp", "artifacts")
     for reader, kinds in expected.items():
-        result = shown(doc, reader)
-        assert result.document["dppArtifacts"] == {kind: artifacts[kind] for kind in kinds}, reader
-        assert result.complete is (kinds == set(artifacts))
+        refused = withheld(paths, reader, deployment, None)
+        assert refused == {artifact_claim(kind) for kind in set(artifacts) - kinds}, reader
+        assert prune(artifacts, base, refused) == {kind: artifacts[kind] for kind in kinds}, reader
 
 
 def test_artifact_references_follow_the_passport_policy_too():
     artifacts = {"composition": ref("composition"), "repair": ref("repair")}
-    doc = document(
-        composition={"fibres": "cotton", "supplierContract": "C-1"},
-        dppArtifacts=artifacts,
-        dppAccessPolicy={
-            "sections": {"repair": ["authority"]},
-            "elements": {"$.composition.supplierContract": ["authority"]},
-        },
-    )
-    # The element rule inside composition does not touch the composition reference.
-    assert shown(doc, ANONYMOUS).document["dppArtifacts"] == {"composition": artifacts["composition"]}
-    assert shown(doc, REPAIRER).document["dppArtifacts"] == {"composition": artifacts["composition"]}
-    assert shown(doc, AUTHORITY).document["dppArtifacts"] == artifacts
-
-
-def test_always_public_members_are_kept_under_a_closed_policy():
-    doc = document(nameplate={"name": "Shirt"}, dppArtifacts={"repair": ref("repair")})
-    result = shown(doc, ANONYMOUS, {"default": ["authority"]})
-    assert {key: result.document[key] for key in (*HEADER, *SEALED)} == {**HEADER, **SEALED}
-    assert "nameplate" not in result.document
-    assert result.document.get("dppArtifacts", {}) == {}
-    assert result.complete is False
-
-
-def test_owner_sees_the_document_itself_even_with_a_closed_passport_policy():
-    doc = document(
-        supplychain={"tier1": "Spinner"},
-        dppAccessPolicy={"default": ["authority"]},
-        dppArtifacts={"supplychain": ref("supplychain")},
-    )
-    for owner in (OWNER, viewer(owner=True)):
-        result = shown(doc, owner, {"default": ["authority"]})
-        assert result.document == doc
-        assert result.complete is True
-
-
-def test_complete_when_nothing_restricted_is_present():
-    doc = document(nameplate={"name": "Shirt"}, composition={"fibres": "cotton"})
-    result = shown(doc, ANONYMOUS)
-    assert result.document == doc
-    assert result.complete is True
-
-
-def test_disclose_does_not_change_the_document():
-    doc = document(
-        composition={"fibres": "cotton", "supplierContract": "C-1"},
-        supplychain={"tier1": "Spinner"},
-        dppArtifacts={"supplychain": ref("supplychain")},
-        dppAccessPolicy={"elements": {"$.composition.supplierContract": ["authority"]}},
-    )
-    before = copy.deepcopy(doc)
-    for reader in WHO.values():
-        shown(doc, reader)
-    assert doc == before
-
-
-def test_a_broken_passport_policy_is_refused_when_read():
-    doc = document(nameplate={"name": "x"}, dppAccessPolicy={"default": ["wizard"]})
-    with pytest.raises(BadRequest) as excinfo:
-        passport_policy(doc)
-    assert code_of(excinfo) == "InvalidAccessPolicy"
-    assert passport_policy(document(nameplate={})) == AccessPolicy()
-
-
-# -- element_value ------------------------------------------------------------------------------
-
-
-def test_element_value_refuses_filters_and_passes():
+    doc = document(composition={"fibres": "cotton", "supplierContract": "C-1"})
+    own = {
+        "sections": {"repair": ["authority"]},
+        "elements": {"$.composition.supplierContract": ["authority"]},
+    }
     deployment = parse_policy(DEPLOYMENT)
-    composition = {"fibres": "cotton", "supplierContract": "C-1"}
-    doc = document(
-        composition=composition,
-        supplychain={"tier1": {"name": "Spinner"}},
-        dppArtifacts={"supplychain": ref("supplychain")},
-        dppAccessPolicy={"elements": {"$.composition.supplierContract": ["authority"]}},
+    paths = disclosable(doc, artifacts, own, deployment)
+
+    def shown_artifacts(who: Viewer) -> dict[str, Any]:
+        return prune(artifacts, ("dpp", "artifacts"), withheld(paths, who, deployment, own))
+
+    # The element rule inside composition does not touch the composition reference.
+    assert shown_artifacts(ANONYMOUS) == {"composition": artifacts["composition"]}
+    assert shown_artifacts(REPAIRER) == {"composition": artifacts["composition"]}
+    assert shown_artifacts(AUTHORITY) == artifacts
+
+
+def test_artifact_references_under_a_closed_default():
+    artifacts = {"repair": ref("repair"), "nameplate": ref("nameplate")}
+    closed = parse_policy({"default": ["authority"]})
+    paths = disclosable(document(nameplate={"name": "Shirt"}), artifacts, None, closed)
+    refused = withheld(paths, ANONYMOUS, closed, None)
+    assert refused == {doc_claim("nameplate"), artifact_claim("repair"), artifact_claim("nameplate")}
+    assert prune(artifacts, ("dpp", "artifacts"), refused) == {}
+    assert withheld(paths, AUTHORITY, closed, None) == frozenset()
+
+
+def test_the_passport_policy_is_for_the_authority_under_the_shipped_policy():
+    paths = [POLICY]
+    shipped = deployment_policy(None)
+    for reader in (ANONYMOUS, NO_ROLES, RECYCLER, REPAIRER, OPERATOR):
+        assert withheld(paths, reader, shipped, {}) == {POLICY}, reader
+    for reader in (AUTHORITY, OWNER):
+        assert withheld(paths, reader, shipped, {}) == frozenset(), reader
+    # It is the section rule `dppAccessPolicy` that does it, and the passport's own can narrow it.
+    public = parse_policy({"default": ["public"]})
+    assert withheld(paths, ANONYMOUS, public, {}) == frozenset()
+    assert withheld(paths, ANONYMOUS, public, {"default": ["authority"]}) == {POLICY}
+    assert withheld(paths, ANONYMOUS, public, {"sections": {"dppAccessPolicy": ["recycler"]}}) == {POLICY}
+    assert withheld(paths, RECYCLER, public, {"sections": {"dppAccessPolicy": ["recycler"]}}) == frozenset()
+
+
+def test_an_element_disclosure_inside_a_withheld_section_is_withheld_with_it():
+    deployment = parse_policy(
+        {
+            "default": ["public"],
+            "sections": {"supplychain": ["authority"]},
+            "elements": {"$.supplychain.origin": ["public"]},
+        }
     )
-    assert element_value(doc, ("supplychain",), doc["supplychain"], ANONYMOUS, deployment) == (False, None)
-    assert element_value(doc, ("supplychain", "tier1", "name"), "Spinner", REPAIRER, deployment) == (
-        False,
-        None,
+    doc = document(supplychain={"origin": "PT", "cost": 3})
+    paths = disclosable(doc, {}, None, deployment)
+    assert set(paths) == {doc_claim("supplychain"), doc_claim("supplychain", "origin")}
+    refused = withheld(paths, ANONYMOUS, deployment, None)
+    # The element's own rule admits the reader; its section's does not.
+    assert refused == {doc_claim("supplychain")}
+    assert is_withheld(doc_claim("supplychain", "origin"), refused)
+    assert "supplychain" not in prune(doc, ("document",), refused)
+    assert withheld(paths, AUTHORITY, deployment, None) == frozenset()
+
+
+def test_withheld_fails_closed_on_a_rule_inside_a_disclosure():
+    doc = document(composition={"fibres": "cotton", "soc": {"lead": 0.1, "detail": "x"}})
+    # The version was issued under a policy without element rules ...
+    issued = disclosable(doc, {}, None, parse_policy({"default": ["public"]}))
+    assert issued == [doc_claim("composition")]
+    # ... and read under one that restricts an element inside its composition disclosure.
+    later = parse_policy(
+        {
+            "default": ["public"],
+            "elements": {
+                "$.composition.soc": ["recycler", "authority"],
+                "$.composition.soc.detail": ["authority"],
+            },
+        }
     )
-    assert element_value(doc, ("supplychain", "tier1", "name"), "Spinner", RECYCLER, deployment) == (
-        True,
-        "Spinner",
+    for reader in (ANONYMOUS, RECYCLER, REPAIRER):
+        assert withheld(issued, reader, later, None) == {doc_claim("composition")}, reader
+    assert withheld(issued, AUTHORITY, later, None) == frozenset()
+    assert withheld(issued, OWNER, later, None) == frozenset()
+    # The disclosure that holds the rule most closely is the one withheld.
+    with_soc = [doc_claim("composition"), doc_claim("composition", "soc")]
+    assert withheld(with_soc, RECYCLER, later, None) == {doc_claim("composition", "soc")}
+    assert withheld(with_soc, ANONYMOUS, later, None) == {doc_claim("composition", "soc")}
+    # Issued now, every rule has its own disclosure and only the restricted elements go.
+    current = disclosable(doc, {}, None, later)
+    assert withheld(current, RECYCLER, later, None) == {doc_claim("composition", "soc", "detail")}
+    assert prune(doc, ("document",), withheld(current, RECYCLER, later, None))["composition"] == {
+        "fibres": "cotton",
+        "soc": {"lead": 0.1},
+    }
+
+
+def test_withheld_fails_closed_on_a_passport_policy_rule_too():
+    issued = [doc_claim("repair"), doc_claim("nameplate")]
+    public = parse_policy({"default": ["public"]})
+    own = {"elements": {"$.repair.costs": ["authority"]}}
+    assert withheld(issued, ANONYMOUS, public, own) == {doc_claim("repair")}
+    assert withheld(issued, ANONYMOUS, public, None) == frozenset()
+    assert withheld(issued, AUTHORITY, public, own) == frozenset()
+
+
+def test_a_rule_outside_every_disclosure_or_admitting_the_reader_withholds_nothing():
+    public = parse_policy(
+        {
+            "default": ["public"],
+            "sections": {"supplychain": ["authority"]},
+            "elements": {"$.composition.soc": ["authority"], "$.nameplate.serial": ["public"]},
+        }
     )
-    assert element_value(doc, ("composition",), composition, RECYCLER, deployment) == (
-        True,
-        {"fibres": "cotton"},
-    )
-    assert element_value(doc, ("composition", "supplierContract"), "C-1", RECYCLER, deployment) == (
-        False,
-        None,
-    )
-    assert element_value(doc, ("composition", "supplierContract"), "C-1", AUTHORITY, deployment) == (
-        True,
-        "C-1",
-    )
-    # every artifact withheld: the member is withheld whole (`{}` would say that artifacts exist)
-    assert element_value(doc, ("dppArtifacts",), doc["dppArtifacts"], ANONYMOUS, deployment) == (False, None)
-    assert element_value(
-        doc, ("dppArtifacts", "supplychain"), doc["dppArtifacts"]["supplychain"], ANONYMOUS, deployment
-    ) == (False, None)
-    assert element_value(doc, ("dppAccessPolicy",), doc["dppAccessPolicy"], OWNER, deployment) == (
-        True,
-        doc["dppAccessPolicy"],
-    )
+    # no disclosure encloses ("supplychain",) or ("composition", "soc"); nameplate.serial is public
+    assert withheld([doc_claim("nameplate")], ANONYMOUS, public, None) == frozenset()
+    # an artifact reference does not enclose the element rules of its section
+    assert withheld([artifact_claim("composition")], ANONYMOUS, public, None) == frozenset()
+
+
+def test_is_withheld():
+    refused = frozenset({doc_claim("repair"), artifact_claim("manufacture")})
+    assert is_withheld(doc_claim("repair"), refused)
+    assert is_withheld(doc_claim("repair", "costs", "labour"), refused)
+    assert not is_withheld(doc_claim("repairs"), refused)
+    assert not is_withheld(doc_claim("composition"), refused)
+    assert not is_withheld(artifact_claim("repair"), refused)
+    assert is_withheld(artifact_claim("manufacture"), refused)
+    assert not is_withheld(doc_claim("repair"), frozenset())
+
+
+# -- prune: withheld parts cut out of the claims ------------------------------------------------
+
+
+def test_prune_removes_the_withheld_members_and_shares_the_rest():
+    value = {
+        "a": {"b": 1, "c": {"d": 2, "e": 3}},
+        "f": {"g": 4},
+        "h": [1, {"i": 5}],
+        "j": {"k": 6},
+    }
+    before = copy.deepcopy(value)
+    refused = frozenset({doc_claim("a", "b"), doc_claim("f", "g"), doc_claim("j"), artifact_claim("a")})
+    result = prune(value, ("document",), refused)
+    assert result == {"a": {"c": {"d": 2, "e": 3}}, "f": {}, "h": [1, {"i": 5}]}
+    assert result["a"]["c"] is value["a"]["c"]
+    assert result["h"] is value["h"]
+    assert result is not value
+    assert value == before
+
+
+def test_prune_returns_the_value_itself_when_nothing_below_it_is_withheld():
+    value = {"a": {"b": 1}}
+    assert prune(value, ("document",), frozenset()) is value
+    assert prune(value, ("document",), frozenset({artifact_claim("a"), doc_claim("x")})) == value
+    assert prune(value, ("document",), frozenset({artifact_claim("a"), POLICY})) is value
+    assert prune(value, ("document", "a"), frozenset({doc_claim("x", "b")})) is value
+
+
+def test_prune_below_another_base():
+    artifacts = {"repair": ref("repair"), "composition": ref("composition")}
+    refused = frozenset({artifact_claim("repair"), doc_claim("composition")})
+    assert prune(artifacts, ("dpp", "artifacts"), refused) == {"composition": artifacts["composition"]}
+    section = {"costs": 1, "manual": "m"}
+    assert prune(section, doc_claim("repair"), frozenset({doc_claim("repair", "costs")})) == {"manual": "m"}
 
 
 # -- the deployment's policy file ---------------------------------------------------------------
@@ -604,15 +997,3 @@ def test_a_valid_policy_file_is_loaded(tmp_path):
     )
     policy = deployment_policy(str(path))
     assert policy == AccessPolicy(frozenset({"authority"}), {("a", "b"): frozenset({"public"})})
-
-
-def test_a_section_with_every_member_withheld_is_withheld_whole():
-    policy = parse_policy(
-        {"elements": {"$.repair.costs": ["authority"], "$.repair.manualUrl": ["authority"]}}
-    )
-    doc = document(repair={"costs": 12, "manualUrl": "https://x"}, empty={})
-    anonymous = disclose(doc, ANONYMOUS, policy)
-    assert "repair" not in anonymous.document
-    assert anonymous.document["empty"] == {}  # an empty section withholds nothing
-    assert anonymous.complete is False
-    assert disclose(doc, AUTHORITY, policy).document["repair"] == doc["repair"]

@@ -4,7 +4,8 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.documents.representation import HEADER_FIELDS, to_full, to_full_element, value_data_type
+from shared.documents.members import HEADER as HEADER_FIELDS
+from shared.documents.representation import to_full, to_full_element, value_data_type
 from tests.support.documents import FIXTURES, load_fixture
 
 SCHEMAS = yaml.safe_load((FIXTURES / "reference" / "basyx-dpp-openapi.yaml").read_text(encoding="utf-8"))[

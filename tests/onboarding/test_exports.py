@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -9,6 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from jwcrypto.jwk import JWK
+from sd_jwt.verifier import SDJWTVerifier
 
 from local.run import assign_namespaces as assign
 from tests.support.documents import enc, make_passport, namespace
@@ -20,6 +24,44 @@ def bearer(value: str) -> dict[str, str]:
 
 def lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+INTEGRITY = ("contentHash", "signature")
+ENVELOPE = ("dppLifecycle", "dppArtifacts", "dppAccessPolicy")
+# A passport's own access policy: its nameplate for authorities only.
+OWN_POLICY = {"sections": {"nameplate": ["authority"]}}
+
+
+def document_of(line: dict[str, Any]) -> dict[str, Any]:
+    """An export line without the envelope members and the integrity members: the document."""
+    return {key: value for key, value in line.items() if key not in (*ENVELOPE, *INTEGRITY)}
+
+
+def verified(presentation: str, keys: dict[str, Any]) -> dict[str, Any]:
+    """The claims an SD-JWT presentation discloses, checked by the RFC 9901 reference
+    implementation (PyPI `sd-jwt`, not used by the service) with the published keys alone."""
+
+    def issuer_key(issuer: str, header: dict[str, Any]) -> JWK:
+        (key,) = [key for key in keys["keys"] if key["kid"] == header["kid"]]
+        return JWK.from_json(json.dumps(key))
+
+    return SDJWTVerifier(presentation, issuer_key).get_verified_payload()
+
+
+def b64url_sha256(data: bytes) -> str:
+    return "sha256-" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def independent_hash(document: dict[str, Any]) -> str:
+    # JCS equals sorted, compact JSON for these documents (RFC 8785 section 3.2.3).
+    return b64url_sha256(
+        json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    )
+
+
+def jwt_digest(presentation: str) -> str:
+    """The digest of the issuer-signed JWT a presentation starts with (what versionDigest names)."""
+    return b64url_sha256(presentation.split("~", maxsplit=1)[0].encode("ascii"))
 
 
 @pytest.fixture
@@ -64,23 +106,63 @@ def make_some(api, http, name: str, headers: dict[str, str], n: int) -> list[dic
 def test_export_holds_every_current_passport_of_the_operator_and_nothing_else(
     export, api, http, auth, operator
 ):
+    """Each line: the current document as the owner reads it, its envelope members under the names
+    a write body takes (artifacts and own policy only where there are some), its contentHash and
+    the complete presentation of that version."""
     name, headers = operator
     made = make_some(api, http, name, headers, 3)
-    first = made[0]["digitalProductPassportId"]
+    first, guarded, documented = (item["digitalProductPassportId"] for item in made)
     http.patch(f"{api}/v1/dpps/{enc(first)}", json={"nameplate": {"ManufacturerName": "v2"}}, headers=headers)
+    policy_set = http.put(f"{api}/v1/dpps/{enc(guarded)}/accessPolicy", json=OWN_POLICY, headers=headers)
+    assert policy_set.status_code == 200, policy_set.text
+    upload = http.put(
+        f"{api}/v1/dpps/{enc(documented)}/artifacts/repair",
+        data=b"%PDF-1.7 manual",
+        headers={**headers, "Content-Type": "application/pdf"},
+    )
+    assert upload.status_code == 201, upload.text
     gone = make_some(api, http, name, headers, 1)[0]["digitalProductPassportId"]
     assert http.delete(f"{api}/v1/dpps/{enc(gone)}", headers=headers).status_code == 204
     job = export(api, http, headers)
     assert (job["state"], job["total"], job["exported"]) == ("done", 3, 3)
-    exported = lines(http.get(job["downloads"]["passports"]).text)
-    current = {
-        item["digitalProductPassportId"]: http.get(
-            f"{api}/v1/dpps/{enc(item['digitalProductPassportId'])}"
-        ).json()
-        for item in made
-    }
-    assert {doc["digitalProductPassportId"]: doc for doc in exported} == current
     assert "history" not in job["downloads"]
+    exported = {
+        line["digitalProductPassportId"]: line for line in lines(http.get(job["downloads"]["passports"]).text)
+    }
+    assert sorted(exported) == sorted([first, guarded, documented])
+    assert {dpp_id: [m for m in ENVELOPE if m in line] for dpp_id, line in exported.items()} == {
+        first: ["dppLifecycle"],
+        guarded: ["dppLifecycle", "dppAccessPolicy"],
+        documented: ["dppLifecycle", "dppArtifacts"],
+    }
+
+    keys = http.get(f"{api}/v1/keys").json()
+    for dpp_id, line in exported.items():
+        url = f"{api}/v1/dpps/{enc(dpp_id)}"
+        current = http.get(url, headers=headers).json()  # the owner's complete view
+        lifecycle = http.get(f"{url}/lifecycle", headers=headers).json()
+        artifacts = http.get(f"{url}/artifacts", headers=headers).json()["artifacts"]
+        own_policy = http.get(f"{url}/accessPolicy", headers=headers).json()["accessPolicy"]
+        document = {key: value for key, value in current.items() if key not in INTEGRITY}
+        envelope: dict[str, Any] = {"dppLifecycle": lifecycle["lifecycle"]}
+        if artifacts:
+            envelope["dppArtifacts"] = artifacts
+        if own_policy is not None:
+            envelope["dppAccessPolicy"] = own_policy
+        assert document_of(line) == document
+        assert list(line) == [*document, *envelope, *INTEGRITY]
+        assert {key: line[key] for key in envelope} == envelope
+        assert line["contentHash"] == current["contentHash"] == independent_hash(document)
+        # the signature discloses everything the line holds, as the current version's issuer signed it
+        claims = verified(line["signature"], keys)
+        assert claims["document"] == document
+        signed = claims["dpp"]
+        assert (signed["id"], signed["version"]) == (dpp_id, lifecycle["version"])
+        assert signed["lifecycle"] == lifecycle["lifecycle"]
+        assert signed["artifacts"] == artifacts
+        assert signed.get("accessPolicy") == own_policy
+    assert exported[guarded]["dppAccessPolicy"] == OWN_POLICY
+    assert set(exported[documented]["dppArtifacts"]) == {"repair"}
 
 
 def test_export_with_history_carries_every_signed_version(export, api, http, operator):
@@ -96,11 +178,35 @@ def test_export_with_history_carries_every_signed_version(export, api, http, ope
         (dpp_id, 1, "create"),
         (dpp_id, 2, "update"),
     ]
+    keys = http.get(f"{api}/v1/keys").json()
     for record in records:
-        checked = http.post(f"{api}/v1/verify", json=record["document"]).json()
-        assert checked["valid"] is True
-        assert record["contentHash"] == record["document"]["contentHash"]
-    assert records[1]["previousHash"] == records[0]["contentHash"]
+        # the service verifies each record's presentation and digest ...
+        body = {"signature": record["signature"], "contentHash": record["contentHash"]}
+        checked = http.post(f"{api}/v1/verify", json=body).json()
+        assert (checked["valid"], checked["failedChecks"]) == (True, []), checked
+        # ... and so does anyone with the published keys: it signs exactly what the record holds
+        claims = verified(record["signature"], keys)
+        assert claims["document"] == record["document"]
+        assert record["contentHash"] == independent_hash(record["document"])
+        signed = claims["dpp"]
+        assert (signed["id"], signed["version"], signed["operation"], signed["previousDigest"]) == (
+            record["dppId"],
+            record["version"],
+            record["operation"],
+            record["previousDigest"],
+        )
+        assert (signed["lifecycle"], signed["artifacts"], signed.get("accessPolicy")) == (
+            record["lifecycle"],
+            record["artifacts"],
+            record["accessPolicy"],
+        )
+        assert record["versionDigest"] == jwt_digest(record["signature"])
+    # the versions chain up: each names its predecessor's digest
+    assert records[0]["previousDigest"] is None
+    assert records[1]["previousDigest"] == records[0]["versionDigest"]
+    assert records[1]["document"]["nameplate"]["ManufacturerName"] == "v2"
+    stored = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history", headers=headers).json()["versions"]
+    assert [r["versionDigest"] for r in records] == [v["versionDigest"] for v in stored]
 
 
 def test_export_refusals(export, api, http, auth, token, operator):
@@ -117,15 +223,30 @@ def test_export_refusals(export, api, http, auth, token, operator):
 
 
 def test_export_then_import_into_an_empty_store_round_trips_every_document(api, http, operator, export, root):
-    """The export file, imported into a new, empty database, yields the same documents (apart from
-    what every deployment writes itself: lastUpdate, the integrity fields, the lifecycle's link to
-    the label it superseded)."""
+    """The export file, imported into a new, empty database, yields the same documents, labels and
+    own access policies (apart from what every deployment writes itself: lastUpdate, the integrity
+    members, the lifecycle's link to the label it superseded, artifact references into its own
+    storage)."""
     from shared.composition import Root
 
     name, headers = operator
     made = make_some(api, http, name, headers, 4)
     relabelled = made[1]["digitalProductPassportId"]
-    http.post(f"{api}/v1/dpps/{enc(relabelled)}/publish", json={"versionLabel": "2026.2"}, headers=headers)
+    guarded = made[2]["digitalProductPassportId"]
+    published = http.post(
+        f"{api}/v1/dpps/{enc(relabelled)}/publish", json={"versionLabel": "2026.2"}, headers=headers
+    )
+    assert published.status_code == 200, published.text
+    policy_set = http.put(f"{api}/v1/dpps/{enc(guarded)}/accessPolicy", json=OWN_POLICY, headers=headers)
+    assert policy_set.status_code == 200, policy_set.text
+    # An artifact reference points into this deployment's storage: exported, but not taken over.
+    documented = made[3]["digitalProductPassportId"]
+    upload = http.put(
+        f"{api}/v1/dpps/{enc(documented)}/artifacts/repair",
+        data=b"%PDF-1.7 manual",
+        headers={**headers, "Content-Type": "application/pdf"},
+    )
+    assert upload.status_code == 201, upload.text
     job = export(api, http, headers)
     data = http.get(job["downloads"]["passports"]).content
 
@@ -143,18 +264,24 @@ def test_export_then_import_into_an_empty_store_round_trips_every_document(api, 
     imported = other.store.read("jobs", "job", job_record["jobId"])
     assert (imported["created"], imported["failed"]) == (4, 0)
 
-    def comparable(document: dict[str, Any]) -> dict[str, Any]:
-        kept = {k: v for k, v in document.items() if k not in ("lastUpdate", "contentHash", "signature")}
-        # The label, validity and status travel; `supersedes` points into the old history.
-        kept["dppLifecycle"] = {
-            k: document["dppLifecycle"][k] for k in ("versionLabel", "validFrom", "validTo", "status")
-        }
-        return kept
+    def without_last_update(document: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in document.items() if key != "lastUpdate"}
 
+    # The label, validity and status travel; `supersedes` points into the old history.
+    travelling = ("versionLabel", "validFrom", "validTo", "status")
     exported = lines(data.decode())
-    assert len(exported) == 4
+    assert sorted(line["digitalProductPassportId"] for line in exported) == sorted(
+        item["digitalProductPassportId"] for item in made
+    )
+    assert [line["digitalProductPassportId"] for line in exported if "dppArtifacts" in line] == [documented]
     for line in exported:
-        assert comparable(other.service.read(line["digitalProductPassportId"])["document"]) == comparable(
-            line
-        )
-    assert other.service.read(relabelled)["document"]["dppLifecycle"]["versionLabel"] == "2026.2"
+        head = other.service.read(line["digitalProductPassportId"])
+        assert without_last_update(head["document"]) == without_last_update(document_of(line))
+        assert {k: head["lifecycle"][k] for k in travelling} == {
+            k: line["dppLifecycle"][k] for k in travelling
+        }
+        assert head["label"] == line["dppLifecycle"]["versionLabel"]
+        assert head.get("accessPolicy") == line.get("dppAccessPolicy")
+        assert head["artifacts"] == {}
+    assert other.service.read(relabelled)["lifecycle"]["versionLabel"] == "2026.2"
+    assert other.service.read(guarded)["accessPolicy"] == OWN_POLICY

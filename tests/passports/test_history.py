@@ -1,7 +1,9 @@
-"""Every version hashed and signed on write; anyone can verify with the published keys alone.
+"""Every version hashed and issued as an SD-JWT on write; anyone can verify with the published keys
+alone, and /v1/verify names every tampering.
 
-Independent checks use jwcrypto and a JCS written here from the RFC's rules for the values these
-tests use (ASCII keys, strings, integers, short decimals), not the project's own code.
+Independent checks use the RFC 9901 reference implementation (PyPI `sd-jwt`, on jwcrypto) and a JCS
+written here from the RFC's rules for the values these tests use (ASCII keys, strings, integers,
+short decimals), not the project's own code.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import json
 from typing import Any
 
 import pytest
-from jwcrypto import jwk, jws
+from jwcrypto import jwk
+from sd_jwt.verifier import SDJWTVerifier
 
 from shared.platform.errors import ErrorCode, ServiceUnavailable
 from shared.storage.cosmos import PASSPORTS
@@ -31,15 +34,21 @@ def independent_hash(document: dict[str, Any]) -> str:
     return "sha256-" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def verify_with_jwks(document: dict[str, Any], jwks: dict[str, Any]) -> dict[str, Any]:
-    """Verify like a third party: the JWS, the JWKS, and the document. Returns the signed header."""
-    token = jws.JWS()
-    token.deserialize(document["signature"])
-    header = token.jose_header
+def b64json(text: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
+def verify_with_jwks(presentation: str, jwks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify like a third party, with the JWKS alone: (the JWT header, the disclosed claims)."""
+    header = b64json(presentation.split(".", maxsplit=1)[0])
     (key,) = [k for k in jwks["keys"] if k["kid"] == header["kid"]]
-    token.verify(jwk.JWK(**key), detached_payload=independent_jcs(document))
-    assert token.is_valid
-    return header
+    claims = SDJWTVerifier(presentation, lambda issuer, _: jwk.JWK(**key)).get_verified_payload()
+    return header, claims
+
+
+def jwt_digest(presentation: str) -> str:
+    digest = hashlib.sha256(presentation.split("~", maxsplit=1)[0].encode("ascii")).digest()
+    return "sha256-" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 @pytest.fixture
@@ -64,10 +73,11 @@ def test_every_version_verifies_with_an_independent_jose_library(api, http, auth
     assert jwks["keys"] and all(key["kty"] == "EC" and key["crv"] == "P-256" for key in jwks["keys"])
     assert all("d" not in key for key in jwks["keys"])  # never a private key
 
-    header = verify_with_jwks(current, jwks)
+    header, claims = verify_with_jwks(current["signature"], jwks)
     assert current["contentHash"] == independent_hash(current)
-    assert (header["alg"], header["dppId"], header["dppVersion"], header["dppOperation"]) == (
-        "ES256",
+    assert claims["document"] == {k: v for k, v in current.items() if k not in ("contentHash", "signature")}
+    assert (header["alg"], header["typ"]) == ("ES256", "dpp+sd-jwt")
+    assert (claims["dpp"]["id"], claims["dpp"]["version"], claims["dpp"]["operation"]) == (
         dpp_id,
         3,
         "updateElement",
@@ -76,18 +86,18 @@ def test_every_version_verifies_with_an_independent_jose_library(api, http, auth
     history = http.get(f"{url}/history", headers=auth).json()["versions"]
     assert [v["version"] for v in history] == [1, 2, 3, 4]
     assert [v["operation"] for v in history] == ["create", "update", "updateElement", "delete"]
-    assert history[0]["previousHash"] is None
+    assert history[0]["previousDigest"] is None
     for earlier, later in itertools.pairwise(history):
-        assert later["previousHash"] == earlier["contentHash"]
+        assert later["previousDigest"] == earlier["versionDigest"] == jwt_digest(earlier["signature"])
     for record in history[:3]:
         at = http.get(
             f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": record["ts"]}, headers=auth
         ).json()
-        assert at["signature"] == record["signature"]
         assert at["contentHash"] == independent_hash(at) == record["contentHash"]
-        signed = verify_with_jwks(at, jwks)
-        assert signed["dppVersion"] == record["version"]
-        assert signed.get("dppPreviousHash") == record["previousHash"]
+        _, signed = verify_with_jwks(at["signature"], jwks)
+        assert signed["dpp"]["version"] == record["version"]
+        assert signed["dpp"]["previousDigest"] == record["previousDigest"]
+        assert jwt_digest(at["signature"]) == record["versionDigest"]
 
 
 def test_client_supplied_integrity_fields_are_replaced(api, http, auth):
@@ -95,7 +105,7 @@ def test_client_supplied_integrity_fields_are_replaced(api, http, auth):
     assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
     stored = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").json()
     assert stored["contentHash"] == independent_hash(stored) != "sha256-forged"
-    verify_with_jwks(stored, http.get(f"{api}/v1/keys").json())
+    verify_with_jwks(stored["signature"], http.get(f"{api}/v1/keys").json())
 
 
 def _verify(http, api, body: dict[str, Any]) -> dict[str, Any]:
@@ -104,34 +114,35 @@ def _verify(http, api, body: dict[str, Any]) -> dict[str, Any]:
     return response.json()
 
 
-def _reencode_header(signature: str, **changes: Any) -> str:
-    header_b64, _, sig = signature.split(".")
-    header = json.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
-    header.update(changes)
+def _reencode_header(presentation: str, **changes: Any) -> str:
+    jwt, rest = presentation.split("~", 1)
+    header_b64, payload, sig = jwt.split(".")
+    header = {**b64json(header_b64), **changes}
     encoded = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
-    return f"{encoded}..{sig}"
+    return f"{encoded}.{payload}.{sig}~{rest}"
 
 
-def test_verify_accepts_an_untouched_document_and_names_each_tampering(api, http, create):
+def test_verify_accepts_an_untouched_response_and_names_each_tampering(api, http, create):
     document = create()
     stored = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").json()
-    assert _verify(http, api, stored) == {**_verify(http, api, stored), "valid": True, "failedChecks": []}
+    untouched = _verify(http, api, stored)
+    assert (untouched["valid"], untouched["failedChecks"]) == (True, [])
+    assert untouched["disclosed"]["document"]["nameplate"] == stored["nameplate"]
 
     changed_field = {**stored, "dppStatus": "Recalled"}
-    assert _verify(http, api, changed_field)["failedChecks"] == ["contentHash", "signature"]
+    assert _verify(http, api, changed_field)["failedChecks"] == ["content"]
     rehashed = {**changed_field, "contentHash": independent_hash(changed_field)}
-    assert _verify(http, api, rehashed)["failedChecks"] == ["signature"]
-    head, _, sig = stored["signature"].split(".")
+    assert _verify(http, api, rehashed)["failedChecks"] == ["content", "contentHash"]
+    jwt, rest = stored["signature"].split("~", 1)
+    head, payload, sig = jwt.split(".")
     flipped = sig[:-2] + ("A" if sig[-2] != "A" else "B") + sig[-1]
-    assert _verify(http, api, {**stored, "signature": f"{head}..{flipped}"})["failedChecks"] == ["signature"]
+    tampered = {**stored, "signature": f"{head}.{payload}.{flipped}~{rest}"}
+    assert _verify(http, api, tampered)["failedChecks"] == ["signature"]
     unknown_kid = _reencode_header(stored["signature"], kid="local:someone-elses-key")
     assert _verify(http, api, {**stored, "signature": unknown_kid})["failedChecks"] == ["kid"]
-    assert _verify(http, api, {**stored, "signature": "not-a-jws"})["failedChecks"] == ["signatureFormat"]
+    assert _verify(http, api, {**stored, "signature": "not-an-sd-jwt"})["failedChecks"] == ["signatureFormat"]
     removed = {k: v for k, v in stored.items() if k != "signature"}
-    assert (
-        "signatureFormat"
-        in _verify(http, api, {**removed, "contentHash": stored["contentHash"]})["failedChecks"]
-    )
+    assert_result(http.post(f"{api}/v1/verify", json=removed), 400)
 
 
 def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_passport):
@@ -144,8 +155,10 @@ def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_pass
     tampered = {k: v for k, v in v2.items() if not k.startswith("_")}
     tampered["document"] = {**tampered["document"], "dppStatus": "Rewritten"}
     store.replace(PASSPORTS, tampered, v2["_etag"])
-    assert "contentHash" in _verify(http, api, {"dppId": dpp_id})["failedChecks"]
-    assert "contentHash" in _verify(http, api, {"dppId": dpp_id, "version": 2})["failedChecks"]
+    assert {"contentHash", "claims"} <= set(_verify(http, api, {"dppId": dpp_id})["failedChecks"])
+    assert {"contentHash", "claims"} <= set(
+        _verify(http, api, {"dppId": dpp_id, "version": 2})["failedChecks"]
+    )
     # version 1 and its (empty) history are untouched, so it still verifies
     assert _verify(http, api, {"dppId": dpp_id, "version": 1})["valid"] is True
     store.replace(
@@ -158,7 +171,7 @@ def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_pass
     store.delete(PASSPORTS, store.read(PASSPORTS, "v0000000002", dpp_id), dpp_id)
     broken = _verify(http, api, {"dppId": dpp_id})
     assert broken["valid"] is False
-    assert {"sequence", "chain", "header"} <= set(broken["failedChecks"])
+    assert {"sequence", "chain"} <= set(broken["failedChecks"])
 
 
 def test_verify_rejects_bad_requests(api, http, create):
@@ -286,7 +299,7 @@ def test_key_vault_rotation_keeps_old_versions_verifiable(api, http, auth, creat
         headers = []
         for record in history:
             at = http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": record["ts"]}).json()
-            headers.append(verify_with_jwks(at, jwks)["kid"])
+            headers.append(verify_with_jwks(at["signature"], jwks)[0]["kid"])
         assert headers == [first_kid, second_kid]
         assert _verify(http, api, {"dppId": dpp_id})["valid"] is True
 
@@ -327,8 +340,10 @@ def test_a_key_added_to_the_database_is_not_trusted(api, http, auth, create, roo
     """A database writer stores its own key and re-signs a tampered version with it."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from shared.integrity.signatures import Seal, sign_document
+    from shared.integrity.sd_jwt import issue, version_digest
+    from shared.integrity.signatures import content_hash
     from shared.integrity.signers import ec_public_jwk, jwk_thumbprint
+    from shared.passports.issuance import claims
 
     dpp_id = _three_versions(create, http, api, auth)
     forger = ec.generate_private_key(ec.SECP256R1())
@@ -346,18 +361,20 @@ def test_a_key_added_to_the_database_is_not_trusted(api, http, auth, create, roo
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
     v3 = _item(root, dpp_id, "v0000000003")
-    tampered = {**v3["document"], "dppStatus": "Recalled"}
-    resealed = sign_document(
-        tampered, Seal(dpp_id, 3, "update", v3["previousHash"]), forged_jwk["kid"], forge_sign
-    )
+    tampered = {**v3, "document": {**v3["document"], "dppStatus": "Recalled"}}
+    paths = [tuple(entry["path"]) for entry in v3["disclosures"]]
+    issuer = b64json(v3["sdJwt"].split(".")[1])["iss"]
+    forged = issue(claims(tampered, issuer), paths, {"kid": forged_jwk["kid"]}, forge_sign)
     for item_id in ("v0000000003", "head"):
         _rewrite(
             root,
             dpp_id,
             item_id,
-            document=resealed,
-            contentHash=resealed["contentHash"],
-            signature=resealed["signature"],
+            document=tampered["document"],
+            contentHash=content_hash(tampered["document"]),
+            sdJwt=forged.jwt,
+            disclosures=[{"path": list(d.path), "disclosure": d.encoded} for d in forged.disclosures],
+            versionDigest=version_digest(forged.jwt),
         )
     report = _verify(http, api, {"dppId": dpp_id})
     assert report["valid"] is False

@@ -14,8 +14,9 @@ import pytest
 
 from shared.access.authentication import Principal
 from shared.access.roles import OPERATOR
-from shared.passports.repository import CREATE, UPDATE, Draft, _version_item
-from shared.platform.clock import now_ts
+from shared.documents.lifecycle import on_create
+from shared.passports.repository import CREATE, UPDATE, Draft, _version_item, carried
+from shared.platform.clock import next_ts, now_ts
 from shared.platform.errors import Conflict
 from shared.storage.cosmos import PASSPORTS, PRODUCTS
 from tests.support.documents import OWNER, enc, make_passport
@@ -31,10 +32,20 @@ def service(root):
 def _orphan_version(
     service: Any, document: dict[str, Any], head: dict[str, Any] | None, operation: str
 ) -> dict:
-    """Step one of a write (the version item) without step two (the head)."""
+    """Step one of a write (the version item, issued as a real writer issues it) without step two
+    (the head). A create starts the default lifecycle; an update carries the head's envelope."""
     number = head["version"] + 1 if head else 1
+    if head is None:
+        timestamp = now_ts()
+        envelope = {"lifecycle": on_create(None, timestamp), "artifacts": {}, "access_policy": None}
+        draft = Draft(document, **envelope, operation=operation, writer="crashed", timestamp=timestamp)
+    else:
+        timestamp = next_ts(head["ts"])
+        draft = Draft(
+            **carried(head, document=document), operation=operation, writer="crashed", timestamp=timestamp
+        )
     item = _version_item(
-        document["digitalProductPassportId"], number, Draft(document, operation, "crashed", now_ts()), head
+        document["digitalProductPassportId"], number, draft, head, service.passports.issuance
     )
     service.passports.store.create(PASSPORTS, item)
     return item
@@ -60,6 +71,12 @@ def test_crash_after_version_before_head_exposes_nothing_then_rolls_forward(api,
     assert final["dppStatus"] == "FromCrashedWriter"
     assert final["nameplate"]["Extra"] == 1
     assert service.passports.head(dpp_id)["version"] == 3
+    # the rolled-forward version is part of the signed chain: 1 -> crashed 2 -> 3
+    checked = http.post(f"{api}/v1/verify", json={"dppId": dpp_id}).json()
+    assert (checked["valid"], checked["failedChecks"]) == (True, [])
+    versions = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history").json()["versions"]
+    assert [(v["version"], v["operation"]) for v in versions] == [(1, "create"), (2, "update"), (3, "update")]
+    assert versions[1]["writer"] == "crashed"
 
 
 def test_crashed_create_is_invisible_and_completed_by_a_retry(api, http, auth, service):
@@ -81,6 +98,10 @@ def test_crashed_create_is_invisible_and_completed_by_a_retry(api, http, auth, s
     assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()["digitalProductPassportId"] == dpp_id
     by_product = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
     assert by_product.json()["digitalProductPassportId"] == dpp_id
+    # what was finished is the crashed writer's signed version 1, not a new one
+    head = service.passports.head(dpp_id)
+    assert (head["version"], head["writer"]) == (1, "crashed")
+    assert http.post(f"{api}/v1/verify", json={"dppId": dpp_id}).json()["valid"] is True
 
 
 def test_lookup_written_before_a_crash_points_at_nothing_visible(api, http, auth, service):

@@ -3,15 +3,30 @@ the life cycle, then the fine granular API (ReadDataElement, UpdateDataElement b
 
 from __future__ import annotations
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import pytest
+from jwcrypto.jwk import JWK
+from sd_jwt.verifier import SDJWTVerifier
 
 from tests.support.documents import OWNER, enc, load_fixture, make_passport
 from tests.support.results import assert_result
+
+
+def verified(presentation: str, keys: dict[str, Any]) -> dict[str, Any]:
+    """The claims an SD-JWT presentation discloses, checked by the RFC 9901 reference
+    implementation (PyPI `sd-jwt`, not used by the service) with the published keys alone."""
+
+    def issuer_key(issuer: str, header: dict[str, Any]) -> JWK:
+        (key,) = [key for key in keys["keys"] if key["kid"] == header["kid"]]
+        return JWK.from_json(json.dumps(key))
+
+    return SDJWTVerifier(presentation, issuer_key).get_verified_payload()
 
 
 def _iso(moment: datetime) -> str:
@@ -40,34 +55,52 @@ def test_ids_with_slash_colon_hash_and_question_mark_are_one_segment(api, http, 
         assert product.json()["digitalProductPassportId"] == dpp_id
 
 
-def test_reference_sample_round_trips_unchanged_except_server_fields(api, http, reference_sample):
-    """Unchanged except lastUpdate, with the members the server appends: the lifecycle and integrity."""
+def test_reference_sample_round_trips_unchanged_except_server_fields(api, http, root, reference_sample):
+    """Unchanged except lastUpdate, with the integrity members the server appends to a response
+    (contentHash, signature); the lifecycle is kept beside the document, not in it."""
     sample, _ = reference_sample
     assert sample == load_fixture("reference/basyx-sample-dpp.json")
     dpp_id = sample["digitalProductPassportId"]
-    stored = http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()
-    assert stored["lastUpdate"] != sample["lastUpdate"]
-    assert stored["contentHash"].startswith("sha256-")
-    assert stored["signature"].count(".") == 2
-    server_members = ("dppLifecycle", "contentHash", "signature")
-    written = {key: value for key, value in stored.items() if key not in server_members}
-    assert {**written, "lastUpdate": None} == {**sample, "lastUpdate": None}
-    # key order survives too: the document is returned as written, server members last
-    assert list(stored) == [*sample, *server_members]
+    response = http.get(f"{api}/v1/dpps/{enc(dpp_id)}")
+    assert response.headers["DPP-Disclosure"] == "complete"
+    body = response.json()
+    assert body["lastUpdate"] != sample["lastUpdate"]
+    server_members = ("lastUpdate", "contentHash", "signature")
+    written = {key: value for key, value in sample.items() if key != "lastUpdate"}
+    assert {key: value for key, value in body.items() if key not in server_members} == written
+    # key order survives too: the document is returned as written, the integrity members last
+    assert list(body) == [*sample, "contentHash", "signature"]
+
+    # stored as written: the document in the version item is the sample with the server's lastUpdate
+    head = root.passports.head(dpp_id)
+    for item in (head, root.passports.version(dpp_id, head["version"])):
+        assert item["document"] == {**sample, "lastUpdate": body["lastUpdate"]}
+        assert list(item["document"]) == list(sample)
+
+    # the integrity members prove exactly the document returned
+    document = {key: value for key, value in body.items() if key not in ("contentHash", "signature")}
+    assert body["contentHash"] == head["contentHash"]
+    assert verified(body["signature"], http.get(f"{api}/v1/keys").json())["document"] == document
+
     # created without a lifecycle: published as v1, valid from its creation on
-    assert stored["dppLifecycle"] == {
-        "versionLabel": "v1",
-        "status": "Valid",
-        "validFrom": stored["dppLifecycle"]["validFrom"],
-        "validTo": None,
-        "supersedes": None,
-        "revokedAt": None,
-        "revocationReason": None,
-    }
+    lifecycle = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/lifecycle").json()
+    assert (
+        lifecycle["lifecycle"]
+        == head["lifecycle"]
+        == {
+            "versionLabel": "v1",
+            "status": "Valid",
+            "validFrom": lifecycle["lifecycle"]["validFrom"],
+            "validTo": None,
+            "supersedes": None,
+            "revokedAt": None,
+            "revocationReason": None,
+        }
+    )
     history = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history").json()["versions"]
-    assert stored["dppLifecycle"]["validFrom"] == history[0]["ts"]
+    assert lifecycle["lifecycle"]["validFrom"] == history[0]["ts"]
     by_product = http.get(f"{api}/v1/dppsByProductId/{enc(sample['uniqueProductIdentifier'])}").json()
-    assert by_product == stored
+    assert by_product == body
 
 
 def test_granularity_accepts_any_case_and_is_stored_canonical(api, http, create):

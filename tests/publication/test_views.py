@@ -1,5 +1,8 @@
 """The seed API contract over real HTTP: JSON-LD views, status, revocation, version labels,
-artifacts in Azurite with SAS downloads, search, and caching headers."""
+artifacts in Azurite with SAS downloads, search, and caching headers.
+
+What is "signed" is checked with the RFC 9901 reference implementation (PyPI `sd-jwt`) and the
+keys of `/v1/keys` alone: each response's `signature` is an SD-JWT presentation of what it shows."""
 
 from __future__ import annotations
 
@@ -14,11 +17,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.support.documents import OWNER, enc, make_passport
+from tests.support.presentations import jcs_hash
+from tests.support.presentations import verified as verified_with
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "local" / "seed"
 SEED_PRODUCT = "urn:pierriecardin:product:pc-polo-green"
 SEED_ISSUER = "did:pierriecardin:manufacturing:europe"
 LD = "application/ld+json"
+INTEGRITY = ("contentHash", "signature")
+SERVICE_MEMBERS = {"dppLifecycle", "dppArtifacts", "dppAccessPolicy"}
 
 
 def sha256_b64url(data: bytes) -> str:
@@ -27,6 +34,35 @@ def sha256_b64url(data: bytes) -> str:
 
 def bearer(token_value: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_value}"}
+
+
+@pytest.fixture(scope="module")
+def keys(api: str, http: Any) -> dict[str, Any]:
+    return http.get(f"{api}/v1/keys").json()
+
+
+@pytest.fixture(scope="module")
+def verified(keys: dict[str, Any]) -> Any:
+    """The claims an SD-JWT presentation discloses, as the reference implementation verifies them."""
+
+    return lambda presentation: verified_with(presentation, keys)
+
+
+def document_of(body: dict[str, Any]) -> dict[str, Any]:
+    """An EN 18222 read without its integrity members: the document it shows."""
+    return {key: value for key, value in body.items() if key not in INTEGRITY}
+
+
+def signed_lifecycle(http: Any, api: str, dpp_id: str, verified: Any) -> dict[str, Any]:
+    """The passport's current lifecycle from its endpoint, checked against its presentation."""
+    response = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/lifecycle")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == {"digitalProductPassportId", "version", "lifecycle", "labels", "signature"}
+    claims = verified(body["signature"])["dpp"]
+    assert (claims["id"], claims["version"]) == (dpp_id, body["version"])
+    assert (claims["lifecycle"], claims["labels"]) == (body["lifecycle"], body["labels"])
+    return body["lifecycle"]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +98,7 @@ def result_code(response: Any) -> str:
 # -- the seed's example responses, in shape --------------------------------------------------------
 
 
-def test_seed_full_view_has_the_seed_fields_with_the_seed_names(api, http, seeded, authority):
+def test_seed_full_view_has_the_seed_fields_with_the_seed_names(api, http, seeded, authority, verified):
     response = http.get(view_url(api, SEED_PRODUCT, "v1.2.0"), headers={**authority, "Accept": LD})
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith(LD)
@@ -73,6 +109,7 @@ def test_seed_full_view_has_the_seed_fields_with_the_seed_names(api, http, seede
         "issuer",
         "issuedAt",
         "status",
+        "lifecycle",
         "contentHash",
         "signature",
         "compositionInline",
@@ -93,10 +130,22 @@ def test_seed_full_view_has_the_seed_fields_with_the_seed_names(api, http, seede
     assert body["compositionByRef"]["mediaType"] == "application/json"
     assert body["supplychainByRef"]["mediaType"] == "text/turtle"
     assert body["supplychainByRef"]["size"] == len((SEED_DIR / "artifacts" / "supplychain.ttl").read_bytes())
-    # the hash and signature are those of the signed EN 18222 document
-    document = http.get(f"{api}/v1/dpps/{enc(seeded['digitalProductPassportId'])}", headers=authority).json()
-    assert body["contentHash"] == document["contentHash"]
-    assert body["signature"] == document["signature"]
+    assert body["lifecycle"]["versionLabel"] == "v1.2.0"
+    # the hash is that of the signed EN 18222 document, and the signature presents the same issued
+    # version: its document, and the lifecycle and references the view shows beside it
+    dpp_id = seeded["digitalProductPassportId"]
+    document = http.get(f"{api}/v1/dpps/{enc(dpp_id)}", headers=authority).json()
+    assert not SERVICE_MEMBERS & set(document)
+    assert body["contentHash"] == document["contentHash"] == jcs_hash(document_of(document))
+    assert body["signature"].split("~")[0] == document["signature"].split("~")[0]
+    claims = verified(body["signature"])
+    assert claims["document"] == document_of(document)
+    assert claims["dpp"]["lifecycle"] == body["lifecycle"] == signed_lifecycle(http, api, dpp_id, verified)
+    assert claims["dpp"]["artifacts"] == {
+        "composition": body["compositionByRef"],
+        "supplychain": body["supplychainByRef"],
+    }
+    assert verified(document["signature"])["document"] == document_of(document)
     assert body["disclosure"]["signedDocument"].endswith(
         f"/v1/dpps/{enc(seeded['digitalProductPassportId'])}"
     )
@@ -113,10 +162,11 @@ def test_seed_lite_view_is_public_and_inline_only(api, http, seeded):
     assert response.headers["Vary"] == "Authorization, Accept"
 
 
-def test_seed_status_and_artifact_and_search(api, http, seeded):
+def test_seed_status_and_artifact_and_search(api, http, seeded, verified):
     status = http.get(view_url(api, SEED_PRODUCT, "v1.2.0", "/status")).json()
     assert status == {
         "@context": status["@context"],
+        "signature": status["signature"],
         "subject": "urn:pierriecardin:product:pc-polo-green:v1.2.0",
         "status": "Valid",
         "validFrom": "2025-01-01T00:00:00.000Z",
@@ -125,8 +175,25 @@ def test_seed_status_and_artifact_and_search(api, http, seeded):
         "revokedAt": None,
         "revocationReason": None,
     }
+    # the status is what the label's version signs (it is the current one: no currentSignature)
+    signed = verified(status["signature"])["dpp"]
+    assert signed["id"] == seeded["digitalProductPassportId"]
+    assert signed["lifecycle"]["versionLabel"] == "v1.2.0"
+    assert (
+        signed["lifecycle"]["status"],
+        signed["lifecycle"]["validFrom"],
+        signed["lifecycle"]["validTo"],
+    ) == (
+        status["status"],
+        status["validFrom"],
+        status["validTo"],
+    )
     artifact = http.get(view_url(api, SEED_PRODUCT, "v1.2.0", "/artifact/composition")).json()
-    assert {"uri", "hash", "mediaType", "size", "downloadUrl"} <= set(artifact)
+    assert {"uri", "hash", "mediaType", "size", "downloadUrl", "signature"} <= set(artifact)
+    # the presentation discloses this reference and no other
+    assert verified(artifact["signature"])["dpp"]["artifacts"] == {
+        "composition": {key: artifact[key] for key in ("uri", "hash", "mediaType", "size")}
+    }
     downloaded = http.get(artifact["downloadUrl"])
     assert downloaded.status_code == 200
     expected = (SEED_DIR / "artifacts" / "composition.json").read_bytes()
@@ -139,9 +206,15 @@ def test_seed_status_and_artifact_and_search(api, http, seeded):
     assert found.status_code == 200
     previews = {item["subject"]: item for item in found.json()}
     preview = previews["urn:pierriecardin:product:pc-polo-green:v1.2.0"]
-    assert {"subject", "issuer", "status", "issuedAt", "litePreview"} <= set(preview)
+    assert {"subject", "issuer", "status", "issuedAt", "litePreview", "contentHash", "signature"} <= set(
+        preview
+    )
     assert preview["litePreview"]["compositionInline"]["materials"] == seeded["composition"]["materials"]
     assert preview["litePreview"]["certificationInline"]["labels"] == seeded["certification"]["labels"]
+    disclosed = verified(preview["signature"])["document"]
+    inline = {key.removesuffix("Inline"): value for key, value in preview["litePreview"].items()}
+    assert inline == {key: value for key, value in disclosed.items() if isinstance(value, dict)}
+    assert preview["contentHash"] == jcs_hash(disclosed)
 
 
 def test_context_is_served_and_named_by_every_view(api, http, seeded):
@@ -200,7 +273,7 @@ def test_unknown_product_or_label_is_404_and_malformed_label_400(api, http, seed
 # -- version labels, supersession, validity -----------------------------------------------------------
 
 
-def test_publishing_a_label_supersedes_the_previous_one(api, http, auth, create):
+def test_publishing_a_label_supersedes_the_previous_one(api, http, auth, create, verified):
     document = product_passport(create, dppLifecycle={"versionLabel": "v1.0.0"})
     product, dpp_id = document["uniqueProductIdentifier"], document["digitalProductPassportId"]
     published = http.post(
@@ -209,7 +282,10 @@ def test_publishing_a_label_supersedes_the_previous_one(api, http, auth, create)
         headers=auth,
     )
     assert published.status_code == 200, published.text
-    lifecycle = published.json()["dppLifecycle"]
+    assert not SERVICE_MEMBERS & set(published.json())
+    lifecycle = signed_lifecycle(http, api, dpp_id, verified)
+    # the publication is a signed version of its own, and its response presents it
+    assert verified(published.json()["signature"])["dpp"]["lifecycle"] == lifecycle
     assert lifecycle["versionLabel"] == "v1.1.0"
     assert lifecycle["supersedes"] == "v1.0.0"
     assert lifecycle["validTo"] == "2030-01-01T00:00:00.000Z"
@@ -221,12 +297,16 @@ def test_publishing_a_label_supersedes_the_previous_one(api, http, auth, create)
     assert http.get(view_url(api, product, "latest", "/status")).json()["subject"] == f"{product}:v1.1.0"
     old_view = http.get(view_url(api, product, "v1.0.0") + "?lite=true").json()
     assert old_view["status"] == "Superseded"
+    assert old_view["lifecycle"]["versionLabel"] == "v1.0.0"
     # the old label's view is the last version it had, and says where its signed document is
     signed = urlsplit(old_view["disclosure"]["signedDocument"])
     assert signed.path.endswith(f"/v1/dppsByIdAndDate/{enc(dpp_id)}")
     at_date = http.get(old_view["disclosure"]["signedDocument"]).json()
     assert at_date["contentHash"] == old_view["contentHash"]
-    assert at_date["dppLifecycle"]["versionLabel"] == "v1.0.0"
+    assert not SERVICE_MEMBERS & set(at_date)
+    signed_at_date = verified(at_date["signature"])
+    assert signed_at_date["document"] == document_of(at_date)
+    assert signed_at_date["dpp"]["lifecycle"] == old_view["lifecycle"]
     # a used label cannot come back; the current one cannot be published again
     for label in ("v1.0.0", "v1.1.0"):
         reuse = http.post(f"{api}/v1/dpps/{enc(dpp_id)}/publish", json={"versionLabel": label}, headers=auth)
@@ -234,15 +314,18 @@ def test_publishing_a_label_supersedes_the_previous_one(api, http, auth, create)
         assert result_code(reuse) == "VersionLabelUsed"
 
 
-def test_label_can_also_change_through_update_dpp_and_corrections_keep_it(api, http, auth, create):
+def test_label_can_also_change_through_update_dpp_and_corrections_keep_it(api, http, auth, create, verified):
     document = product_passport(create)
     product, dpp_id = document["uniqueProductIdentifier"], document["digitalProductPassportId"]
     url = f"{api}/v1/dpps/{enc(dpp_id)}"
     corrected = http.patch(url, json={"nameplate": {"ManufacturerName": "ACME Corp"}}, headers=auth)
-    assert corrected.json()["dppLifecycle"]["versionLabel"] == "v1"
+    assert corrected.status_code == 200, corrected.text
+    assert signed_lifecycle(http, api, dpp_id, verified)["versionLabel"] == "v1"
     relabelled = http.patch(url, json={"dppLifecycle": {"versionLabel": "2026.1"}}, headers=auth)
-    assert relabelled.status_code == 200
-    assert relabelled.json()["dppLifecycle"]["supersedes"] == "v1"
+    assert relabelled.status_code == 200, relabelled.text
+    assert not SERVICE_MEMBERS & set(relabelled.json())
+    lifecycle = signed_lifecycle(http, api, dpp_id, verified)
+    assert (lifecycle["versionLabel"], lifecycle["supersedes"]) == ("2026.1", "v1")
     v1 = http.get(view_url(api, product, "v1") + "?lite=true").json()
     assert v1["nameplateInline"]["ManufacturerName"] == "ACME Corp"  # the last version under v1
     assert v1["status"] == "Superseded"
@@ -290,19 +373,35 @@ def test_create_refuses_server_members(api, http, auth):
         assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
 
 
-def test_echoing_the_stored_document_back_is_accepted(api, http, auth, create):
+def test_echoing_the_stored_document_back_is_accepted(api, http, auth, create, verified):
     document = create()
-    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    dpp_id = document["digitalProductPassportId"]
+    url = f"{api}/v1/dpps/{enc(dpp_id)}"
     stored = http.get(url).json()
+    assert set(INTEGRITY) <= set(stored)
+    lifecycle = signed_lifecycle(http, api, dpp_id, verified)
+    # a GET body, integrity members included, goes back as a correction: they are dropped on write
     echoed = http.patch(url, json={**stored, "nameplate": {"ManufacturerName": "Echo"}}, headers=auth)
     assert echoed.status_code == 200, echoed.text
-    assert echoed.json()["dppLifecycle"] == stored["dppLifecycle"]
+    body = echoed.json()
+    assert body["nameplate"] == {**stored["nameplate"], "ManufacturerName": "Echo"}
+    assert body["contentHash"] != stored["contentHash"]
+    assert body["contentHash"] == jcs_hash(document_of(body))
+    signed = verified(body["signature"])
+    assert signed["document"] == document_of(body)
+    assert not set(INTEGRITY) & set(signed["document"])
+    assert signed_lifecycle(http, api, dpp_id, verified) == lifecycle
+    # so does the lifecycle as its endpoint returns it, server members unchanged
+    again = http.patch(url, json={**body, "dppLifecycle": lifecycle, "nameplate": {}}, headers=auth)
+    assert again.status_code == 200, again.text
+    assert verified(again.json()["signature"])["document"] == document_of(again.json())
+    assert signed_lifecycle(http, api, dpp_id, verified) == lifecycle
 
 
 # -- revocation ---------------------------------------------------------------------------------------
 
 
-def test_revocation_is_signed_final_and_410_on_the_passport_view(api, http, auth, create, token):
+def test_revocation_is_signed_final_and_410_on_the_passport_view(api, http, auth, create, token, verified):
     document = product_passport(create)
     product, dpp_id = document["uniqueProductIdentifier"], document["digitalProductPassportId"]
     revoke = f"{api}/v1/dpps/{enc(dpp_id)}/revoke"
@@ -320,15 +419,21 @@ def test_revocation_is_signed_final_and_410_on_the_passport_view(api, http, auth
     assert done.status_code == 200, done.text
     revoked = done.json()
     assert revoked["dppStatus"] == "Revoked"
-    assert revoked["dppLifecycle"]["status"] == "Revoked"
-    assert revoked["dppLifecycle"]["revocationReason"] == "Safety recall 2026-17"
+    assert not SERVICE_MEMBERS & set(revoked)
+    lifecycle = signed_lifecycle(http, api, dpp_id, verified)
+    assert lifecycle["status"] == "Revoked"
+    assert lifecycle["revocationReason"] == "Safety recall 2026-17"
+    # the response presents the revoking version itself
+    signed = verified(revoked["signature"])
+    assert signed["document"] == document_of(revoked)
+    assert (signed["dpp"]["operation"], signed["dpp"]["lifecycle"]) == ("revoke", lifecycle)
 
     gone = http.get(view_url(api, product, "v1") + "?lite=true")
     assert gone.status_code == 410
     assert result_code(gone) == "PassportRevoked"
     status = http.get(view_url(api, product, "v1", "/status")).json()
     assert status["status"] == "Revoked"
-    assert status["revokedAt"] == revoked["dppLifecycle"]["revokedAt"]
+    assert status["revokedAt"] == lifecycle["revokedAt"]
     assert status["revocationReason"] == "Safety recall 2026-17"
     # EN 18222 reads still answer (the archive), and the revocation is in the signed history
     assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").status_code == 200
@@ -370,7 +475,9 @@ def upload(
     )
 
 
-def test_artifact_upload_is_signed_into_a_new_version_and_downloads_exactly(api, http, auth, create):
+def test_artifact_upload_is_signed_into_a_new_version_and_downloads_exactly(
+    api, http, auth, create, verified
+):
     document = product_passport(create)
     product, dpp_id = document["uniqueProductIdentifier"], document["digitalProductPassportId"]
     data = json.dumps({"materials": [{"name": "Cotton", "share": 1}], "nonce": uuid.uuid4().hex}).encode()
@@ -385,13 +492,26 @@ def test_artifact_upload_is_signed_into_a_new_version_and_downloads_exactly(api,
     }
     assert response.headers["Location"] == view_url(api, product, "v1", "/artifact/composition")
     stored = http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()
-    assert stored["dppArtifacts"] == {"composition": reference}
+    assert not SERVICE_MEMBERS & set(stored)
     assert response.headers["ETag"] == http.get(f"{api}/v1/dpps/{enc(dpp_id)}").headers["ETag"]
     history = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history").json()["versions"]
     assert history[-1]["operation"] == "putArtifact"
+    listed = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/artifacts")
+    assert listed.status_code == 200, listed.text
+    assert listed.json() == {
+        "digitalProductPassportId": dpp_id,
+        "artifacts": {"composition": reference},
+        "signature": listed.json()["signature"],
+    }
+    # the reference is signed into the new version, the one the history names last
+    signed = verified(listed.json()["signature"])["dpp"]
+    assert signed["artifacts"] == {"composition": reference}
+    assert (signed["version"], signed["operation"]) == (history[-1]["version"], "putArtifact")
+    assert verified(stored["signature"])["dpp"]["version"] == history[-1]["version"]
     assert http.post(f"{api}/v1/verify", json=stored).json()["valid"] is True
     meta = http.get(response.headers["Location"]).json()
     assert {key: meta[key] for key in reference} == reference
+    assert verified(meta["signature"])["dpp"]["artifacts"] == {"composition": reference}
     sas = parse_qs(urlsplit(meta["downloadUrl"]).query)
     assert sas["sp"] == ["r"]
     downloaded = http.get(meta["downloadUrl"])

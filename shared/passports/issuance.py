@@ -1,0 +1,100 @@
+"""What a version's SD-JWT says: the claims it is issued with, and which of them are disclosable.
+
+    {"iss": <the operator's DID under the service's>, "iat": <seconds>, "_sd_alg": "sha-256",
+     "dpp": {"id", "version", "previousDigest", "operation", "writer", "issuedAt", "deleted",
+             "operator", "productId", "lifecycle", "labels",
+             "artifacts": {<type>: disclosable reference}, "accessPolicy": disclosable},
+     "document": {<header fields>, "_sd": [<a digest per content section>]}}
+
+Header fields and the envelope are plain claims; each content section, each element a policy
+restricts on its own, each artifact reference and the passport's own policy is its own salted
+disclosure. `iss` names the economic operator the service attests (`shared.integrity.did`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.access.authorization import AccessControl
+from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM, POLICY_CLAIM
+from shared.integrity.did import operator_did
+from shared.integrity.sd_jwt import Issued, version_digest
+from shared.integrity.sealer import Sealer
+from shared.platform.clock import parse_ts
+
+ENVELOPE_FIELDS: tuple[str, ...] = (
+    "id",
+    "version",
+    "previousDigest",
+    "operation",
+    "writer",
+    "issuedAt",
+    "deleted",
+    "operator",
+    "productId",
+    "lifecycle",
+    "labels",
+    "artifacts",
+)
+
+
+def envelope(record: dict[str, Any]) -> dict[str, Any]:
+    """The envelope claims of a version record (a stored item or one being written)."""
+    document = record["document"]
+    claims: dict[str, Any] = {
+        "id": record["dppId"],
+        "version": record["version"],
+        "previousDigest": record["previousDigest"],
+        "operation": record["operation"],
+        "writer": record["writer"],
+        "issuedAt": record["ts"],
+        "deleted": record["deleted"],
+        "operator": document["economicOperatorId"],
+        "productId": document["uniqueProductIdentifier"],
+        "lifecycle": record["lifecycle"],
+        "labels": record["labels"],
+        "artifacts": record["artifacts"],
+    }
+    if record.get("accessPolicy") is not None:
+        claims[POLICY_CLAIM] = record["accessPolicy"]
+    return claims
+
+
+def claims(record: dict[str, Any], issuer: str) -> dict[str, Any]:
+    return {
+        "iss": issuer,
+        "iat": int(parse_ts(record["ts"], "ts").timestamp()),
+        ENVELOPE_CLAIM: envelope(record),
+        DOCUMENT_CLAIM: record["document"],
+    }
+
+
+class Issuance:
+    """Issues versions for the operators the service signs for, under their DIDs."""
+
+    def __init__(self, sealer: Sealer, access: AccessControl, service_did: str):
+        self.sealer = sealer
+        self.access = access
+        self.service_did = service_did
+
+    def issuer(self, operator_id: str) -> str:
+        return operator_did(self.service_did, operator_id)
+
+    def sealed(self, record: dict[str, Any]) -> dict[str, Any]:
+        """`record` with its SD-JWT, every disclosure by claim path, and its digest."""
+        issued = self.issue(record)
+        return {
+            **record,
+            "sdJwt": issued.jwt,
+            "disclosures": [{"path": list(d.path), "disclosure": d.encoded} for d in issued.disclosures],
+            "versionDigest": version_digest(issued.jwt),
+        }
+
+    def issue(self, record: dict[str, Any]) -> Issued:
+        """Sign the version `record` (document, envelope members, place in the history) once."""
+        disclosable = self.access.disclosable(
+            record["document"], record["artifacts"], record.get("accessPolicy")
+        )
+        return self.sealer.issue(
+            claims(record, self.issuer(record["document"]["economicOperatorId"])), disclosable
+        )
