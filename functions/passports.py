@@ -217,8 +217,7 @@ def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         caller = web.principal(req)
         dpp_id = path_param(req, Route.ACCESS_POLICY, "dppId")
         head = root.service.set_access_policy(dpp_id, web.json_body(req), caller, req.headers.get("if-match"))
-        policy = head.get("accessPolicy")
-        presentation = root.access.shown(caller, head).presentation()
+        policy, presentation = root.service.policy_view(head, caller)
         body = {"digitalProductPassportId": head["dppId"], "accessPolicy": policy, "signature": presentation}
         return json_response(body, headers={"ETag": entity_tag(head["etag"]), **PRIVATE})
 

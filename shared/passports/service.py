@@ -227,12 +227,16 @@ class PassportService:
     def access_policy(
         self, dpp_id: str, principal: Principal
     ) -> tuple[PassportItem, dict[str, Any] | None, str]:
-        """The passport's own access policy, for those the deployment lets read it (its owner and,
-        by the shipped policy, authorities), with the presentation that discloses it."""
-        head, shown = self.envelope_view(dpp_id, principal)
+        """The passport's own access policy, for those the deployment lets read it (its owner and
+        whoever the deployment's `dppAccessPolicy` rule admits), with the presentation of it."""
+        head = self.read(dpp_id)
+        return (head, *self.policy_view(head, principal))
+
+    def policy_view(self, head: PassportItem, principal: Principal) -> tuple[dict[str, Any] | None, str]:
+        shown = self.access.shown(principal, head)
         if head.get("accessPolicy") is not None and shown.access_policy is None:
             refuse_restricted(principal)
-        return head, shown.access_policy, shown.presentation((ENVELOPE_CLAIM, POLICY_CLAIM))
+        return shown.access_policy, shown.presentation((ENVELOPE_CLAIM, POLICY_CLAIM))
 
     def envelope_view(self, dpp_id: str, principal: Principal) -> tuple[PassportItem, Shown]:
         """The current version's envelope (lifecycle, artifacts, policy) as the caller may see it."""

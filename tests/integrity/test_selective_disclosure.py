@@ -338,3 +338,55 @@ def test_verify_names_a_tampered_presentation(api: str, passport: dict[str, Any]
     claims["dpp"]["operator"] = "did:example:squatter"
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
     assert failed({"signature": f"{header}.{forged_payload}.{signature}~"}) == ["signature"]
+
+
+def test_the_passport_policy_has_its_own_signed_write(
+    api: str, readers: dict[str, dict[str, str]], keys: dict[str, Any]
+):
+    owner = readers["owner"]
+    document = make_passport(composition={"fibres": "cotton", "supplierContract": CONTRACT_SECRET})
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    assert requests.post(f"{api}/v1/dpps", json=document, headers=owner, timeout=10).status_code == 201
+    assert requests.get(f"{url}/accessPolicy", headers=owner, timeout=10).json()["accessPolicy"] is None
+    assert CONTRACT_SECRET in requests.get(url, timeout=10).text
+
+    refusals = [
+        (requests.put(f"{url}/accessPolicy", json=POLICY, timeout=10), 401),
+        (requests.put(f"{url}/accessPolicy", json=POLICY, headers=readers["authority"], timeout=10), 403),
+        (
+            requests.put(
+                f"{url}/accessPolicy", json={"sections": {"x": ["nobody"]}}, headers=owner, timeout=10
+            ),
+            400,
+        ),
+        (
+            requests.put(
+                f"{url}/accessPolicy", json=POLICY, headers={**owner, "If-Match": '"stale"'}, timeout=10
+            ),
+            412,
+        ),
+    ]
+    for response, status in refusals:
+        assert response.status_code == status, response.text
+    assert len(requests.get(f"{url}/history", timeout=10).json()["versions"]) == 1  # nothing written
+
+    etag = requests.get(url, headers=owner, timeout=10).headers["ETag"]
+    set_policy = requests.put(
+        f"{url}/accessPolicy", json=POLICY, headers={**owner, "If-Match": etag}, timeout=10
+    )
+    assert set_policy.status_code == 200, set_policy.text
+    assert verified(set_policy.json()["signature"], keys)["dpp"]["accessPolicy"] == POLICY
+    public = requests.get(url, timeout=10)
+    assert CONTRACT_SECRET not in public.text and public.json()["composition"] == {"fibres": "cotton"}
+    history = requests.get(f"{url}/history", timeout=10).json()["versions"]
+    assert [record["operation"] for record in history] == ["create", "setAccessPolicy"]
+
+    removed = requests.put(
+        f"{url}/accessPolicy", data="null", headers={**owner, "Content-Type": "application/json"}, timeout=10
+    )
+    assert removed.status_code == 200, removed.text
+    assert removed.json()["accessPolicy"] is None
+    assert CONTRACT_SECRET in requests.get(url, timeout=10).text
+    # An element write cannot reach into the envelope.
+    refused = requests.put(f"{url}/elements/dppAccessPolicy", json=POLICY, headers=owner, timeout=10)
+    assert (refused.status_code, refused.json()["messages"][0]["code"]) == (400, "ServerManagedField")

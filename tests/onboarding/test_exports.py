@@ -11,11 +11,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from jwcrypto.jwk import JWK
-from sd_jwt.verifier import SDJWTVerifier
 
 from local.run import assign_namespaces as assign
 from tests.support.documents import enc, make_passport, namespace
+from tests.support.presentations import verified
 
 
 def bearer(value: str) -> dict[str, str]:
@@ -35,17 +34,6 @@ OWN_POLICY = {"sections": {"nameplate": ["authority"]}}
 def document_of(line: dict[str, Any]) -> dict[str, Any]:
     """An export line without the envelope members and the integrity members: the document."""
     return {key: value for key, value in line.items() if key not in (*ENVELOPE, *INTEGRITY)}
-
-
-def verified(presentation: str, keys: dict[str, Any]) -> dict[str, Any]:
-    """The claims an SD-JWT presentation discloses, checked by the RFC 9901 reference
-    implementation (PyPI `sd-jwt`, not used by the service) with the published keys alone."""
-
-    def issuer_key(issuer: str, header: dict[str, Any]) -> JWK:
-        (key,) = [key for key in keys["keys"] if key["kid"] == header["kid"]]
-        return JWK.from_json(json.dumps(key))
-
-    return SDJWTVerifier(presentation, issuer_key).get_verified_payload()
 
 
 def b64url_sha256(data: bytes) -> str:

@@ -3,30 +3,16 @@ the life cycle, then the fine granular API (ReadDataElement, UpdateDataElement b
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import quote
 
 import pytest
-from jwcrypto.jwk import JWK
-from sd_jwt.verifier import SDJWTVerifier
 
 from tests.support.documents import OWNER, enc, load_fixture, make_passport
+from tests.support.presentations import verified
 from tests.support.results import assert_result
-
-
-def verified(presentation: str, keys: dict[str, Any]) -> dict[str, Any]:
-    """The claims an SD-JWT presentation discloses, checked by the RFC 9901 reference
-    implementation (PyPI `sd-jwt`, not used by the service) with the published keys alone."""
-
-    def issuer_key(issuer: str, header: dict[str, Any]) -> JWK:
-        (key,) = [key for key in keys["keys"] if key["kid"] == header["kid"]]
-        return JWK.from_json(json.dumps(key))
-
-    return SDJWTVerifier(presentation, issuer_key).get_verified_payload()
 
 
 def _iso(moment: datetime) -> str:
