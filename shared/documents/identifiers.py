@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+from shared.documents.digital_link import GTIN_LENGTHS, InvalidDigitalLink, is_digital_link, parse
+
 _DIGITS = re.compile(r"[0-9]+")
 _EPC = re.compile(r"^urn:epc:(?:id:sgtin|class:lgtin):([0-9]{4,12})\.", re.IGNORECASE)
 
@@ -36,21 +36,11 @@ def trade_item(product_id: str) -> TradeItem | None:
     epc = _EPC.match(product_id)
     if epc:
         return TradeItem(company_prefix=epc.group(1))
-    gtin = _digital_link_gtin(product_id) if "://" in product_id else product_id
-    if gtin is not None and _DIGITS.fullmatch(gtin) and len(gtin) in GTIN_LENGTHS:
-        return TradeItem(gtin14=gtin.zfill(14))
-    return None
-
-
-def _digital_link_gtin(uri: str) -> str | None:
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    segments = parts.path.split("/")
-    for index, segment in enumerate(segments[:-1]):
-        if segment == "01":
-            return segments[index + 1]
+    if is_digital_link(product_id):
+        try:
+            return TradeItem(gtin14=parse(product_id).gtin)
+        except InvalidDigitalLink:
+            return None
+    if _DIGITS.fullmatch(product_id) and len(product_id) in GTIN_LENGTHS:
+        return TradeItem(gtin14=product_id.zfill(14))
     return None

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import ErrorDetails
 
+from shared.documents.digital_link import InvalidDigitalLink, is_digital_link
+from shared.documents.digital_link import parse as parse_digital_link
 from shared.integrity.sd_jwt import find_reserved
 from shared.integrity.signatures import INTEGRITY_FIELDS
 from shared.platform.clock import parse_ts
@@ -128,6 +130,14 @@ def validate_document(document: Any) -> dict[str, Any]:
             continue
         if key not in HEADER_FIELDS and key != "elements" and not isinstance(value, dict):
             problems.append(f"content section '{key}' must be a JSON object")
+    product_id = document.get("uniqueProductIdentifier")
+    if isinstance(product_id, str) and is_digital_link(product_id):
+        try:
+            parse_digital_link(product_id)
+        except InvalidDigitalLink as exc:
+            if not problems:
+                raise
+            problems.append(exc.text)
     if problems:
         raise BadRequest("Invalid passport: " + "; ".join(problems), code=ErrorCode.INVALID_PASSPORT)
     assert header is not None

@@ -52,6 +52,7 @@ class ErrorCode(StrEnum):
     OPERATOR_NOT_FOUND = "OperatorNotFound"
     # Passports and their elements
     INVALID_PASSPORT = "InvalidPassport"
+    INVALID_PRODUCT_IDENTIFIER = "InvalidProductIdentifier"
     IMMUTABLE_FIELD = "ImmutableField"
     SERVER_MANAGED_FIELD = "ServerManagedField"
     PASSPORT_EXISTS = "PassportExists"

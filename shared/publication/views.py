@@ -18,6 +18,7 @@ from shared.access.authentication import Principal
 from shared.access.authorization import AccessControl, Action, authorize, refuse_restricted
 from shared.access.disclosure import Shown
 from shared.access.policy import ARTIFACTS_CLAIM, DOCUMENT_CLAIM, ENVELOPE_CLAIM
+from shared.documents.digital_link import canonical_uri, is_digital_link
 from shared.documents.lifecycle import LATEST, REVOKED, SUPERSEDED, VALID, validate_label
 from shared.documents.members import sections
 from shared.passports.artifacts import ARTIFACT_TYPES, ArtifactStore, parse_artifact_type
@@ -33,7 +34,10 @@ LIFECYCLE_CLAIM = (ENVELOPE_CLAIM, "lifecycle")
 
 
 def subject(product_id: str, label: str) -> str:
-    """`urn:...:product:x` + `:v1.2.0`; non-URN product ids take the label as a fragment."""
+    """`urn:...:product:x` + `:v1.2.0`; other URLs take the label as a fragment; a GS1 Digital Link
+    URI stays as it is (GS1 URIs take no suffix: the label is the view's `lifecycle.versionLabel`)."""
+    if is_digital_link(product_id):
+        return product_id
     separator = ":" if product_id.lower().startswith("urn:") else "#"
     return f"{product_id}{separator}{label}"
 
@@ -85,16 +89,21 @@ class Release:
             "validFrom": own["validFrom"],
             "validTo": own["validTo"],
             "supersededBy": superseded_by,
+            "supersededByVersion": self._successor(),
             "revokedAt": revoked_at,
             "revocationReason": reason,
         }
 
-    def _superseded_by(self) -> str | None:
+    def _successor(self) -> str | None:
+        """The label published after this one, if any."""
         labels = [entry["label"] for entry in self.head.get("labels", [])]
         if self.label in labels and labels.index(self.label) + 1 < len(labels):
-            following = labels[labels.index(self.label) + 1]
-            return subject(self.document["uniqueProductIdentifier"], following)
+            return labels[labels.index(self.label) + 1]
         return None
+
+    def _superseded_by(self) -> str | None:
+        following = self._successor()
+        return None if following is None else subject(self.document["uniqueProductIdentifier"], following)
 
     def refuse_if_gone(self) -> None:
         state = self.status()
@@ -168,6 +177,7 @@ class PassportViews:
             "@context": links.context(),
             "type": PASSPORT_TYPE,
             "subject": release.subject,
+            **self._digital_link(version),
             "issuer": version["document"]["economicOperatorId"],
             "issuedAt": version["ts"],
             "status": release.status()["status"],
@@ -188,12 +198,17 @@ class PassportViews:
         return body
 
     def status(self, release: Release, links: Links) -> dict[str, Any]:
-        body = {"@context": links.context(), **release.status()}
+        body = {"@context": links.context(), **release.status(), **self._digital_link(release.version)}
         body["signature"] = self.access.public(release.version).presentation(LIFECYCLE_CLAIM)
         if release.version["version"] != release.head["version"]:
             # Supersession and revocation are what the current version says.
             body["currentSignature"] = self.access.public(release.head).presentation(LIFECYCLE_CLAIM)
         return body
+
+    def _digital_link(self, version: PassportItem) -> dict[str, str]:
+        """`digitalLink`: the canonical GS1 Digital Link URI on this service's resolver, if any."""
+        uri = canonical_uri(version["productId"], self.config.public_url)
+        return {} if uri is None else {"digitalLink": uri}
 
     def artifact(self, release: Release, raw_type: str, principal: Principal, links: Links) -> dict[str, Any]:
         artifact_type = parse_artifact_type(raw_type)
@@ -237,6 +252,7 @@ class PassportViews:
         return {
             "@context": links.context(),
             "subject": release.subject,
+            **self._digital_link(head),
             "issuer": head["document"]["economicOperatorId"],
             "status": release.status()["status"],
             "issuedAt": head["ts"],

@@ -19,6 +19,7 @@ import pytest
 from tests.support.documents import OWNER, enc, make_passport
 from tests.support.presentations import jcs_hash
 from tests.support.presentations import verified as verified_with
+from tests.support.results import assert_result
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "local" / "seed"
 SEED_PRODUCT = "urn:pierriecardin:product:pc-polo-green"
@@ -172,6 +173,7 @@ def test_seed_status_and_artifact_and_search(api, http, seeded, verified):
         "validFrom": "2025-01-01T00:00:00.000Z",
         "validTo": "2026-12-31T23:59:59.000Z",
         "supersededBy": None,
+        "supersededByVersion": None,
         "revokedAt": None,
         "revocationReason": None,
     }
@@ -291,7 +293,7 @@ def test_publishing_a_label_supersedes_the_previous_one(api, http, auth, create,
     assert lifecycle["validTo"] == "2030-01-01T00:00:00.000Z"
     old = http.get(view_url(api, product, "v1.0.0", "/status")).json()
     assert old["status"] == "Superseded"
-    assert old["supersededBy"] == f"{product}:v1.1.0"
+    assert (old["supersededBy"], old["supersededByVersion"]) == (f"{product}:v1.1.0", "v1.1.0")
     new = http.get(view_url(api, product, "v1.1.0", "/status")).json()
     assert (new["status"], new["supersededBy"], new["validTo"]) == ("Valid", None, "2030-01-01T00:00:00.000Z")
     assert http.get(view_url(api, product, "latest", "/status")).json()["subject"] == f"{product}:v1.1.0"
@@ -726,3 +728,24 @@ def test_publish_and_artifact_refusals(api, http, auth, create, token):
     assert (late.status_code, result_code(late)) == (409, "PassportRevoked")
     late_label = http.post(publish, json={"versionLabel": "v3"}, headers=auth)
     assert (late_label.status_code, result_code(late_label)) == (409, "PassportRevoked")
+
+
+def test_gs1_identified_passports_keep_their_digital_link_as_subject_and_name_the_canonical_one(
+    api, http, auth, root
+):
+    from tests.support.documents import gtin14, make_passport
+
+    gtin = gtin14("09506" + str(uuid.uuid4().int)[:8])
+    product = f"https://id.gs1.org/01/{gtin}/21/SN-1?17=261231"
+    document = make_passport(uniqueProductIdentifier=product, dppLifecycle={"versionLabel": "v1"})
+    assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
+    url = f"{api}/v1/dpp/{enc(product)}/latest"
+    view = http.get(url, params={"lite": "true"}).json()
+    canonical = f"{root.settings.public_url}/01/{gtin}/21/SN-1?17=261231"
+    assert (view["subject"], view["digitalLink"]) == (product, canonical)
+    assert http.get(f"{api}/v1/dpp/{enc(product)}/v1/status").json()["digitalLink"] == canonical
+    bad = make_passport(
+        uniqueProductIdentifier=f"https://id.gs1.org/01/{gtin[:-1]}{(int(gtin[-1]) + 1) % 10}"
+    )
+    refused = http.post(f"{api}/v1/dpps", json=bad, headers=auth)
+    assert_result(refused, 400, "InvalidProductIdentifier")
