@@ -6,7 +6,7 @@ ROLE     ?= operator
 OPERATOR ?= did:pierriecardin:manufacturing:europe
 N        ?= 1000
 
-.PHONY: setup run test lint format token bench clean
+.PHONY: setup browser run test lint format token bench clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -23,7 +23,10 @@ node_modules/.installed: package.json package-lock.json
 run: setup
 	$(BIN)/python -m local.run
 
-test: setup lint
+browser:
+	@sh local/ensure_browser.sh
+
+test: setup browser lint
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -6,7 +6,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import PRIVATE, Adapter, json_response, operation, path_param
+from functions.web import PRIVATE, Adapter, json_response, path_param
 from shared.access.operators import require_authority
 from shared.composition import Root
 
@@ -15,7 +15,7 @@ def blueprint(root: Root) -> func.Blueprint:
     bp = func.Blueprint()
     web = Adapter(root)
 
-    @operation(bp, Route.OPERATOR, "PUT")
+    @web.operation(bp, Route.OPERATOR, "PUT")
     def assign_operator_namespaces(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         require_authority(caller)  # 401/403 before the body is read
@@ -23,7 +23,7 @@ def blueprint(root: Root) -> func.Blueprint:
         assignment = root.operators.assign(operator_id, web.json_body(req), caller)
         return json_response(assignment, headers=PRIVATE)
 
-    @operation(bp, Route.OPERATOR, "GET")
+    @web.operation(bp, Route.OPERATOR, "GET")
     def read_operator_namespaces(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         assignment = root.operators.read(path_param(req, Route.OPERATOR, "operatorId"), caller)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.routes import Links, Route
-from functions.web import json_response, operation, path_param
+from functions.web import Adapter, json_response, path_param
 from shared.composition import Root
 from shared.integrity.did import API_PREFIX, did_document, did_for, operator_did
 from shared.platform.errors import ErrorCode, NotFound
@@ -16,8 +16,9 @@ PUBLIC_KEYS = {"Cache-Control": "public, max-age=300"}
 
 def blueprint(root: Root) -> func.Blueprint:
     bp = func.Blueprint()
+    web = Adapter(root)
 
-    @operation(bp, Route.KEYS, "GET")
+    @web.operation(bp, Route.KEYS, "GET")
     def read_signing_keys(req: func.HttpRequest) -> func.HttpResponse:
         return json_response(
             root.keyring.jwks(),
@@ -25,7 +26,7 @@ def blueprint(root: Root) -> func.Blueprint:
             content_type="application/jwk-set+json",
         )
 
-    @operation(bp, Route.DID_DOCUMENT, "GET")
+    @web.operation(bp, Route.DID_DOCUMENT, "GET")
     def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
         did = did_for(Links(req.url).host, API_PREFIX)
         return json_response(
@@ -34,7 +35,7 @@ def blueprint(root: Root) -> func.Blueprint:
             content_type="application/did+json",
         )
 
-    @operation(bp, Route.OPERATOR_DID, "GET")
+    @web.operation(bp, Route.OPERATOR_DID, "GET")
     def read_operator_did_document(req: func.HttpRequest) -> func.HttpResponse:
         operator_id = path_param(req, Route.OPERATOR_DID, "operatorId")
         if not root.operators.known(operator_id):

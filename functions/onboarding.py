@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import PRIVATE, Adapter, json_response, operation, path_param
+from functions.web import PRIVATE, Adapter, json_response, path_param
 from shared.access.authentication import Principal
 from shared.composition import Root
 from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
@@ -45,7 +45,7 @@ def blueprint(root: Root) -> func.Blueprint:
 
     # -- imports ---------------------------------------------------------------------------------
 
-    @operation(bp, Route.IMPORTS, "POST")
+    @web.operation(bp, Route.IMPORTS, "POST")
     def create_import(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         imports = root.imports
@@ -54,7 +54,7 @@ def blueprint(root: Root) -> func.Blueprint:
         body = {**imports.status(job), **imports.upload_links(job), "statusUrl": status_url}
         return json_response(body, 201, headers={"Location": status_url})
 
-    @operation(bp, Route.IMPORT, "GET")
+    @web.operation(bp, Route.IMPORT, "GET")
     def read_import(req: func.HttpRequest) -> func.HttpResponse:
         return job_status(req, Route.IMPORT, "importId", root.imports)
 
@@ -65,7 +65,7 @@ def blueprint(root: Root) -> func.Blueprint:
 
     # -- exports ---------------------------------------------------------------------------------
 
-    @operation(bp, Route.EXPORTS, "POST")
+    @web.operation(bp, Route.EXPORTS, "POST")
     def create_export(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         job = root.exports.request(web.optional_json_body(req), caller)
@@ -73,7 +73,7 @@ def blueprint(root: Root) -> func.Blueprint:
         body = {**root.exports.status(job), "statusUrl": status_url}
         return json_response(body, 202, headers={"Location": status_url})
 
-    @operation(bp, Route.EXPORT, "GET")
+    @web.operation(bp, Route.EXPORT, "GET")
     def read_export_job(req: func.HttpRequest) -> func.HttpResponse:
         return job_status(req, Route.EXPORT, "exportId", root.exports)
 

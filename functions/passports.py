@@ -18,7 +18,6 @@ from functions.web import (
     cache_headers,
     conditional_response,
     json_response,
-    operation,
     passport_response,
     path_param,
     raw_body,
@@ -52,7 +51,7 @@ def blueprint(root: Root) -> func.Blueprint:
 
 
 def _life_cycle(bp: func.Blueprint, root: Root, web: Adapter) -> None:
-    @operation(bp, Route.DPPS, "POST")
+    @web.operation(bp, Route.DPPS, "POST")
     def create_dpp(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         require_compressed_write(req)
@@ -62,12 +61,12 @@ def _life_cycle(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         headers = {"Location": location, "ETag": entity_tag(head["etag"]), "DPP-Registration": registration}
         return json_response({"digitalProductPassportId": head["dppId"]}, 201, headers)
 
-    @operation(bp, Route.DPP, "GET")
+    @web.operation(bp, Route.DPP, "GET")
     def read_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
         head = root.service.read(path_param(req, Route.DPP, "dppId"))
         return passport_response(req, root.service.view(head, web.principal(req)))
 
-    @operation(bp, Route.BY_PRODUCT, "GET")
+    @web.operation(bp, Route.BY_PRODUCT, "GET")
     def read_dpp_by_product_id(req: func.HttpRequest) -> func.HttpResponse:
         head = root.service.read_by_product(path_param(req, Route.BY_PRODUCT, "productId"))
         return passport_response(req, root.service.view(head, web.principal(req)))
@@ -78,22 +77,22 @@ def _life_cycle(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         version = read(root.service, key, req.params.get("date"), caller)
         return passport_response(req, root.service.view(version, caller))
 
-    @operation(bp, Route.BY_ID_AND_DATE, "GET")
+    @web.operation(bp, Route.BY_ID_AND_DATE, "GET")
     def read_dpp_version_by_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
         return version_at(req, Route.BY_ID_AND_DATE, "dppId", PassportService.read_at)
 
-    @operation(bp, Route.BY_PRODUCT_AND_DATE, "GET")
+    @web.operation(bp, Route.BY_PRODUCT_AND_DATE, "GET")
     def read_dpp_version_by_product_id_and_date(req: func.HttpRequest) -> func.HttpResponse:
         return version_at(req, Route.BY_PRODUCT_AND_DATE, "productId", PassportService.read_by_product_at)
 
-    @operation(bp, Route.IDS_BY_PRODUCT_IDS, "POST")
+    @web.operation(bp, Route.IDS_BY_PRODUCT_IDS, "POST")
     def read_dpp_ids_by_product_ids(req: func.HttpRequest) -> func.HttpResponse:
         body = web.json_body(req)
         return json_response(
             root.service.ids_by_product_ids(body, req.params.get("limit"), req.params.get("cursor"))
         )
 
-    @operation(bp, Route.DPP, "PATCH")
+    @web.operation(bp, Route.DPP, "PATCH")
     def update_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         require_compressed_write(req)
@@ -102,7 +101,7 @@ def _life_cycle(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         head = root.service.update(dpp_id, patch, caller, req.headers.get("if-match"))
         return passport_response(req, root.service.view(head, caller))
 
-    @operation(bp, Route.DPP, "DELETE")
+    @web.operation(bp, Route.DPP, "DELETE")
     def delete_dpp_by_id(req: func.HttpRequest) -> func.HttpResponse:
         dpp_id = path_param(req, Route.DPP, "dppId")
         root.service.delete(dpp_id, web.principal(req), req.headers.get("if-match"))
@@ -114,11 +113,11 @@ def _life_cycle(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         head = write(root.service, dpp_id, web.json_body(req), caller, req.headers.get("if-match"))
         return passport_response(req, root.service.view(head, caller))
 
-    @operation(bp, Route.REVOKE, "POST")
+    @web.operation(bp, Route.REVOKE, "POST")
     def revoke_dpp(req: func.HttpRequest) -> func.HttpResponse:
         return lifecycle_write(req, Route.REVOKE, PassportService.revoke)
 
-    @operation(bp, Route.PUBLISH, "POST")
+    @web.operation(bp, Route.PUBLISH, "POST")
     def publish_dpp_version(req: func.HttpRequest) -> func.HttpResponse:
         return lifecycle_write(req, Route.PUBLISH, PassportService.publish)
 
@@ -128,7 +127,7 @@ def _elements(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         # The raw form matters: `%2F` inside a JSONPath name must not become a path separator.
         return raw_tail(req, ELEMENT_MARKER)
 
-    @operation(bp, Route.ELEMENT, "GET")
+    @web.operation(bp, Route.ELEMENT, "GET")
     def read_data_element(req: func.HttpRequest) -> func.HttpResponse:
         form = representation(req)
         dpp_id = path_param(req, Route.ELEMENT, "dppId")
@@ -142,7 +141,7 @@ def _elements(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         tag = entity_tag(content_etag(body), f"element-{form}")
         return conditional_response(req, body, tag, headers=headers)
 
-    @operation(bp, Route.ELEMENT, "PATCH", "PUT")
+    @web.operation(bp, Route.ELEMENT, "PATCH", "PUT")
     def update_data_element(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         require_compressed_write(req)
@@ -155,7 +154,7 @@ def _elements(bp: func.Blueprint, root: Root, web: Adapter) -> None:
 
 
 def _artifacts(bp: func.Blueprint, root: Root, web: Adapter) -> None:
-    @operation(bp, Route.ARTIFACT_UPLOAD, "PUT")
+    @web.operation(bp, Route.ARTIFACT_UPLOAD, "PUT")
     def put_artifact(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         dpp_id = path_param(req, Route.ARTIFACT_UPLOAD, "dppId")
@@ -178,7 +177,7 @@ def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
     """The service's data kept beside the document in each signed version, each with its own
     presentation: lifecycle and labels, artifact references, the passport's own access policy."""
 
-    @operation(bp, Route.LIFECYCLE, "GET")
+    @web.operation(bp, Route.LIFECYCLE, "GET")
     def read_dpp_lifecycle(req: func.HttpRequest) -> func.HttpResponse:
         head, shown = root.service.envelope_view(
             path_param(req, Route.LIFECYCLE, "dppId"), web.principal(req)
@@ -192,7 +191,7 @@ def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         }
         return conditional_response(req, body, entity_tag(head["etag"], "lifecycle"))
 
-    @operation(bp, Route.ARTIFACTS, "GET")
+    @web.operation(bp, Route.ARTIFACTS, "GET")
     def read_dpp_artifacts(req: func.HttpRequest) -> func.HttpResponse:
         head, shown = root.service.envelope_view(
             path_param(req, Route.ARTIFACTS, "dppId"), web.principal(req)
@@ -204,7 +203,7 @@ def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         }
         return conditional_response(req, body, entity_tag(content_etag(body), "artifacts"))
 
-    @operation(bp, Route.ACCESS_POLICY, "GET")
+    @web.operation(bp, Route.ACCESS_POLICY, "GET")
     def read_dpp_access_policy(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         dpp_id = path_param(req, Route.ACCESS_POLICY, "dppId")
@@ -212,7 +211,7 @@ def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         body = {"digitalProductPassportId": head["dppId"], "accessPolicy": policy, "signature": presentation}
         return conditional_response(req, body, entity_tag(head["etag"], "policy"))
 
-    @operation(bp, Route.ACCESS_POLICY, "PUT")
+    @web.operation(bp, Route.ACCESS_POLICY, "PUT")
     def set_dpp_access_policy(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         dpp_id = path_param(req, Route.ACCESS_POLICY, "dppId")
@@ -223,14 +222,14 @@ def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
 
 
 def _history(bp: func.Blueprint, root: Root, web: Adapter) -> None:
-    @operation(bp, Route.HISTORY, "GET")
+    @web.operation(bp, Route.HISTORY, "GET")
     def read_dpp_history(req: func.HttpRequest) -> func.HttpResponse:
         documents = (req.params.get("include") or "") == "documents"
         dpp_id = path_param(req, Route.HISTORY, "dppId")
         history = root.history.history(dpp_id, web.principal(req), documents)
         return json_response(history, headers=cache_headers(req))
 
-    @operation(bp, Route.VERIFY, "POST")
+    @web.operation(bp, Route.VERIFY, "POST")
     def verify_dpp(req: func.HttpRequest) -> func.HttpResponse:
         body = web.json_body(req)
         return json_response(root.history.verify(body, web.principal(req)))

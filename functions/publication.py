@@ -19,7 +19,6 @@ from functions.web import (
     Handler,
     conditional_response,
     json_response,
-    operation,
     path_param,
 )
 from shared.composition import Root
@@ -75,11 +74,11 @@ def blueprint(root: Root) -> func.Blueprint:
 
     # -- the JSON-LD contract ------------------------------------------------------------------
 
-    @operation(bp, Route.CONTEXT, "GET")
+    @web.operation(bp, Route.CONTEXT, "GET")
     def read_jsonld_context(req: func.HttpRequest) -> func.HttpResponse:
         return _ld_response(req, context_document(), max_age=CONTEXT_MAX_AGE)
 
-    @operation(bp, Route.SEARCH, "GET")
+    @web.operation(bp, Route.SEARCH, "GET")
     def search_passports(req: func.HttpRequest) -> func.HttpResponse:
         params = {name: req.params.get(name) for name in SEARCH_PARAMS}
         links = web.links(req)
@@ -91,7 +90,7 @@ def blueprint(root: Root) -> func.Blueprint:
             headers["Link"] = f'<{links.url(Route.SEARCH, following)}>; rel="next"'
         return _ld_response(req, previews, max_age=root.settings.public_max_age, headers=headers)
 
-    @operation(bp, Route.VIEW, "GET")
+    @web.operation(bp, Route.VIEW, "GET")
     def read_passport_view(req: func.HttpRequest) -> func.HttpResponse:
         lite = parse_lite(req.params.get("lite"))
         caller = web.principal(req)
@@ -99,11 +98,11 @@ def blueprint(root: Root) -> func.Blueprint:
         body = root.views.passport(found, caller, lite, web.links(req))
         return _ld_response(req, body, max_age=root.settings.public_max_age if lite else None)
 
-    @operation(bp, Route.VIEW_STATUS, "GET")
+    @web.operation(bp, Route.VIEW_STATUS, "GET")
     def read_passport_status(req: func.HttpRequest) -> func.HttpResponse:
         return _ld_response(req, root.views.status(release(req, Route.VIEW_STATUS), web.links(req)))
 
-    @operation(bp, Route.VIEW_ARTIFACT, "GET")
+    @web.operation(bp, Route.VIEW_ARTIFACT, "GET")
     def read_passport_artifact(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         artifact_type = path_param(req, Route.VIEW_ARTIFACT, "artifactType")
@@ -115,7 +114,7 @@ def blueprint(root: Root) -> func.Blueprint:
 
     # -- the registry ------------------------------------------------------------------------------
 
-    @operation(bp, Route.REGISTER, "POST", outer=_correlated)
+    @web.operation(bp, Route.REGISTER, "POST", outer=_correlated)
     def register_dpp(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         check_registrar(caller)  # 401/403 before the body is read
@@ -125,7 +124,7 @@ def blueprint(root: Root) -> func.Blueprint:
         location = links.url(Route.REGISTRATION, dppId=result.record["dppId"])
         return json_response(body, result.status, {"Location": location})
 
-    @operation(bp, Route.REGISTRATION, "GET")
+    @web.operation(bp, Route.REGISTRATION, "GET")
     def read_registration(req: func.HttpRequest) -> func.HttpResponse:
         record = root.registry.read(path_param(req, Route.REGISTRATION, "dppId"), web.principal(req))
         return json_response({"registration": record}, 200, {"Cache-Control": "no-store"})

@@ -63,6 +63,7 @@ class Route(StrEnum):
     EXPORT = "v1/exports/{exportId}"
     # platform
     HEALTH = "health"
+    PREFLIGHT = "{*path}"  # OPTIONS only: the CORS preflight of every route
 
 
 _PARAMETER = re.compile(r"\{\*?([A-Za-z]+)\}")

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import azure.functions as func
 
+from functions.cors import CorsPolicy
 from functions.routes import ROUTE_PREFIX, Links, Route, segment_index
 from shared.access.authentication import Principal
 from shared.composition import Root
@@ -88,31 +89,50 @@ def endpoint(handler: Handler) -> Handler:
     return wrapper
 
 
-def operation(
-    bp: func.Blueprint, route: Route, *methods: str, outer: Callable[[Handler], Handler] | None = None
-) -> Callable[[Handler], Any]:
-    """Register `handler` as the function serving `methods` on `route`.
-
-    Every operation is anonymous at the Functions level (the API authorizes bearer tokens itself,
-    in `shared.access`) and answers failures as Result objects; `outer` wraps that once more.
-    """
-
-    def register(handler: Handler) -> Any:
-        wrapped = endpoint(handler)
-        if outer is not None:
-            wrapped = outer(wrapped)
-        return bp.route(route=route.value, methods=list(methods), auth_level=func.AuthLevel.ANONYMOUS)(
-            wrapped
-        )
-
-    return register
-
-
 class Adapter:
     """Request parsing that needs the service's settings or parts, bound to one composition root."""
 
     def __init__(self, root: Root):
         self.root = root
+        self.cors = CorsPolicy(root.settings.cors_origins)
+
+    def operation(
+        self,
+        bp: func.Blueprint,
+        route: Route,
+        *methods: str,
+        outer: Callable[[Handler], Handler] | None = None,
+    ) -> Callable[[Handler], Any]:
+        """Register `handler` as the function serving `methods` on `route`.
+
+        Every operation is anonymous at the Functions level (the API authorizes bearer tokens
+        itself, in `shared.access`), answers failures as Result objects, and carries the CORS
+        headers its caller's origin is granted (functions/cors.py); `outer` wraps that once more.
+        """
+
+        def register(handler: Handler) -> Any:
+            wrapped = self._with_cors(endpoint(handler))
+            if outer is not None:
+                wrapped = outer(wrapped)
+            return bp.route(route=route.value, methods=list(methods), auth_level=func.AuthLevel.ANONYMOUS)(
+                wrapped
+            )
+
+        return register
+
+    def _with_cors(self, handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+            response = handler(req)
+            for name, value in self.cors.response_headers(req.headers).items():
+                existing = response.headers.get(name) if name == "Vary" else None
+                response.headers[name] = f"{existing}, {value}" if existing else value
+            return response
+
+        return wrapper
+
+    def preflight(self, req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(status_code=204, headers=self.cors.preflight_headers(req.headers))
 
     def principal(self, req: func.HttpRequest) -> Principal:
         return self.root.authenticator.authenticate(req.headers.get("authorization"))

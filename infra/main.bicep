@@ -56,6 +56,9 @@ param registryUrl string = ''
 
 param registryAutoRegister bool = false
 
+@description('Comma-separated origins whose pages may call the API with a bearer token (DPP_CORS_ORIGINS); public reads are open to every origin.')
+param corsOrigins string = ''
+
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -156,6 +159,7 @@ module functionApp 'modules/functionapp.bicep' = {
     publicMaxAge: publicMaxAge
     registryUrl: registryUrl
     registryAutoRegister: registryAutoRegister
+    corsOrigins: corsOrigins
   }
 }
 

@@ -63,12 +63,26 @@ def issuer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_env(stack: Any, issuer_dir: Path) -> dict[str, str]:
+def pages() -> Iterator[Any]:
+    """A static web server for pages of other origins (bound before the app, which lists one of
+    its origins in DPP_CORS_ORIGINS)."""
+    from tests.support.browser import PageServer
+
+    with PageServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_env(stack: Any, issuer_dir: Path, pages: Any) -> dict[str, str]:
     """The settings `make run` gives the app, in this process's environment too (subprocesses
     such as a second worker or the CLI inherit them)."""
     from local.run import dev_environment
 
-    env = {**dev_environment(stack.env(), issuer_dir), "COSMOS_DATABASE": f"test-{uuid.uuid4().hex[:8]}"}
+    env = {
+        **dev_environment(stack.env(), issuer_dir),
+        "COSMOS_DATABASE": f"test-{uuid.uuid4().hex[:8]}",
+        "DPP_CORS_ORIGINS": pages.origin("app"),
+    }
     os.environ.update(env)
     return env
 
@@ -129,6 +143,15 @@ def api(app: Any) -> Iterator[str]:
     server, base = start_in_thread(app, route_prefix=ROUTE_PREFIX)
     yield f"{base}/{ROUTE_PREFIX}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven through chromium-driver."""
+    from tests.support.browser import chromium
+
+    with chromium() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ param retentionDays int
 param publicMaxAge int
 param registryUrl string
 param registryAutoRegister bool
+param corsOrigins string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -51,6 +52,7 @@ var appSettings = {
   DPP_PUBLIC_MAX_AGE: string(publicMaxAge)
   DPP_REGISTRY_URL: registryUrl
   DPP_REGISTRY_AUTO_REGISTER: string(registryAutoRegister)
+  DPP_CORS_ORIGINS: corsOrigins
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -85,6 +87,12 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // Platform CORS off: the app answers preflights and grants origins itself (functions/cors.py);
+      // with origins listed here the platform would answer instead and replace the app's headers.
+      cors: {
+        allowedOrigins: []
+        supportCredentials: false
+      }
     }
     functionAppConfig: {
       deployment: {

@@ -75,6 +75,10 @@ class Route:
     request_arg: str  # the trigger binding's name, which the worker passes the request as
 
     @property
+    def catch_all(self) -> bool:
+        return bool(self.segments) and self.segments[0].kind == CATCH_ALL
+
+    @property
     def precedence(self) -> tuple[int, ...]:
         return tuple(segment.kind for segment in self.segments)
 
@@ -220,7 +224,9 @@ class LocalFunctionsHost:
                 continue
             seen_method = route.accepts(method)
             if seen_method is None:
-                allowed |= route.methods
+                # A method-bound catch-all (a CORS preflight route) does not make every path exist.
+                if not route.catch_all:
+                    allowed |= route.methods
                 continue
             query = dict(parse_qsl(raw_query, keep_blank_values=True))  # last value wins
             if not self._authorized(route, headers, query):

@@ -7,6 +7,7 @@ Bicep app settings can be checked against one list.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_ARTIFACT_SAS_MINUTES",
     "DPP_REGISTRY_URL",
     "DPP_PUBLIC_URL",
+    "DPP_CORS_ORIGINS",
     "WEBSITE_HOSTNAME",
     "DPP_REGISTRY_AUTO_REGISTER",
     "DPP_REGISTRY_MAX_ATTEMPTS",
@@ -85,6 +87,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
 
 
+_ORIGIN = re.compile(r"https?://[^/\s?#]+")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Origins (`https://app.example.com`) that may call with a token; `*` is refused on purpose."""
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ValueError(f"setting DPP_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port])")
+    return origins
+
+
 def _public_url(env: Mapping[str, str]) -> str:
     """Where readers reach the service: DPP_PUBLIC_URL, else the app's own host name in Azure."""
     if env.get("DPP_PUBLIC_URL"):
@@ -117,6 +131,7 @@ class Settings:
     artifact_sas_minutes: int = 15
     registry_url: str | None = None
     public_url: str = "http://127.0.0.1:7071"
+    cors_origins: tuple[str, ...] = ()
     registry_auto_register: bool = False
     registry_max_attempts: int = 8
     import_max_bytes: int = 52_428_800
@@ -156,6 +171,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         artifact_sas_minutes=_int(env, "DPP_ARTIFACT_SAS_MINUTES", 15),
         registry_url=env.get("DPP_REGISTRY_URL") or None,
         public_url=_public_url(env),
+        cors_origins=_origins(env.get("DPP_CORS_ORIGINS", "")),
         registry_auto_register=_bool(env.get("DPP_REGISTRY_AUTO_REGISTER"), False),
         registry_max_attempts=_int(env, "DPP_REGISTRY_MAX_ATTEMPTS", 8),
         import_max_bytes=_int(env, "DPP_IMPORT_MAX_BYTES", 52_428_800),

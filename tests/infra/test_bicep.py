@@ -263,6 +263,13 @@ def test_the_function_app_runs_on_flex_consumption_as_its_identity():
     assert [policy.body["properties"]["allow"] for policy in publishing] == [False, False]
 
 
+def test_platform_cors_is_off_so_the_app_answers_cors_itself():
+    template = read(text("modules/functionapp.bicep"))
+    [app] = template.resources_of("Microsoft.Web/sites")
+    # Origins listed here would make the platform answer preflights and drop the app's headers.
+    assert app.body["properties"]["siteConfig"]["cors"] == {"allowedOrigins": [], "supportCredentials": False}
+
+
 # -- Event Grid, main, parameters, azd ------------------------------------------------------------------
 
 

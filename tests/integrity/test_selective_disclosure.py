@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,8 @@ VISIBLE = {
     "owner": {"supplychain", "repair", "manufacture", "supplierContract"},
 }
 INTEGRITY = ("contentHash", "signature")
+# A public word only this module's passport has, to find it among every test's passports.
+MARK = "sdmark" + uuid.uuid4().hex[:10]
 
 
 def b64decode(text: str) -> bytes:
@@ -85,7 +88,7 @@ def passport(api: str, readers: dict[str, dict[str, str]]) -> dict[str, Any]:
     and an artifact of a restricted section; published twice, so it has a history."""
     owner = readers["owner"]
     document = make_passport(
-        composition={"fibres": "cotton", "supplierContract": CONTRACT_SECRET},
+        composition={"fibres": "cotton", "finish": MARK, "supplierContract": CONTRACT_SECRET},
         supplychain={"tier1": SUPPLY_SECRET},
         repair={"manual": REPAIR_SECRET},
         manufacture={"recipe": MANUFACTURE_SECRET},
@@ -273,7 +276,7 @@ def test_history_records_and_search_hits_carry_their_own_presentations(
         assert record["contentHash"] == jcs_hash(record["document"])
     assert_nothing_leaks(history, reader, *(record["signature"] for record in records))
 
-    hits = requests.get(f"{api}/v1/dpp/search", params={"keyword": "cotton", "issuer": OWNER}, timeout=10)
+    hits = requests.get(f"{api}/v1/dpp/search", params={"keyword": MARK, "issuer": OWNER}, timeout=10)
     mine = [hit for hit in hits.json() if hit["subject"].startswith(passport["productId"])]
     assert len(mine) == 1
     claims = verified(mine[0]["signature"], keys)
