@@ -1,6 +1,8 @@
 """The route table, and every absolute URL the service writes, built from it in one place.
 
-Templates are relative to host.json's route prefix (`api`), as Azure Functions routes are.
+Templates are relative to host.json's route prefix, as Azure Functions routes are. The prefix is
+empty, so the GS1 resolver can answer at the host root (`/01/{gtin}`, `/.well-known/gs1resolver`),
+and every API route starts with `api/` itself (API), so its URLs are what they always were.
 Path parameters are percent-encoded as ONE segment each, so ids holding `/ : # ?` stay whole.
 """
 
@@ -23,46 +25,48 @@ def read_route_prefix(host_json: Path = HOST_JSON) -> str:
 
 
 ROUTE_PREFIX = read_route_prefix()
+# The first path segment of every API route; the service's DID names it (shared.integrity.did).
+API = "api"
 
 
 class Route(StrEnum):
     # passports: EN 18222 life cycle, fine granular elements, artifacts, history
-    DPPS = "v1/dpps"
-    DPP = "v1/dpps/{dppId}"
-    BY_PRODUCT = "v1/dppsByProductId/{productId}"
-    BY_ID_AND_DATE = "v1/dppsByIdAndDate/{dppId}"
-    BY_PRODUCT_AND_DATE = "v1/dppsByProductIdAndDate/{productId}"
-    IDS_BY_PRODUCT_IDS = "v1/dppsByProductIds"
-    REVOKE = "v1/dpps/{dppId}/revoke"
-    PUBLISH = "v1/dpps/{dppId}/publish"
-    ELEMENT = "v1/dpps/{dppId}/elements/{*elementPath}"
-    LIFECYCLE = "v1/dpps/{dppId}/lifecycle"
-    ACCESS_POLICY = "v1/dpps/{dppId}/accessPolicy"
-    ARTIFACTS = "v1/dpps/{dppId}/artifacts"
-    ARTIFACT_UPLOAD = "v1/dpps/{dppId}/artifacts/{artifactType}"
-    HISTORY = "v1/dpps/{dppId}/history"
-    VERIFY = "v1/verify"
+    DPPS = "api/v1/dpps"
+    DPP = "api/v1/dpps/{dppId}"
+    BY_PRODUCT = "api/v1/dppsByProductId/{productId}"
+    BY_ID_AND_DATE = "api/v1/dppsByIdAndDate/{dppId}"
+    BY_PRODUCT_AND_DATE = "api/v1/dppsByProductIdAndDate/{productId}"
+    IDS_BY_PRODUCT_IDS = "api/v1/dppsByProductIds"
+    REVOKE = "api/v1/dpps/{dppId}/revoke"
+    PUBLISH = "api/v1/dpps/{dppId}/publish"
+    ELEMENT = "api/v1/dpps/{dppId}/elements/{*elementPath}"
+    LIFECYCLE = "api/v1/dpps/{dppId}/lifecycle"
+    ACCESS_POLICY = "api/v1/dpps/{dppId}/accessPolicy"
+    ARTIFACTS = "api/v1/dpps/{dppId}/artifacts"
+    ARTIFACT_UPLOAD = "api/v1/dpps/{dppId}/artifacts/{artifactType}"
+    HISTORY = "api/v1/dpps/{dppId}/history"
+    VERIFY = "api/v1/verify"
     # access: the operator registry
-    OPERATOR = "v1/operators/{operatorId}"
+    OPERATOR = "api/v1/operators/{operatorId}"
     # integrity: the keys that sign, and the issuer's DID document
-    KEYS = "v1/keys"
-    DID_DOCUMENT = "did.json"
-    OPERATOR_DID = "v1/operators/{operatorId}/did.json"
+    KEYS = "api/v1/keys"
+    DID_DOCUMENT = "api/did.json"
+    OPERATOR_DID = "api/v1/operators/{operatorId}/did.json"
     # publication: the seed contract's JSON-LD views, search, the registry
-    CONTEXT = "v1/contexts/dpp.jsonld"
-    SEARCH = "v1/dpp/search"
-    VIEW = "v1/dpp/{productId}/{version}"
-    VIEW_STATUS = "v1/dpp/{productId}/{version}/status"
-    VIEW_ARTIFACT = "v1/dpp/{productId}/{version}/artifact/{artifactType}"
-    REGISTER = "v1/registerDPP"
-    REGISTRATION = "v1/registrations/{dppId}"
+    CONTEXT = "api/v1/contexts/dpp.jsonld"
+    SEARCH = "api/v1/dpp/search"
+    VIEW = "api/v1/dpp/{productId}/{version}"
+    VIEW_STATUS = "api/v1/dpp/{productId}/{version}/status"
+    VIEW_ARTIFACT = "api/v1/dpp/{productId}/{version}/artifact/{artifactType}"
+    REGISTER = "api/v1/registerDPP"
+    REGISTRATION = "api/v1/registrations/{dppId}"
     # onboarding
-    IMPORTS = "v1/imports"
-    IMPORT = "v1/imports/{importId}"
-    EXPORTS = "v1/exports"
-    EXPORT = "v1/exports/{exportId}"
+    IMPORTS = "api/v1/imports"
+    IMPORT = "api/v1/imports/{importId}"
+    EXPORTS = "api/v1/exports"
+    EXPORT = "api/v1/exports/{exportId}"
     # platform
-    HEALTH = "health"
+    HEALTH = "api/health"
     PREFLIGHT = "{*path}"  # OPTIONS only: the CORS preflight of every route
 
 

@@ -137,11 +137,11 @@ def app_functions(app: Any) -> list[Any]:
 @pytest.fixture(scope="session")
 def api(app: Any) -> Iterator[str]:
     """Base URL of the API (with the /api prefix), served by the local host over real HTTP."""
-    from functions.routes import ROUTE_PREFIX
+    from functions.routes import API, ROUTE_PREFIX
     from local.host.server import start_in_thread
 
     server, base = start_in_thread(app, route_prefix=ROUTE_PREFIX)
-    yield f"{base}/{ROUTE_PREFIX}"
+    yield f"{base}/{API}"
     server.shutdown()
 
 

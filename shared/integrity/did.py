@@ -6,8 +6,8 @@ operator id in `alsoKnownAs` and the service as its controller, so a verifier go
 `issuer` to the key that signed it.
 
 did:web resolves `did:web:<host>:<p1>:<p2>` to `https://<host>/<p1>/<p2>/did.json` (the path
-form). The issuer's DID names the Functions route prefix as its path, because a host whose every
-route starts with that prefix cannot serve the root form, `https://<host>/.well-known/did.json`.
+form). The service's DID names the API's first path segment (`api`) as its path: the root form,
+`https://<host>/.well-known/did.json`, would sit beside the GS1 resolver's own well-known entry.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote, urlsplit
 from shared.integrity.signers import jwk_thumbprint
 
 CONTEXT = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
-# The Functions route prefix the service's DID names (host.json's `routePrefix`; a test keeps them equal).
+# The API's first path segment, which the service's DID names (functions.routes.API; a test keeps them equal).
 API_PREFIX = "api"
 # Below the service's DID, each economic operator the service issues for has its own.
 OPERATORS_PATH = ("v1", "operators")

@@ -31,7 +31,7 @@ def test_every_http_function_serves_a_route_of_the_table_and_every_route_is_serv
 
 
 @pytest.mark.parametrize(
-    ("prefix", "expected"), [("api", "/api/v1/dpps/a%2Fb%23c"), ("", "/v1/dpps/a%2Fb%23c")]
+    ("prefix", "expected"), [("", "/api/v1/dpps/a%2Fb%23c"), ("dpp", "/dpp/api/v1/dpps/a%2Fb%23c")]
 )
 def test_paths_take_the_host_json_prefix_and_one_segment_per_id(
     monkeypatch: pytest.MonkeyPatch, prefix: str, expected: str
@@ -50,13 +50,20 @@ def test_links_are_absolute_on_the_origin_the_request_addressed(monkeypatch: pyt
     )
     registration = links.url(Route.REGISTRATION, dppId="d 1")
     assert registration == "https://dpp.example.com:8443/api/v1/registrations/d%201"
-    monkeypatch.setattr(routes, "ROUTE_PREFIX", "")
-    # No prefix: no empty segment either.
-    assert links.url(Route.REGISTRATION, dppId="d") == "https://dpp.example.com:8443/v1/registrations/d"
+    monkeypatch.setattr(routes, "ROUTE_PREFIX", "dpp")
+    # A prefix goes before the API's own first segment.
+    assert (
+        links.url(Route.REGISTRATION, dppId="d") == "https://dpp.example.com:8443/dpp/api/v1/registrations/d"
+    )
 
 
 def test_the_prefix_is_read_from_host_json(tmp_path: Path) -> None:
-    assert routes.ROUTE_PREFIX == "api"
+    # Empty, so the GS1 resolver answers at the host root; the API routes carry `api/` themselves.
+    assert routes.ROUTE_PREFIX == ""
+    assert all(route.value.startswith(routes.API + "/") for route in Route if route is not Route.PREFLIGHT)
+    from shared.integrity.did import API_PREFIX
+
+    assert API_PREFIX == routes.API  # the service's DID names the API's path
     custom = tmp_path / "host.json"
     custom.write_text('{"version": "2.0", "extensions": {"http": {"routePrefix": "/dpp/"}}}')
     assert routes.read_route_prefix(custom) == "dpp"

@@ -435,12 +435,13 @@ def test_a_blob_without_a_grant_is_reported_and_ignored(api, http, auth, root):
 
 def run_cli(app: Any, tmp_path: Path, data: bytes, bearer_token: str, capsys: Any) -> tuple[int, str]:
     """The import CLI against a host that delivers blob triggers (as `make run` does)."""
+    from functions.routes import ROUTE_PREFIX
     from local.host.server import start_in_thread
     from local.import_cli import main
 
     upload_file = tmp_path / "passports.jsonl"
     upload_file.write_bytes(data)
-    server, base = start_in_thread(app, route_prefix="api", blob_triggers=True, blob_poll_seconds=0.1)
+    server, base = start_in_thread(app, route_prefix=ROUTE_PREFIX, blob_triggers=True, blob_poll_seconds=0.1)
     try:
         code = main([str(upload_file), "--api", f"{base}/api", "--token", bearer_token, "--timeout", "120"])
     finally:
