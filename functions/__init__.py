@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import access, integrity, onboarding, passports, platform, publication
+from functions import access, integrity, onboarding, passports, platform, publication, resolver
 from shared.composition import Root
 
-AREAS = (passports, access, integrity, publication, onboarding, platform)
+AREAS = (passports, access, integrity, publication, resolver, onboarding, platform)
 
 
 def create_app(root: Root) -> func.FunctionApp:

@@ -65,6 +65,12 @@ class Route(StrEnum):
     IMPORT = "api/v1/imports/{importId}"
     EXPORTS = "api/v1/exports"
     EXPORT = "api/v1/exports/{exportId}"
+    # the resolver, at the host root (GS1 Digital Link), and the consumer page
+    RESOLVER = "01/{*keys}"
+    RESOLVER_DESCRIPTION = ".well-known/gs1resolver"
+    SHORT = "p/{dppId}"
+    PAGE = "api/v1/dpps/{dppId}/page"
+    LINKSET_CONTEXT = "api/v1/contexts/linkset.jsonld"
     # platform
     HEALTH = "api/health"
     PREFLIGHT = "{*path}"  # OPTIONS only: the CORS preflight of every route
@@ -109,6 +115,12 @@ class Links:
 
     def passport(self, dpp_id: str) -> str:
         return self.url(Route.DPP, dppId=dpp_id)
+
+    def page(self, dpp_id: str) -> str:
+        return self.url(Route.PAGE, dppId=dpp_id)
+
+    def lite_view(self, product_id: str) -> str:
+        return self.url(Route.VIEW, {"lite": "true"}, productId=product_id, version="latest")
 
     def passport_at(self, dpp_id: str, date: str) -> str:
         return self.url(Route.BY_ID_AND_DATE, {"date": date}, dppId=dpp_id)

@@ -39,8 +39,10 @@ from shared.passports.repository import PassportRepository
 from shared.passports.service import PassportService
 from shared.platform.health import Readiness
 from shared.platform.settings import Settings
+from shared.publication.page import ConsumerPage
 from shared.publication.registry import Registry, RegistryOptions
 from shared.publication.registry_client import RegistryClient
+from shared.publication.resolver import Resolver
 from shared.publication.search import SearchIndex
 from shared.publication.views import PassportViews
 from shared.storage.blobs import BlobStorage
@@ -200,6 +202,14 @@ class Root:
             config=self.settings,
             lookups=self.lookups,
         )
+
+    @part
+    def resolver(self) -> Resolver:
+        return Resolver(self.passports, self.access)
+
+    @part
+    def page(self) -> ConsumerPage:
+        return ConsumerPage(self.access)
 
     @part
     def registry(self) -> Registry:

@@ -172,3 +172,21 @@ def canonical_uri(product_id: str, base: str) -> str | None:
     if valid_gtin(product_id):
         return DigitalLink(product_id.zfill(14)).uri(base)
     return None
+
+
+def product_key(product_id: str) -> str:
+    """The key a product is looked up by: one per GS1 identification whatever form or host it is
+    written in (`gs1:/01/<gtin14>[/22/..][/10/..][/21/..]`, data attributes left out), else the
+    product id itself."""
+    if is_digital_link(product_id):
+        try:
+            return "gs1:" + parse(product_id).path()
+        except InvalidDigitalLink:
+            return product_id
+    if valid_gtin(product_id):
+        return "gs1:" + DigitalLink(product_id.zfill(14)).path()
+    return product_id
+
+
+def link_key(link: DigitalLink) -> str:
+    return "gs1:" + link.path()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from shared.documents.digital_link import product_key
 from shared.documents.entity_tags import content_etag
 from shared.documents.lifecycle import labels_after
 from shared.integrity.signatures import content_hash
@@ -189,7 +190,9 @@ class PassportRepository:
         return _item(rows[0]) if rows else None
 
     def lookup(self, product_id: str) -> ProductLookup | None:
-        return cast(ProductLookup | None, self.store.read(PRODUCTS, LOOKUP_ID, product_id))
+        """The product's lookup; GS1-identified products are looked up by their identification,
+        so every form and host of one Digital Link URI names the same product."""
+        return cast(ProductLookup | None, self.store.read(PRODUCTS, LOOKUP_ID, product_key(product_id)))
 
     def live_head_for_product(self, product_id: str) -> PassportItem | None:
         """The current passport of a product; a lookup pointing at nothing counts as absent."""
@@ -288,7 +291,7 @@ class PassportRepository:
             now = utcnow()
             if lookup is None:
                 try:
-                    self.store.create(PRODUCTS, dict(_lookup_item(product_id, dpp_id, [], now)))
+                    self.store.create(PRODUCTS, dict(_lookup_item(product_key(product_id), dpp_id, [], now)))
                     return
                 except ItemExists:
                     continue
@@ -298,7 +301,7 @@ class PassportRepository:
             previous = [*lookup.get("previous", []), lookup["dppId"]]
             try:
                 self.store.replace(
-                    PRODUCTS, dict(_lookup_item(product_id, dpp_id, previous, now)), lookup["_etag"]
+                    PRODUCTS, dict(_lookup_item(lookup["productId"], dpp_id, previous, now)), lookup["_etag"]
                 )
                 return
             except ItemChanged:

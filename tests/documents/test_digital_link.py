@@ -3,10 +3,6 @@ GS1's own `digital-link.js` (npm), which the service does not use."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-
 import pytest
 
 from shared.documents.digital_link import (
@@ -19,7 +15,8 @@ from shared.documents.digital_link import (
 )
 from shared.documents.model import validate_document
 from shared.platform.errors import BadRequest
-from tests.support.documents import REPO, make_passport
+from tests.support.documents import make_passport
+from tests.support.gs1 import gs1_verdicts
 
 VALID = [
     # The standard's own examples (GS1 Digital Link URI Syntax 1.4, section 4).
@@ -40,27 +37,6 @@ INVALID = {
     "https://id.gs1.org/01/09506000134352/21/%C3%A9t%C3%A9": "set 82",
     "https://id.gs1.org/01/09506000134352/21": "AI/value pairs",
 }
-
-
-def gs1_verdicts(uris: list[str]) -> list[bool]:
-    """What GS1's digital-link.js says of each URI (isValid)."""
-    node = shutil.which("node")
-    assert node, "node is needed for GS1's digital-link.js"
-    script = (
-        "const { DigitalLink } = require('digital-link.js');"
-        "const uris = JSON.parse(process.argv[1]);"
-        "console.log(JSON.stringify(uris.map(u => { try { return DigitalLink(u).isValid(); }"
-        " catch (e) { return false; } })));"
-    )
-    done = subprocess.run(
-        [node, "-e", script, json.dumps(uris)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return json.loads(done.stdout)
 
 
 @pytest.mark.parametrize("uri", VALID)

@@ -1,0 +1,173 @@
+"""The GS1 Digital Link resolver at the host root, short passport URLs, and the consumer page.
+
+`GET /01/{gtin}[/22/..][/10/{lot}][/21/{serial}]` and `GET /p/{dppId}` negotiate: `?linkType=linkset`
+or `Accept: application/linkset+json` gets the RFC 9264 linkset (200); `?linkType=<type>` a 307 to
+that link (an unknown type: the default link); otherwise `Accept` picks the link (HTML: the page,
+`application/ld+json`: the lite JSON-LD view, `application/json`: the EN 18222 document) and the
+answer is a 307 to it. Each calls `shared.publication.resolver` / `page` directly.
+"""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.routes import Links, Route
+from functions.web import Adapter, conditional_response, json_response, path_param, raw_tail
+from shared.composition import Root
+from shared.documents.digital_link import parse_path
+from shared.documents.entity_tags import content_etag, entity_tag, not_modified
+from shared.publication.resolver import DEFAULT, DPP, LINKSET, PIP, Resolution, parse_link_type
+
+LINKSET_TYPE = "application/linkset+json"
+HTML = "text/html"
+# What the page may load: nothing from anywhere (its styles are inline, it runs no script).
+PAGE_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+JSON_LD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+VARY = "Accept, Accept-Language"
+LINKSET_CONTEXT = {
+    "@context": {
+        "linkset": "@graph",
+        "anchor": "@id",
+        "href": "@id",
+        "gs1": "https://gs1.org/voc/",
+        "type": "http://purl.org/dc/terms/format",
+        "title": "http://purl.org/dc/terms/title",
+        "hreflang": "http://purl.org/dc/terms/language",
+    }
+}
+# Accept media types, in the order a tie is broken, and the link each one picks.
+NEGOTIATED = ((LINKSET_TYPE, LINKSET), (HTML, PIP), ("application/ld+json", DPP), ("application/json", DPP))
+
+
+def _accepted(header: str | None) -> str | None:
+    """The link type the Accept header asks for, by q-value (None: anything goes)."""
+    best: tuple[float, int, str] | None = None
+    for part in (header or "").split(","):
+        media, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        for rank, (known, link_type) in enumerate(NEGOTIATED):
+            if media.strip().lower() == known and quality > 0:
+                candidate = (quality, -rank, f"{link_type}|{known}")
+                best = candidate if best is None or candidate > best else best
+    return None if best is None else best[2]
+
+
+def blueprint(root: Root) -> func.Blueprint:
+    bp = func.Blueprint()
+    web = Adapter(root)
+
+    class Urls:
+        def __init__(self, links: Links):
+            self.links = links
+
+        def page(self, dpp_id: str) -> str:
+            return self.links.page(dpp_id)
+
+        def passport(self, dpp_id: str) -> str:
+            return self.links.passport(dpp_id)
+
+        def lite_view(self, product_id: str) -> str:
+            return self.links.lite_view(product_id)
+
+    def headers(resolution: Resolution) -> dict[str, str]:
+        linkset_url = f"{resolution.anchor}{'&' if '?' in resolution.anchor else '?'}linkType=linkset"
+        found = {
+            "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET_TYPE}"',
+            "DPP-Resolved-Level": resolution.level,
+            "Cache-Control": f"public, max-age={root.settings.public_max_age}",
+            "Vary": VARY,
+        }
+        return found
+
+    def answer(req: func.HttpRequest, resolution: Resolution) -> func.HttpResponse:
+        links = web.links(req)
+        urls = Urls(links)
+        asked = parse_link_type(req.params.get("linkType"))
+        media = None
+        if asked is None:
+            negotiated = _accepted(req.headers.get("accept"))
+            asked, media = negotiated.split("|") if negotiated else (DEFAULT, None)
+        common = headers(resolution)
+        if asked == LINKSET:
+            body = root.resolver.linkset(resolution, urls)
+            context_url = links.url(Route.LINKSET_CONTEXT)
+            context = f'<{context_url}>; rel="{JSON_LD_CONTEXT_REL}"; type="application/ld+json"'
+            common["Link"] = f"{common['Link']}, {context}"
+            tag = entity_tag(content_etag(body), "linkset")
+            return conditional_response(req, body, tag, headers=common, content_type=LINKSET_TYPE)
+        candidates = root.resolver.links(resolution, urls)
+        chosen = next(
+            (
+                link
+                for link in candidates
+                if link.link_type == asked and (media is None or link.media_type == media)
+            ),
+            root.resolver.link_for(resolution, urls, asked),
+        )
+        location = {"Location": chosen.href, **common}
+        return func.HttpResponse(status_code=307, headers=location)
+
+    @web.operation(bp, Route.RESOLVER, "GET")
+    def resolve_digital_link(req: func.HttpRequest) -> func.HttpResponse:
+        link = parse_path("01/" + raw_tail(req, "/01/"), _query(req.url))
+        return answer(req, root.resolver.resolve(link, web.links(req).origin))
+
+    @web.operation(bp, Route.SHORT, "GET")
+    def resolve_short_url(req: func.HttpRequest) -> func.HttpResponse:
+        dpp_id = path_param(req, Route.SHORT, "dppId")
+        return answer(req, root.resolver.resolve_id(dpp_id, web.links(req).url(Route.SHORT, dppId=dpp_id)))
+
+    @web.operation(bp, Route.RESOLVER_DESCRIPTION, "GET")
+    def read_resolver_description(req: func.HttpRequest) -> func.HttpResponse:
+        body = root.resolver.description(web.links(req).origin)
+        return json_response(body, headers={"Cache-Control": "public, max-age=86400"})
+
+    @web.operation(bp, Route.LINKSET_CONTEXT, "GET")
+    def read_linkset_context(req: func.HttpRequest) -> func.HttpResponse:
+        tag = entity_tag(content_etag(LINKSET_CONTEXT))
+        return conditional_response(
+            req, LINKSET_CONTEXT, tag, max_age=86400, content_type="application/ld+json"
+        )
+
+    @web.operation(bp, Route.PAGE, "GET")
+    def read_consumer_page(req: func.HttpRequest) -> func.HttpResponse:
+        head = root.service.read(path_param(req, Route.PAGE, "dppId"))
+        links = web.links(req)
+        urls = {"verify": links.url(Route.VERIFY), "keys": links.url(Route.KEYS)}
+        context = root.page.context(head, req.params.get("lang"), req.headers.get("accept-language"), urls)
+        html = root.page.render(context).encode("utf-8")
+        tag = entity_tag(content_etag([head["etag"], context.language]), "page")
+        page_headers = {
+            "ETag": tag,
+            "Cache-Control": f"public, max-age={root.settings.public_max_age}",
+            "Vary": VARY,
+            "Content-Language": context.language,
+            "Content-Security-Policy": PAGE_CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        }
+        if _not_modified(req, tag):
+            return func.HttpResponse(status_code=304, headers=page_headers)
+        return func.HttpResponse(
+            body=html, status_code=200, headers=page_headers, mimetype=HTML, charset="utf-8"
+        )
+
+    return bp
+
+
+def _query(url: str) -> str:
+    return url.partition("?")[2]
+
+
+def _not_modified(req: func.HttpRequest, tag: str) -> bool:
+    return not_modified(req.headers.get("if-none-match"), tag)

@@ -1,0 +1,165 @@
+"""The consumer page: a passport as a person reads it, server-rendered HTML (Jinja2, autoescaped).
+
+No JavaScript, no external resource (the adapter sends a Content-Security-Policy that allows none),
+mobile first. It shows only what the access policy lets anonymous readers see, in the reader's
+language where a value has several (`?lang=`, else `Accept-Language`, else English, else the first
+given), with the status as a banner and one plain line on what the signature covers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from shared.access.authorization import AccessControl
+from shared.documents.members import sections
+from shared.passports.records import PassportItem
+from shared.publication.resolver import languages
+
+FALLBACK_LANGUAGE = "en"
+SECTION_ORDER = ("nameplate", "composition", "certification", "sustainability", "repair", "recycling")
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What the page is rendered from (plain values: the template decides nothing)."""
+
+    language: str
+    title: str
+    status: str
+    status_text: str
+    operator: str
+    label: str
+    updated: str
+    sections: list[tuple[str, str, list[tuple[str, str]]]]  # id, heading, rows of (name, value)
+    artifacts: list[tuple[str, str]]  # (type, media type)
+    verify_url: str
+    keys_url: str
+
+
+def _words(name: str) -> str:
+    """`waterUsageLitres` → `Water usage litres`."""
+    spaced = "".join(f" {char.lower()}" if char.isupper() else char for char in name).strip()
+    return spaced[:1].upper() + spaced[1:]
+
+
+def choose_language(requested: str | None, accept_language: str | None, available: set[str]) -> str:
+    """The language to show: `?lang=`, else the best of Accept-Language, else English, else any."""
+    wanted: list[tuple[float, str]] = []
+    if requested:
+        wanted.append((2.0, requested))
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and tag != "*":
+            wanted.append((quality, tag))
+    lowered = {language.lower(): language for language in available}
+    for _, tag in sorted(wanted, key=lambda item: -item[0]):
+        for candidate in (tag.lower(), tag.lower().split("-")[0]):
+            if candidate in lowered:
+                return lowered[candidate]
+    if FALLBACK_LANGUAGE in lowered or not available:
+        return FALLBACK_LANGUAGE
+    return sorted(available)[0]
+
+
+def _text(value: Any, language: str) -> str:
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and set(v) == {"value", "language"} for v in value)
+    ):
+        chosen = next((v for v in value if v["language"].lower() == language.lower()), None)
+        chosen = chosen or next(
+            (v for v in value if v["language"].lower().startswith(language.lower())), value[0]
+        )
+        return str(chosen["value"])
+    if isinstance(value, list):
+        return ", ".join(_text(item, language) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_words(k)}: {_text(v, language)}" for k, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _status(head: PassportItem) -> tuple[str, str]:
+    lifecycle = head["lifecycle"]
+    if lifecycle["status"] == "Revoked":
+        return "Revoked", f"Revoked on {lifecycle['revokedAt'][:10]} because {lifecycle['revocationReason']}"
+    valid_to = lifecycle.get("validTo")
+    return "Valid", f"Valid since {lifecycle['validFrom'][:10]}" + (
+        f", until {valid_to[:10]}" if valid_to else ""
+    )
+
+
+class ConsumerPage:
+    def __init__(self, access: AccessControl):
+        self.access = access
+
+    def context(
+        self,
+        head: PassportItem,
+        requested_language: str | None,
+        accept_language: str | None,
+        urls: dict[str, str],
+    ) -> PageContext:
+        shown = self.access.public(head)
+        document = shown.document
+        language = choose_language(requested_language, accept_language, languages(document))
+        content = sections(document)
+        ordered = sorted(
+            content, key=lambda name: (SECTION_ORDER.index(name) if name in SECTION_ORDER else 99, name)
+        )
+        rendered = [
+            (
+                name,
+                _words(name),
+                [(_words(key), _text(value, language)) for key, value in content[name].items()],
+            )
+            for name in ordered
+        ]
+        title = _title(content, language) or document["uniqueProductIdentifier"]
+        status, status_text = _status(head)
+        return PageContext(
+            language=language,
+            title=title,
+            status=status,
+            status_text=status_text,
+            operator=document["economicOperatorId"],
+            label=head["lifecycle"]["versionLabel"],
+            updated=document.get("lastUpdate", "")[:10],
+            sections=rendered,
+            artifacts=[(kind, str(ref.get("mediaType", ""))) for kind, ref in shown.artifacts.items()],
+            verify_url=urls["verify"],
+            keys_url=urls["keys"],
+        )
+
+    def render(self, context: PageContext) -> str:
+        return _template().render(page=context)
+
+
+def _title(content: dict[str, dict[str, Any]], language: str) -> str | None:
+    for section in content.values():
+        for key in ("productName", "ProductName", "name", "Name"):
+            if key in section:
+                return _text(section[key], language) or None
+    return None
+
+
+@cache
+def _template() -> Any:
+    # Imported on first render: a cold start that serves no page does not load Jinja2.
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("shared.publication", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    return environment.get_template("passport.html")
