@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> None:
         signer.sign = counted  # type: ignore[method-assign]
         kid = signer.public_jwk()["kid"]
         access = AccessControl(deployment_policy(None))
-        issuance = Issuance(Sealer(KeyRing(signer)), access, service_did("https://dpp.example.com"))
+        issuance = Issuance(
+            Sealer(KeyRing(signer)), access, service_did("https://dpp.example.com"), "https://dpp.example.com"
+        )
         record = _record(1)
 
         def legacy(index: int) -> object:

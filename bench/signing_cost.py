@@ -27,7 +27,7 @@ from local.run import assign_namespaces
 class _PassThrough:
     """Stores the version as it is: the write path minus issuing and signing."""
 
-    def sealed(self, record: dict[str, Any]) -> dict[str, Any]:
+    def sealed(self, record: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
         return {**record, "sdJwt": "", "disclosures": [], "versionDigest": ""}
 
 

@@ -38,6 +38,9 @@ EXPOSED = (
     "DPP-Signature",
     "DPP-Disclosure",
     "DPP-Registration",
+    "DPP-Resolved-Level",
+    "DPP-Carrier-Symbol",
+    "DPP-Carrier-Bytes",
     "X-Correlation-Id",
 )
 PREFLIGHT_MAX_AGE = 600

@@ -16,6 +16,7 @@ from functions.web import Adapter, conditional_response, json_response, path_par
 from shared.composition import Root
 from shared.documents.digital_link import parse_path
 from shared.documents.entity_tags import content_etag, entity_tag, not_modified
+from shared.publication.carriers import carrier_content, parse_request, render
 from shared.publication.resolver import DEFAULT, DPP, LINKSET, PIP, Resolution, parse_link_type
 
 LINKSET_TYPE = "application/linkset+json"
@@ -160,6 +161,28 @@ def blueprint(root: Root) -> func.Blueprint:
             return func.HttpResponse(status_code=304, headers=page_headers)
         return func.HttpResponse(
             body=html, status_code=200, headers=page_headers, mimetype=HTML, charset="utf-8"
+        )
+
+    @web.operation(bp, Route.CARRIER, "GET")
+    def read_data_carrier(req: func.HttpRequest) -> func.HttpResponse:
+        head = root.service.read(path_param(req, Route.CARRIER, "dppId"))
+        request = parse_request(
+            {name: req.params.get(name) for name in ("format", "symbology", "scale", "border", "ec")}
+        )
+        carrier = render(carrier_content(head, root.settings.public_url), request)
+        tag = entity_tag(content_etag([head["etag"], repr(request)]), "carrier")
+        carrier_headers = {
+            "ETag": tag,
+            "Cache-Control": f"public, max-age={root.settings.public_max_age}",
+            "DPP-Carrier-Bytes": str(len(carrier.encoded.encode("utf-8"))),
+            "X-Content-Type-Options": "nosniff",
+        }
+        if carrier.symbol_version:
+            carrier_headers["DPP-Carrier-Symbol"] = carrier.symbol_version
+        if _not_modified(req, tag):
+            return func.HttpResponse(status_code=304, headers=carrier_headers)
+        return func.HttpResponse(
+            body=carrier.data, status_code=200, headers=carrier_headers, mimetype=carrier.media_type
         )
 
     return bp

@@ -70,6 +70,7 @@ class Route(StrEnum):
     RESOLVER_DESCRIPTION = ".well-known/gs1resolver"
     SHORT = "p/{dppId}"
     PAGE = "api/v1/dpps/{dppId}/page"
+    CARRIER = "api/v1/dpps/{dppId}/carrier"
     LINKSET_CONTEXT = "api/v1/contexts/linkset.jsonld"
     # platform
     HEALTH = "api/health"

@@ -164,7 +164,9 @@ class Root:
 
     @part
     def issuance(self) -> Issuance:
-        return Issuance(self.sealer, self.access, service_did(self.settings.public_url))
+        return Issuance(
+            self.sealer, self.access, service_did(self.settings.public_url), self.settings.public_url
+        )
 
     @part
     def passports(self) -> PassportRepository:

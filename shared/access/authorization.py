@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from shared.access.authentication import Principal
 from shared.access.disclosure import Shown, show
-from shared.access.policy import ANONYMOUS_VIEWER, AccessPolicy, ClaimPath, Viewer, disclosable
+from shared.access.policy import ANONYMOUS_VIEWER, AccessPolicy, ClaimPath, Viewer, disclosable, disclose
 from shared.access.roles import AUTHORITY, OPERATOR, READ_ROLES
 from shared.platform.errors import ErrorCode, Forbidden, NotFound, Unauthorized
 
@@ -95,6 +95,10 @@ class AccessControl:
     def shown(self, principal: Principal, version: Mapping[str, Any]) -> Shown:
         """What of a stored version `principal` may read, with its presentation."""
         return show(version, viewer(principal, version["document"]), self.policy)
+
+    def public_document(self, document: dict[str, Any], own_policy: dict[str, Any] | None) -> dict[str, Any]:
+        """What anyone may read of a document not yet issued (the core data of a carrier)."""
+        return disclose(document, ANONYMOUS_VIEWER, self.policy, own_policy).document
 
     def public(self, version: Mapping[str, Any]) -> Shown:
         """What anyone may read of a version (search keywords and previews come from this only)."""

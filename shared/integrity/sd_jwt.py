@@ -102,6 +102,21 @@ def _conceal(value: Any, path: ClaimPath, disclosable: frozenset[ClaimPath], out
     return kept
 
 
+def _encoded(value: dict[str, Any]) -> str:
+    return b64url(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def compact_jws(payload: dict[str, Any], header: dict[str, Any], sign: Callable[[bytes], bytes]) -> str:
+    """A compact JWS (RFC 7515) with an attached payload, ES256."""
+    signing_input = f"{_encoded({'alg': ALGORITHM, **header})}.{_encoded(payload)}"
+    return f"{signing_input}.{b64url(sign(signing_input.encode('ascii')))}"
+
+
+def compact_jws_length(payload: dict[str, Any], header: dict[str, Any]) -> int:
+    """The length `compact_jws` would give, without signing (an ES256 signature is 86 characters)."""
+    return len(_encoded({"alg": ALGORITHM, **header})) + len(_encoded(payload)) + 2 + 86
+
+
 def issue(
     claims: dict[str, Any],
     disclosable: Iterable[ClaimPath],

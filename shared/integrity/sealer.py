@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from shared.integrity.keyring import KeyRing
-from shared.integrity.sd_jwt import ClaimPath, Issued, issue
+from shared.integrity.sd_jwt import ClaimPath, Issued, compact_jws, issue
 from shared.integrity.signers import Signer
 from shared.platform.errors import ErrorCode, ServiceUnavailable
+
+T = TypeVar("T")
 
 
 class Sealer:
@@ -21,13 +23,21 @@ class Sealer:
     def signer(self) -> Signer | None:
         return self.keyring.signer
 
-    def issue(self, claims: dict[str, Any], disclosable: Iterable[ClaimPath]) -> Issued:
+    def _signer(self) -> Signer:
         signer = self.signer
         if signer is None:
             raise ServiceUnavailable(
                 "Signing is not configured (DPP_SIGNING_KEY_ID or DPP_SIGNING_KEY_FILE); nothing was stored",
                 code=ErrorCode.SIGNER_NOT_CONFIGURED,
             )
+        return signer
+
+    def kid(self) -> str:
+        return str(self._signer().public_jwk()["kid"])
+
+    def _signed_once(self, make: Callable[[str, Callable[[bytes], bytes]], T]) -> T:
+        """`make(kid, sign)`, refused when the key rotated between naming it and signing."""
+        signer = self._signer()
         kid = signer.public_jwk()["kid"]
         used: list[str] = []
 
@@ -36,7 +46,7 @@ class Sealer:
             used.append(signed_with)
             return signature
 
-        issued = issue(claims, disclosable, {"kid": kid}, sign)
+        made = make(kid, sign)
         if used != [kid]:
             # The key rotated between naming it and signing: the signature would not verify.
             raise ServiceUnavailable(
@@ -44,4 +54,11 @@ class Sealer:
                 code=ErrorCode.SIGNER_ROTATED,
                 headers={"Retry-After": "1"},
             )
-        return issued
+        return made
+
+    def issue(self, claims: dict[str, Any], disclosable: Iterable[ClaimPath]) -> Issued:
+        return self._signed_once(lambda kid, sign: issue(claims, disclosable, {"kid": kid}, sign))
+
+    def compact_jws(self, payload: dict[str, Any], typ: str) -> str:
+        """A compact JWS (ES256) over `payload`: for tokens that must stay small (core data)."""
+        return self._signed_once(lambda kid, sign: compact_jws(payload, {"kid": kid, "typ": typ}, sign))

@@ -18,8 +18,9 @@ from typing import Any
 from shared.access.authorization import AccessControl
 from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM, POLICY_CLAIM
 from shared.integrity.did import operator_did
-from shared.integrity.sd_jwt import Issued, version_digest
+from shared.integrity.sd_jwt import Issued, compact_jws_length, version_digest
 from shared.integrity.sealer import Sealer
+from shared.passports import core_data
 from shared.platform.clock import parse_ts
 
 ENVELOPE_FIELDS: tuple[str, ...] = (
@@ -70,25 +71,45 @@ def claims(record: dict[str, Any], issuer: str) -> dict[str, Any]:
 
 
 class Issuance:
-    """Issues versions for the operators the service signs for, under their DIDs."""
+    """Issues versions for the operators the service signs for, under their DIDs, and their
+    offline core data (shared.passports.core_data) for carriers on the resolver at `public_url`."""
 
-    def __init__(self, sealer: Sealer, access: AccessControl, service_did: str):
+    def __init__(self, sealer: Sealer, access: AccessControl, service_did: str, public_url: str):
         self.sealer = sealer
         self.access = access
         self.service_did = service_did
+        self.public_url = public_url
 
     def issuer(self, operator_id: str) -> str:
         return operator_did(self.service_did, operator_id)
 
-    def sealed(self, record: dict[str, Any]) -> dict[str, Any]:
-        """`record` with its SD-JWT, every disclosure by claim path, and its digest."""
+    def sealed(self, record: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`record` with its SD-JWT, every disclosure by claim path, its digest, and its core token."""
         issued = self.issue(record)
         return {
             **record,
             "sdJwt": issued.jwt,
             "disclosures": [{"path": list(d.path), "disclosure": d.encoded} for d in issued.disclosures],
             "versionDigest": version_digest(issued.jwt),
+            "coreToken": self.core_token(record, previous),
         }
+
+    def core_token(self, record: dict[str, Any], previous: dict[str, Any] | None) -> str:
+        """The version's core data token: the previous version's when its claims are unchanged."""
+        public = self.access.public_document(record["document"], record.get("accessPolicy"))
+        full = core_data.claims(record, public, self.public_url)
+        header = {"kid": self.sealer.kid(), "typ": core_data.TYP}
+        uri = full["u"]
+        budget = core_data.CARRIER_BUDGET - len(core_data.carried(uri, "x")) + 1
+        variants = core_data.fit(full, budget)
+        now = int(parse_ts(record["ts"], "ts").timestamp())
+        chosen = next(
+            (v for v in variants if compact_jws_length({**v, "iat": now}, header) <= budget), variants[-1]
+        )
+        old = (previous or {}).get("coreToken")
+        if old and {k: v for k, v in core_data.payload_of(old).items() if k != "iat"} == chosen:
+            return str(old)
+        return self.sealer.compact_jws({**chosen, "iat": now}, core_data.TYP)
 
     def issue(self, record: dict[str, Any]) -> Issued:
         """Sign the version `record` (document, envelope members, place in the history) once."""

@@ -48,6 +48,8 @@ class PassportItem(TypedDict):
     disclosures: list[StoredDisclosure]
     versionDigest: str
     previousDigest: str | None
+    # The offline core data a carrier's URI carries (shared.passports.core_data).
+    coreToken: NotRequired[str]
     # Cosmos DB's optimistic concurrency token; present on items read from the store.
     _etag: NotRequired[str]
 

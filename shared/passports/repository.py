@@ -104,7 +104,7 @@ def _version_item(
         "contentHash": content_hash(document),
         "previousDigest": head["versionDigest"] if head else None,
     }
-    return cast(PassportItem, issuance.sealed(record))
+    return cast(PassportItem, issuance.sealed(record, cast(dict[str, Any] | None, head)))
 
 
 def _head_from(version: PassportItem) -> PassportItem:
