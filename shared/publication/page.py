@@ -59,14 +59,21 @@ def choose_language(requested: str | None, accept_language: str | None, availabl
                 quality = 0.0
         if tag and tag != "*":
             wanted.append((quality, tag))
-    lowered = {language.lower(): language for language in available}
+    ranked = sorted(available)
     for _, tag in sorted(wanted, key=lambda item: -item[0]):
-        for candidate in (tag.lower(), tag.lower().split("-")[0]):
-            if candidate in lowered:
-                return lowered[candidate]
-    if FALLBACK_LANGUAGE in lowered or not available:
-        return FALLBACK_LANGUAGE
-    return sorted(available)[0]
+        found = _match(tag, ranked)
+        if found:
+            return found
+    return _match(FALLBACK_LANGUAGE, ranked) or (ranked[0] if ranked else FALLBACK_LANGUAGE)
+
+
+def _match(tag: str, available: list[str]) -> str | None:
+    """`tag` itself, else a language with its primary subtag (`en` ~ `en-GB`, `de-AT` ~ `de-DE`)."""
+    exact = [language for language in available if language.lower() == tag.lower()]
+    primary = tag.lower().split("-")[0]
+    related = [language for language in available if language.lower().split("-")[0] == primary]
+    found = exact or related
+    return found[0] if found else None
 
 
 def _text(value: Any, language: str) -> str:

@@ -165,3 +165,26 @@ def test_the_page_escapes_content_picks_the_language_and_withholds_what_the_publ
     assert german.headers["Content-Language"] == "de" and german.headers["ETag"] != english.headers["ETag"]
     assert '<html lang="de">' in http.get(page_url, params={"lang": "de"}).text
     assert http.get(page_url, headers={"If-None-Match": english.headers["ETag"]}).status_code == 304
+
+
+def test_a_product_that_gets_a_new_passport_resolves_to_it_at_once(api, http, auth, gs1):
+    gtin = new_gtin()
+    product = f"https://id.gs1.org/01/{gtin}"
+    first = make_passport(uniqueProductIdentifier=product)
+    assert http.post(f"{api}/v1/dpps", json=first, headers=auth).status_code == 201
+    url = f"{gs1['base']}/01/{gtin}"
+    assert (
+        enc(first["digitalProductPassportId"])
+        in get(http, url, Accept="application/json").headers["Location"]
+    )
+    assert (
+        http.delete(f"{api}/v1/dpps/{enc(first['digitalProductPassportId'])}", headers=auth).status_code
+        == 204
+    )
+    assert_result(get(http, url), 404, "PassportNotFound")
+    second = make_passport(uniqueProductIdentifier=product)
+    assert http.post(f"{api}/v1/dpps", json=second, headers=auth).status_code == 201
+    assert (
+        enc(second["digitalProductPassportId"])
+        in get(http, url, Accept="application/json").headers["Location"]
+    )

@@ -1,0 +1,89 @@
+"""The consumer page in a real browser (Debian's Chromium): what a person sees at phone and desktop
+widths, the language switch, markup in data shown as text, and axe-core's accessibility rules."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from local.run import SEED
+from tests.support.browser import artifact_path
+from tests.support.documents import REPO, enc
+
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
+
+
+@pytest.fixture(scope="module")
+def seeded(api: str, http: Any, token: Any) -> dict[str, Any]:
+    """`make run`'s seed passport under its own ids, with markup in its English product name."""
+    document = json.loads(SEED.read_text(encoding="utf-8"))
+    suffix = uuid.uuid4().hex[:8]
+    document["digitalProductPassportId"] += f"-{suffix}"
+    document["uniqueProductIdentifier"] += f"-{suffix}"
+    names = document["nameplate"]["ProductName"]
+    names[0]["value"] = "Polo <script>document.title='owned'</script> Green"
+    owner = {"Authorization": f"Bearer {token('operator', operator=document['economicOperatorId'])}"}
+    assert http.post(f"{api}/v1/dpps", json=document, headers=owner).status_code == 201
+    return {**document, "page": f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}/page"}
+
+
+def _axe(browser: Any) -> list[dict[str, Any]]:
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then("
+        "r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help}))),"
+        " e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));"
+    )
+    return list(result)
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_the_seeded_passport_reads_well_at_phone_and_desktop_widths(
+    width: str, browser: Any, seeded: dict[str, Any]
+):
+    browser.set_window_size(*WIDTHS[width])
+    browser.get(seeded["page"])
+    from selenium.webdriver.common.by import By
+
+    status = browser.find_element(By.CSS_SELECTOR, "[role=status]")
+    assert status.is_displayed() and status.text.startswith("Valid since")
+    heading = browser.find_element(By.TAG_NAME, "h1")
+    assert heading.text == "Polo <script>document.title='owned'</script> Green"  # shown as text
+    assert browser.title.startswith("Polo <script>") and browser.title != "owned"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en-GB"
+    assert browser.find_element(By.ID, "sustainability").is_displayed()
+    # Nothing is wider than the screen.
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= WIDTHS[width][0]
+    artifact_path(f"page-{width}.png").write_bytes(browser.get_screenshot_as_png())
+    serious = [v for v in _axe(browser) if v["impact"] in ("serious", "critical")]
+    assert serious == [], serious
+
+
+def test_the_seed_as_make_run_serves_it(api: str, http: Any, token: Any, browser: Any):
+    """The README's screenshot: the seed passport itself, at phone width."""
+    document = json.loads(SEED.read_text(encoding="utf-8"))
+    document["digitalProductPassportId"] += f"-{uuid.uuid4().hex[:8]}"
+    document["uniqueProductIdentifier"] += f"-{uuid.uuid4().hex[:8]}"
+    owner = {"Authorization": f"Bearer {token('operator', operator=document['economicOperatorId'])}"}
+    assert http.post(f"{api}/v1/dpps", json=document, headers=owner).status_code == 201
+    browser.set_window_size(*WIDTHS["phone"])
+    browser.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}/page")
+    from selenium.webdriver.common.by import By
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "PierrieCardin Polo Shirt - Green, Size M"
+    artifact_path("page-seed-phone.png").write_bytes(browser.get_screenshot_as_png())
+
+
+def test_the_language_switch_follows_lang_and_the_browser(browser: Any, seeded: dict[str, Any]):
+    from selenium.webdriver.common.by import By
+
+    browser.get(seeded["page"] + "?lang=de")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de-DE"
+    assert browser.find_element(By.TAG_NAME, "h1").text == "PierrieCardin Poloshirt - Gruen, Groesse M"
+    browser.get(seeded["page"] + "?lang=fr")  # no French: the browser's language (English) answers
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en-GB"
