@@ -66,6 +66,12 @@ def _accepted(header: str | None) -> str | None:
 def blueprint(root: Root) -> func.Blueprint:
     bp = func.Blueprint()
     web = Adapter(root)
+    _resolver(bp, root, web)
+    _page_and_carriers(bp, root, web)
+    return bp
+
+
+def _resolver(bp: func.Blueprint, root: Root, web: Adapter) -> None:
 
     class Urls:
         def __init__(self, links: Links):
@@ -115,7 +121,10 @@ def blueprint(root: Root) -> func.Blueprint:
             ),
             root.resolver.link_for(resolution, urls, asked),
         )
-        location = {"Location": chosen.href, **common}
+        tag = entity_tag(content_etag([chosen.href, resolution.level, resolution.head["etag"]]), "link")
+        location = {"Location": chosen.href, "ETag": tag, **common}
+        if _not_modified(req, tag):
+            return func.HttpResponse(status_code=304, headers=location)
         return func.HttpResponse(status_code=307, headers=location)
 
     @web.operation(bp, Route.RESOLVER, "GET")
@@ -140,6 +149,8 @@ def blueprint(root: Root) -> func.Blueprint:
             req, LINKSET_CONTEXT, tag, max_age=86400, content_type="application/ld+json"
         )
 
+
+def _page_and_carriers(bp: func.Blueprint, root: Root, web: Adapter) -> None:
     @web.operation(bp, Route.PAGE, "GET")
     def read_consumer_page(req: func.HttpRequest) -> func.HttpResponse:
         head = root.service.read(path_param(req, Route.PAGE, "dppId"))
@@ -184,8 +195,6 @@ def blueprint(root: Root) -> func.Blueprint:
         return func.HttpResponse(
             body=carrier.data, status_code=200, headers=carrier_headers, mimetype=carrier.media_type
         )
-
-    return bp
 
 
 def _query(url: str) -> str:

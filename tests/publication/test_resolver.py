@@ -73,6 +73,7 @@ def test_accept_picks_the_link_and_the_answer_is_a_redirect(http, gs1):
         assert response.headers["Vary"] == "Accept, Accept-Language"
         assert response.headers["Cache-Control"].startswith("public, max-age=")
         assert 'rel="linkset"' in response.headers["Link"]
+        assert response.headers["ETag"].startswith('"')  # strong, so an edge can revalidate it
     followed = http.get(url, headers={"Accept": "application/json"})
     assert followed.json()["digitalProductPassportId"] == dpp_id
 
