@@ -11,6 +11,7 @@ is marked `stack`; `pytest -m "not stack"` runs the rest, which need nothing but
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -188,6 +189,26 @@ def create(api: str, http: requests.Session, auth: dict[str, str]) -> Callable[.
         return document
 
     return _create
+
+
+@pytest.fixture(scope="session")
+def seed_copy(api: str, http: requests.Session, token: Callable[..., str]) -> Callable[..., dict[str, Any]]:
+    """Store a copy of `make run`'s seed passport under fresh ids (`edit` may change it first)."""
+    from local.run import SEED
+
+    def copy(edit: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        document = json.loads(SEED.read_text(encoding="utf-8"))
+        suffix = uuid.uuid4().hex[:8]
+        document["digitalProductPassportId"] += f"-{suffix}"
+        document["uniqueProductIdentifier"] += f"-{suffix}"
+        if edit is not None:
+            edit(document)
+        owner = {"Authorization": f"Bearer {token('operator', operator=document['economicOperatorId'])}"}
+        response = http.post(f"{api}/v1/dpps", json=document, headers=owner)
+        assert response.status_code == 201, response.text
+        return document
+
+    return copy
 
 
 @pytest.fixture

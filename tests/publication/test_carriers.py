@@ -17,7 +17,6 @@ import zxingcpp
 from jwcrypto import jwk, jws
 from PIL import Image
 
-from local.run import SEED
 from tests.support.browser import artifact_path
 from tests.support.documents import enc, gtin14, make_passport
 from tests.support.results import assert_result
@@ -49,15 +48,9 @@ def keys(api: str, http: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def seeded(api: str, http: Any, token: Any) -> dict[str, Any]:
+def seeded(seed_copy: Any) -> dict[str, Any]:
     """A copy of `make run`'s seed passport (a URN product id), under its own ids."""
-    document = json.loads(SEED.read_text(encoding="utf-8"))
-    suffix = uuid.uuid4().hex[:8]
-    document["digitalProductPassportId"] += f"-{suffix}"
-    document["uniqueProductIdentifier"] += f"-{suffix}"
-    owner = {"Authorization": f"Bearer {token('operator', operator=document['economicOperatorId'])}"}
-    assert http.post(f"{api}/v1/dpps", json=document, headers=owner).status_code == 201
-    return document
+    return seed_copy()
 
 
 @pytest.fixture(scope="module")

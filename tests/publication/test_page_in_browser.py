@@ -3,13 +3,10 @@ widths, the language switch, markup in data shown as text, and axe-core's access
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 import pytest
 
-from local.run import SEED
 from tests.support.browser import artifact_path
 from tests.support.documents import REPO, enc
 
@@ -18,16 +15,15 @@ WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 
 
 @pytest.fixture(scope="module")
-def seeded(api: str, http: Any, token: Any) -> dict[str, Any]:
+def seeded(api: str, seed_copy: Any) -> dict[str, Any]:
     """`make run`'s seed passport under its own ids, with markup in its English product name."""
-    document = json.loads(SEED.read_text(encoding="utf-8"))
-    suffix = uuid.uuid4().hex[:8]
-    document["digitalProductPassportId"] += f"-{suffix}"
-    document["uniqueProductIdentifier"] += f"-{suffix}"
-    names = document["nameplate"]["ProductName"]
-    names[0]["value"] = "Polo <script>document.title='owned'</script> Green"
-    owner = {"Authorization": f"Bearer {token('operator', operator=document['economicOperatorId'])}"}
-    assert http.post(f"{api}/v1/dpps", json=document, headers=owner).status_code == 201
+
+    def with_markup(document: dict[str, Any]) -> None:
+        document["nameplate"]["ProductName"][0]["value"] = (
+            "Polo <script>document.title='owned'</script> Green"
+        )
+
+    document = seed_copy(with_markup)
     return {**document, "page": f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}/page"}
 
 
@@ -64,13 +60,9 @@ def test_the_seeded_passport_reads_well_at_phone_and_desktop_widths(
     assert serious == [], serious
 
 
-def test_the_seed_as_make_run_serves_it(api: str, http: Any, token: Any, browser: Any):
+def test_the_seed_as_make_run_serves_it(api: str, seed_copy: Any, browser: Any):
     """The README's screenshot: the seed passport itself, at phone width."""
-    document = json.loads(SEED.read_text(encoding="utf-8"))
-    document["digitalProductPassportId"] += f"-{uuid.uuid4().hex[:8]}"
-    document["uniqueProductIdentifier"] += f"-{uuid.uuid4().hex[:8]}"
-    owner = {"Authorization": f"Bearer {token('operator', operator=document['economicOperatorId'])}"}
-    assert http.post(f"{api}/v1/dpps", json=document, headers=owner).status_code == 201
+    document = seed_copy()
     browser.set_window_size(*WIDTHS["phone"])
     browser.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}/page")
     from selenium.webdriver.common.by import By
