@@ -27,7 +27,8 @@ PAGE_CSP = (
     "form-action 'none'; frame-ancestors 'none'"
 )
 JSON_LD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
-VARY = "Accept, Accept-Language"
+# What each answer varies on, exactly: the resolver's link on Accept, the page's language on Accept-Language.
+RESOLVER_VARY, PAGE_VARY = "Accept", "Accept-Language"
 LINKSET_CONTEXT = {
     "@context": {
         "linkset": "@graph",
@@ -92,7 +93,7 @@ def _resolver(bp: func.Blueprint, root: Root, web: Adapter) -> None:
             "Link": f'<{linkset_url}>; rel="linkset"; type="{LINKSET_TYPE}"',
             "DPP-Resolved-Level": resolution.level,
             "Cache-Control": f"public, max-age={root.settings.public_max_age}",
-            "Vary": VARY,
+            "Vary": RESOLVER_VARY,
         }
         return found
 
@@ -162,7 +163,7 @@ def _page_and_carriers(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         page_headers = {
             "ETag": tag,
             "Cache-Control": f"public, max-age={root.settings.public_max_age}",
-            "Vary": VARY,
+            "Vary": PAGE_VARY,
             "Content-Language": context.language,
             "Content-Security-Policy": PAGE_CSP,
             "X-Content-Type-Options": "nosniff",
