@@ -127,6 +127,6 @@ def payload_of(token: str) -> dict[str, Any]:
     return decoded if isinstance(decoded, dict) else {}
 
 
-def carried(uri: str, token: str | None) -> str:
+def carrier_text(uri: str, token: str | None) -> str:
     """What the carrier encodes."""
     return f"{uri}#core={token}" if token else uri

@@ -161,6 +161,6 @@ def ndef_message(uri: str) -> bytes:
 
 def carrier_content(head: PassportItem, base: str) -> str:
     """What a passport's carrier encodes: its carrier URI, with its core data token when it has one."""
-    return core_data.carried(
+    return core_data.carrier_text(
         core_data.carrier_uri(head["productId"], head["dppId"], base), head.get("coreToken")
     )
