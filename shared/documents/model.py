@@ -14,6 +14,7 @@ from pydantic_core import ErrorDetails
 
 from shared.documents.digital_link import InvalidDigitalLink, is_digital_link
 from shared.documents.digital_link import parse as parse_digital_link
+from shared.documents.relations import validate_relations
 from shared.integrity.sd_jwt import find_reserved
 from shared.integrity.signatures import INTEGRITY_FIELDS
 from shared.platform.clock import parse_ts
@@ -141,6 +142,7 @@ def validate_document(document: Any) -> dict[str, Any]:
     if problems:
         raise BadRequest("Invalid passport: " + "; ".join(problems), code=ErrorCode.INVALID_PASSPORT)
     assert header is not None
+    validate_relations(document)
     # Integrity fields belong to the server: whatever a client sends is replaced on write.
     validated = {key: value for key, value in document.items() if key not in SERVER_FIELDS}
     validated["granularity"] = header.granularity

@@ -53,6 +53,7 @@ class ErrorCode(StrEnum):
     # Passports and their elements
     INVALID_PASSPORT = "InvalidPassport"
     INVALID_PRODUCT_IDENTIFIER = "InvalidProductIdentifier"
+    INVALID_RELATIONS = "InvalidRelations"
     IMMUTABLE_FIELD = "ImmutableField"
     SERVER_MANAGED_FIELD = "ServerManagedField"
     PASSPORT_EXISTS = "PassportExists"
