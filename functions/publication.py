@@ -23,6 +23,7 @@ from functions.web import (
 )
 from shared.composition import Root
 from shared.documents.entity_tags import content_etag, entity_tag
+from shared.documents.relations import schema as relations_schema
 from shared.platform.results import message
 from shared.publication.context import context_document
 from shared.publication.registry import check_registrar
@@ -77,6 +78,14 @@ def blueprint(root: Root) -> func.Blueprint:
     @web.operation(bp, Route.CONTEXT, "GET")
     def read_jsonld_context(req: func.HttpRequest) -> func.HttpResponse:
         return _ld_response(req, context_document(), max_age=CONTEXT_MAX_AGE)
+
+    @web.operation(bp, Route.RELATIONS_SCHEMA, "GET")
+    def read_relations_schema(req: func.HttpRequest) -> func.HttpResponse:
+        body = relations_schema()
+        tag = entity_tag(content_etag(body))
+        return conditional_response(
+            req, body, tag, max_age=CONTEXT_MAX_AGE, content_type="application/schema+json"
+        )
 
     @web.operation(bp, Route.SEARCH, "GET")
     def search_passports(req: func.HttpRequest) -> func.HttpResponse:

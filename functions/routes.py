@@ -54,6 +54,7 @@ class Route(StrEnum):
     OPERATOR_DID = "api/v1/operators/{operatorId}/did.json"
     # publication: the seed contract's JSON-LD views, search, the registry
     CONTEXT = "api/v1/contexts/dpp.jsonld"
+    RELATIONS_SCHEMA = "api/v1/schemas/relations.json"
     SEARCH = "api/v1/dpp/search"
     VIEW = "api/v1/dpp/{productId}/{version}"
     VIEW_STATUS = "api/v1/dpp/{productId}/{version}/status"

@@ -77,3 +77,12 @@ def test_a_document_with_bad_relations_is_refused_on_write():
     with pytest.raises(BadRequest) as refused:
         validate_document(make_passport(relations={"hasPart": [{"target": "urn:a:b", "quantity": -1}]}))
     assert refused.value.code == "InvalidRelations"
+
+
+def test_the_schema_is_published(api, http):
+    response = http.get(f"{api}/v1/schemas/relations.json")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith(
+        "application/schema+json"
+    )
+    assert response.json() == schema()
+    jsonschema.Draft202012Validator.check_schema(response.json())
