@@ -17,6 +17,7 @@ from functions.web import (
     PRIVATE,
     Adapter,
     Handler,
+    cache_headers,
     conditional_response,
     json_response,
     path_param,
@@ -27,6 +28,7 @@ from shared.documents.relations import schema as relations_schema
 from shared.platform.results import message
 from shared.publication.context import context_document
 from shared.publication.registry import check_registrar
+from shared.publication.relations import parse_graph_query
 from shared.publication.views import Release, parse_lite
 
 log = logging.getLogger("dpp.registry")
@@ -78,6 +80,16 @@ def blueprint(root: Root) -> func.Blueprint:
     @web.operation(bp, Route.CONTEXT, "GET")
     def read_jsonld_context(req: func.HttpRequest) -> func.HttpResponse:
         return _ld_response(req, context_document(), max_age=CONTEXT_MAX_AGE)
+
+    @web.operation(bp, Route.RELATIONS, "GET")
+    def read_dpp_relations(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        query = parse_graph_query(
+            req.params.get("direction"), req.params.get("type"), req.params.get("depth")
+        )
+        head = root.service.read(path_param(req, Route.RELATIONS, "dppId"))
+        body = root.relations.graph(head, query, caller, web.links(req))
+        return json_response(body, headers=cache_headers(req))
 
     @web.operation(bp, Route.RELATIONS_SCHEMA, "GET")
     def read_relations_schema(req: func.HttpRequest) -> func.HttpResponse:

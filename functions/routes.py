@@ -45,6 +45,7 @@ class Route(StrEnum):
     ARTIFACTS = "api/v1/dpps/{dppId}/artifacts"
     ARTIFACT_UPLOAD = "api/v1/dpps/{dppId}/artifacts/{artifactType}"
     HISTORY = "api/v1/dpps/{dppId}/history"
+    RELATIONS = "api/v1/dpps/{dppId}/relations"
     VERIFY = "api/v1/verify"
     # access: the operator registry
     OPERATOR = "api/v1/operators/{operatorId}"

@@ -35,13 +35,15 @@ from shared.onboarding.imports import Imports
 from shared.passports.artifacts import ArtifactStore
 from shared.passports.history import PassportHistory
 from shared.passports.issuance import Issuance
-from shared.passports.repository import PassportRepository
+from shared.passports.records import PassportItem
+from shared.passports.repository import PassportRepository, PublishHook
 from shared.passports.service import PassportService
 from shared.platform.health import Readiness
 from shared.platform.settings import Settings
 from shared.publication.page import ConsumerPage
 from shared.publication.registry import Registry, RegistryOptions
 from shared.publication.registry_client import RegistryClient
+from shared.publication.relations import RelationGraph, RelationIndex
 from shared.publication.resolver import Resolver
 from shared.publication.search import SearchIndex
 from shared.publication.views import PassportViews
@@ -169,9 +171,19 @@ class Root:
         )
 
     @part
+    def relation_index(self) -> RelationIndex:
+        return RelationIndex(self.store)
+
+    @part
     def passports(self) -> PassportRepository:
-        # Every version is indexed for search before it becomes current (keywords of its public view).
-        return PassportRepository(self.store, self.issuance, on_publish=self.search_index.apply)
+        # Every version is indexed before it becomes current: search (keywords of its public view)
+        # and reverse relations (what its relations section names).
+        hooks = PublishHooks(self.search_index.apply, self.relation_index.apply)
+        return PassportRepository(self.store, self.issuance, on_publish=hooks)
+
+    @part
+    def relations(self) -> RelationGraph:
+        return RelationGraph(self.passports, self.relation_index, self.access)
 
     @part
     def artifacts(self) -> ArtifactStore:
@@ -229,6 +241,17 @@ class Root:
     @part
     def exports(self) -> Exports:
         return Exports(self.passports, self.store, self.blobs)
+
+
+class PublishHooks:
+    """Every index the repository keeps in step, told in order before a version becomes current."""
+
+    def __init__(self, *hooks: PublishHook):
+        self.hooks = hooks
+
+    def __call__(self, before: PassportItem | None, after: PassportItem) -> None:
+        for hook in self.hooks:
+            hook(before, after)
 
 
 def make_signer(config: Settings) -> Signer | None:

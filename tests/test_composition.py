@@ -38,7 +38,7 @@ def test_every_part_is_one_object_per_root_and_parts_are_wired_to_each_other() -
     assert root.imports.service is root.service
     assert root.exports.passports is root.passports
     # New versions reach the search index before they become current.
-    assert root.passports.on_publish == root.search_index.apply
+    assert root.passports.on_publish.hooks == (root.search_index.apply, root.relation_index.apply)
     other = Root(Settings(environment="local"))
     assert other.store is not root.store
 

@@ -53,6 +53,12 @@ var containers = [
     includedPaths: []
     excludedPaths: ['/*']
   }
+  {
+    name: 'relations'
+    partitionKey: '/target'
+    includedPaths: ['/type/?']
+    excludedPaths: ['/*']
+  }
 ]
 
 // Cosmos DB Built-in Data Contributor: items only, no control plane.

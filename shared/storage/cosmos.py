@@ -6,7 +6,7 @@ Layout (the Bicep templates create the same containers with the same keys):
   version-by-date is a query inside one partition.
 - `products`, partition key `/productId`: one `lookup` item per product naming its passport, so
   ReadDPPByProductId is two point reads.
-- `searchIndex`, `registrations`, `jobs`: see `CONTAINERS` below.
+- `searchIndex`, `registrations`, `jobs`, `operators`, `relations`: see `CONTAINERS` below.
 Item ids are fixed strings, never derived from client ids, which may hold characters Cosmos
 forbids in ids (`/ \\ ? #`); client ids only ever appear as partition key values.
 """
@@ -34,6 +34,7 @@ SEARCH_INDEX = "searchIndex"
 REGISTRATIONS = "registrations"
 JOBS = "jobs"
 OPERATORS = "operators"
+RELATIONS = "relations"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,9 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     ContainerSpec(JOBS, "/jobId", ("/*",), ()),
     # The operator registry: one item holding every operator's namespaces, read by id only.
     ContainerSpec(OPERATORS, "/registry", ("/*",), ()),
+    # Reverse relations: one entry per relation a live passport names, in the partition of what
+    # it names, so "who names me" reads one partition.
+    ContainerSpec(RELATIONS, "/target", ("/*",), ("/type/?",)),
 )
 
 

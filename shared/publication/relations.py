@@ -1,0 +1,194 @@
+"""Product relations as a graph: the reverse index kept with every version, and walks over it.
+
+Each relation a live passport's `relations` section names is one entry in the `relations`
+container, in the partition of what it names (its product key: a GS1 identification, else the
+target as written), written by the same hook as the search index, before a version becomes
+current. "Who names me" is then one single-partition query; what a passport names is in its own
+document. A walk to `depth` (at most MAX_DEPTH) reads heads by point reads, never crosses
+partitions in a query, stops at MAX_NODES nodes (and says so), and visits each node once (cycles).
+
+Targets on this service are nodes with `verification: "local"`. Targets elsewhere are listed as
+`unverified` and not followed (fetching and verifying other providers is not built yet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from shared.access.authentication import Principal
+from shared.access.authorization import AccessControl
+from shared.documents.digital_link import product_key
+from shared.documents.relations import TYPES, links_of
+from shared.passports.records import PassportItem
+from shared.passports.repository import PassportRepository
+from shared.platform.errors import BadRequest, ErrorCode
+from shared.storage.cosmos import RELATIONS, Store
+
+MAX_DEPTH, MAX_NODES = 5, 500
+DIRECTIONS = ("out", "in", "both")
+
+
+class PassportLinks(Protocol):
+    def passport(self, dpp_id: str) -> str: ...
+
+
+def entry_id(source: str, kind: str, target: str) -> str:
+    return hashlib.sha256(f"{source}\n{kind}\n{target}".encode()).hexdigest()
+
+
+def entries(head: PassportItem | None) -> dict[str, dict[str, Any]]:
+    """The index entries of a stored head: one per relation it names; none once deleted."""
+    if head is None or head.get("deleted"):
+        return {}
+    found: dict[str, dict[str, Any]] = {}
+    for kind, link in links_of(head["document"]):
+        target = product_key(link["target"])
+        entry: dict[str, Any] = {
+            "id": entry_id(head["dppId"], kind, target),
+            "target": target,
+            "source": head["dppId"],
+            "type": kind,
+            **{name: link[name] for name in ("quantity", "label") if name in link},
+        }
+        found[entry["id"]] = entry
+    return found
+
+
+class RelationIndex:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def apply(self, before: PassportItem | None, after: PassportItem) -> None:
+        """Move the index from `before`'s entries to `after`'s; idempotent, so safe to repeat."""
+        old, new = entries(before), entries(after)
+        for key, entry in new.items():
+            if old.get(key) != entry:
+                self.store.upsert(RELATIONS, entry)
+        for key in old.keys() - new.keys():
+            self.store.remove(RELATIONS, key, old[key]["target"])
+
+    def naming(self, target: str, kind: str | None) -> list[dict[str, Any]]:
+        """Who names `target` (a product key), from its one partition."""
+        sql = "SELECT c.source, c.type, c.quantity FROM c WHERE c.target = @target"
+        parameters: dict[str, Any] = {"@target": target}
+        if kind is not None:
+            sql += " AND c.type = @type"
+            parameters["@type"] = kind
+        return self.store.query_partition(RELATIONS, sql, parameters, target)
+
+
+@dataclass(frozen=True)
+class GraphQuery:
+    direction: str
+    kind: str | None
+    depth: int
+
+
+def parse_graph_query(direction: str | None, kind: str | None, depth: str | None) -> GraphQuery:
+    direction = direction or "both"
+    if direction not in DIRECTIONS:
+        raise BadRequest(
+            f"'direction' must be one of {', '.join(DIRECTIONS)}", code=ErrorCode.INVALID_PARAMETER
+        )
+    if kind not in (None, "") and kind not in TYPES:
+        raise BadRequest(f"'type' must be one of {', '.join(TYPES)}", code=ErrorCode.INVALID_PARAMETER)
+    if depth not in (None, "") and (not str(depth).isdigit() or not 1 <= int(str(depth)) <= MAX_DEPTH):
+        raise BadRequest(
+            f"'depth' must be an integer from 1 to {MAX_DEPTH}", code=ErrorCode.INVALID_PARAMETER
+        )
+    return GraphQuery(direction, kind or None, int(depth) if depth else 1)
+
+
+class RelationGraph:
+    def __init__(self, passports: PassportRepository, index: RelationIndex, access: AccessControl):
+        self.passports = passports
+        self.index = index
+        self.access = access
+
+    def graph(
+        self, root: PassportItem, query: GraphQuery, principal: Principal, links: PassportLinks
+    ) -> dict[str, Any]:
+        nodes: dict[str, dict[str, Any]] = {}
+        edges: list[dict[str, Any]] = []
+        seen_edges: set[tuple[str, str, str]] = set()
+        truncated = False
+
+        def local(head: PassportItem) -> str:
+            url = links.passport(head["dppId"])
+            if url not in nodes:
+                status = "Revoked" if head["deleted"] else head["lifecycle"]["status"]
+                nodes[url] = {
+                    "url": url,
+                    "dppId": head["dppId"],
+                    "productId": head["productId"],
+                    "status": status,
+                    "verification": "local",
+                }
+            return url
+
+        def edge(source: str, target: str, kind: str, quantity: Any) -> None:
+            if (source, target, kind) in seen_edges:
+                return
+            seen_edges.add((source, target, kind))
+            found = {"source": source, "target": target, "type": kind}
+            if quantity is not None:
+                found["quantity"] = quantity
+            edges.append(found)
+
+        queue: deque[tuple[PassportItem, int]] = deque([(root, 0)])
+        expanded: set[str] = set()
+        while queue:
+            head, level = queue.popleft()
+            here = local(head)
+            if here in expanded or level >= query.depth:
+                continue
+            expanded.add(here)
+            for neighbour, kind, quantity, outgoing in self._neighbours(head, query, principal):
+                key = neighbour if isinstance(neighbour, str) else links.passport(neighbour["dppId"])
+                if key not in nodes and len(nodes) >= MAX_NODES:
+                    truncated = True
+                    break  # the neighbours not yet read stay unread
+                if isinstance(neighbour, str):  # a target elsewhere
+                    nodes.setdefault(key, {"url": key, "status": "unknown", "verification": "unverified"})
+                    edge(here, key, kind, quantity)
+                    continue
+                there = local(neighbour)
+                if outgoing:
+                    edge(here, there, kind, quantity)
+                else:
+                    edge(there, here, kind, quantity)
+                queue.append((neighbour, level + 1))
+        return {"root": root["dppId"], "nodes": list(nodes.values()), "edges": edges, "truncated": truncated}
+
+    def _neighbours(
+        self, head: PassportItem, query: GraphQuery, principal: Principal
+    ) -> Iterator[tuple[Any, str, Any, bool]]:
+        """(a neighbour's head, or the URL of a target elsewhere; type; quantity; outgoing), read
+        one at a time so a walk cut at the node limit reads no further."""
+        if query.direction in ("out", "both"):
+            shown = self.access.shown(principal, head).document
+            for kind, link in links_of(shown):
+                if query.kind not in (None, kind):
+                    continue
+                target = self.passports.live_head_for_product(link["target"])
+                yield (target if target is not None else link["target"], kind, link.get("quantity"), True)
+        if query.direction in ("in", "both"):
+            for row in self.index.naming(product_key(head["productId"]), query.kind):
+                source = self.passports.head(row["source"])
+                if (
+                    source is None
+                    or source["deleted"]
+                    or not self._shows(source, row["type"], head, principal)
+                ):
+                    continue
+                yield (source, row["type"], row.get("quantity"), False)
+
+    def _shows(self, source: PassportItem, kind: str, target: PassportItem, principal: Principal) -> bool:
+        """The reader may see the source's relation naming `target` (the access policy applies)."""
+        key = product_key(target["productId"])
+        shown = self.access.shown(principal, source).document
+        return any(k == kind and product_key(link["target"]) == key for k, link in links_of(shown))
