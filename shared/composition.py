@@ -183,7 +183,7 @@ class Root:
 
     @part
     def relations(self) -> RelationGraph:
-        return RelationGraph(self.passports, self.relation_index, self.access)
+        return RelationGraph(self.passports, self.relation_index, self.access, self.lookups)
 
     @part
     def artifacts(self) -> ArtifactStore:

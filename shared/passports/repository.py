@@ -32,6 +32,7 @@ from shared.storage.cosmos import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, 
 HEAD_ID = "head"
 LOOKUP_ID = "lookup"
 MAX_ATTEMPTS = 25
+ID_CACHE_SECONDS, ID_CACHE_SIZE = 300.0, 100_000
 # A product lookup naming a passport whose head never appeared is a crashed create once this old.
 STALE_LOOKUP = timedelta(seconds=60)
 # A version beyond the head this young may be a write under way (created, head not yet moved).
@@ -125,6 +126,11 @@ class PassportRepository:
         self.store = store
         self.issuance = issuance
         self.on_publish = on_publish
+        # Product key → its live passport's id, per instance. A product names the same passport
+        # until that one is deleted, and a deleted (or missing) head sends the next read back to
+        # the lookup, so a cached id is never served stale: a read by product costs the head's
+        # point read alone (always fresh) instead of two.
+        self._passport_ids: dict[str, tuple[float, str]] = {}
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -196,12 +202,22 @@ class PassportRepository:
 
     def live_head_for_product(self, product_id: str) -> PassportItem | None:
         """The current passport of a product; a lookup pointing at nothing counts as absent."""
+        key = product_key(product_id)
+        now = time.monotonic()
+        cached = self._passport_ids.get(key)
+        if cached is not None and now - cached[0] < ID_CACHE_SECONDS:
+            head = self.head(cached[1])
+            if head is not None and not head["deleted"]:
+                return head
         lookup = self.lookup(product_id)
         if lookup is None:
             return None
         head = self.head(lookup["dppId"])
         if head is None or head["deleted"]:
             return None
+        if len(self._passport_ids) >= ID_CACHE_SIZE:
+            self._passport_ids.clear()
+        self._passport_ids[key] = (now, head["dppId"])
         return head
 
     def passport_ids_for_product(self, product_id: str) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -104,10 +104,14 @@ def parse_graph_query(direction: str | None, kind: str | None, depth: str | None
 
 
 class RelationGraph:
-    def __init__(self, passports: PassportRepository, index: RelationIndex, access: AccessControl):
+    def __init__(
+        self, passports: PassportRepository, index: RelationIndex, access: AccessControl, lookups: Executor
+    ):
         self.passports = passports
         self.index = index
         self.access = access
+        # Bounded fan-out of a node's point reads (the service's own lookup pool).
+        self.lookups = lookups
 
     def graph(
         self, root: PassportItem, query: GraphQuery, principal: Principal, links: PassportLinks
@@ -147,11 +151,13 @@ class RelationGraph:
             if here in expanded or level >= query.depth:
                 continue
             expanded.add(here)
-            for neighbour, kind, quantity, outgoing in self._neighbours(head, query, principal):
+            neighbours, cut = self._neighbours(head, query, principal, MAX_NODES - len(nodes))
+            truncated = truncated or cut
+            for neighbour, kind, quantity, outgoing in neighbours:
                 key = neighbour if isinstance(neighbour, str) else links.passport(neighbour["dppId"])
                 if key not in nodes and len(nodes) >= MAX_NODES:
                     truncated = True
-                    break  # the neighbours not yet read stay unread
+                    break
                 if isinstance(neighbour, str):  # a target elsewhere
                     nodes.setdefault(key, {"url": key, "status": "unknown", "verification": "unverified"})
                     edge(here, key, kind, quantity)
@@ -165,27 +171,39 @@ class RelationGraph:
         return {"root": root["dppId"], "nodes": list(nodes.values()), "edges": edges, "truncated": truncated}
 
     def _neighbours(
-        self, head: PassportItem, query: GraphQuery, principal: Principal
-    ) -> Iterator[tuple[Any, str, Any, bool]]:
-        """(a neighbour's head, or the URL of a target elsewhere; type; quantity; outgoing), read
-        one at a time so a walk cut at the node limit reads no further."""
+        self, head: PassportItem, query: GraphQuery, principal: Principal, budget: int
+    ) -> tuple[list[tuple[Any, str, Any, bool]], bool]:
+        """(a neighbour's head, or the URL of a target elsewhere; type; quantity; outgoing) for at
+        most `budget` neighbours, and whether there were more. Targets are resolved in parallel
+        (bounded), each by point reads."""
+        found: list[tuple[Any, str, Any, bool]] = []
+        cut = False
         if query.direction in ("out", "both"):
             shown = self.access.shown(principal, head).document
-            for kind, link in links_of(shown):
-                if query.kind not in (None, kind):
-                    continue
-                target = self.passports.live_head_for_product(link["target"])
-                yield (target if target is not None else link["target"], kind, link.get("quantity"), True)
+            named = [(kind, link) for kind, link in links_of(shown) if query.kind in (None, kind)]
+            cut = len(named) > budget
+            named = named[:budget]
+            heads = self.lookups.map(
+                self.passports.live_head_for_product, [link["target"] for _, link in named]
+            )
+            for (kind, link), target in zip(named, heads, strict=True):
+                found.append(
+                    (target if target is not None else link["target"], kind, link.get("quantity"), True)
+                )
         if query.direction in ("in", "both"):
-            for row in self.index.naming(product_key(head["productId"]), query.kind):
-                source = self.passports.head(row["source"])
+            rows = self.index.naming(product_key(head["productId"]), query.kind)
+            room = max(budget - len(found), 0)
+            cut = cut or len(rows) > room
+            sources = self.lookups.map(self.passports.head, [row["source"] for row in rows[:room]])
+            for row, source in zip(rows[:room], sources, strict=True):
                 if (
                     source is None
                     or source["deleted"]
                     or not self._shows(source, row["type"], head, principal)
                 ):
                     continue
-                yield (source, row["type"], row.get("quantity"), False)
+                found.append((source, row["type"], row.get("quantity"), False))
+        return found, cut
 
     def _shows(self, source: PassportItem, kind: str, target: PassportItem, principal: Principal) -> bool:
         """The reader may see the source's relation naming `target` (the access policy applies)."""

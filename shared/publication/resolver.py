@@ -17,8 +17,6 @@ are link type URIs, each a list of target objects with `href`, `type`, `title`, 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,7 +40,6 @@ LINKSET = "linkset"
 # Content sections a link type points into, by their usual names.
 SECTION_OF = {SUSTAINABILITY: "sustainability", CERTIFICATION: "certification"}
 LEVELS = ("item", "batch", "model")
-ID_CACHE_SECONDS, ID_CACHE_SIZE = 300.0, 50_000
 
 
 class ResolverLinks(Protocol):
@@ -113,33 +110,9 @@ def languages(value: Any) -> set[str]:
 
 
 class Resolver:
-    def __init__(
-        self,
-        passports: PassportRepository,
-        access: AccessControl,
-        clock: Callable[[], float] = time.monotonic,
-    ):
+    def __init__(self, passports: PassportRepository, access: AccessControl):
         self.passports = passports
         self.access = access
-        self.clock = clock
-        # Product key → passport id, per instance: a product names the same passport until that one
-        # is deleted, and a deleted head sends the next request back to the lookup, so a scan
-        # costs one point read (the head, always fresh) instead of two.
-        self._passport_ids: dict[str, tuple[float, str]] = {}
-
-    def _live_head(self, key: str) -> PassportItem | None:
-        now = self.clock()
-        cached = self._passport_ids.get(key)
-        if cached is not None and now - cached[0] < ID_CACHE_SECONDS:
-            head = self.passports.head(cached[1])
-            if head is not None and not head["deleted"]:
-                return head
-        head = self.passports.live_head_for_product(key)
-        if head is not None:
-            if len(self._passport_ids) >= ID_CACHE_SIZE:
-                self._passport_ids.clear()
-            self._passport_ids[key] = (now, head["dppId"])
-        return head
 
     def resolve(self, link: DigitalLink, root: str) -> Resolution:
         """The passport the identification resolves to, at the most specific level that has one;
@@ -150,7 +123,8 @@ class Resolver:
         if link.lot is not None or link.serial is not None:
             candidates.append((link.without("10", "21"), LEVELS[2]))
         for candidate, level in dict.fromkeys(candidates):
-            head = self._live_head(link_key(candidate))
+            # The repository caches product → passport id, so a scan costs the head's point read.
+            head = self.passports.live_head_for_product(link_key(candidate))
             if head is not None:
                 return Resolution(head, link, candidate, level, link.uri(root))
         raise NotFound(f"No passport for GS1 {link.path()}", code=ErrorCode.PASSPORT_NOT_FOUND)

@@ -159,10 +159,10 @@ def test_a_1000_part_assembly_is_cut_at_the_node_limit_with_point_reads_and_one_
     assert result["truncated"] is True and len(result["nodes"]) == MAX_NODES
     assert len(result["edges"]) == MAX_NODES - 1
     assert "query_background" not in counting.calls and "iterate_background" not in counting.calls
-    # Each part read: its lookup and its head (two point reads), and none after the limit; no
-    # query at all going out.
+    # Each part read: its lookup and its head (two point reads), none beyond the node limit (the
+    # root is one of the nodes); no query at all going out.
     assert counting.calls.get("query_partition", 0) == 0
-    assert counting.calls["read"] == 2 * MAX_NODES
+    assert counting.calls["read"] == 2 * (MAX_NODES - 1)
     incoming = _Counting(root.store, monkeypatch)
     first_part = root.passports.live_head_for_product(parts[0])
     backwards = root.relations.graph(first_part, GraphQuery("in", None, 1), ANONYMOUS, _Links())
