@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.routes import Links, Route
+from functions.routes import Route
 from functions.web import Adapter, conditional_response, json_response, path_param, raw_tail
 from shared.composition import Root
 from shared.documents.digital_link import parse_path
@@ -74,19 +74,6 @@ def blueprint(root: Root) -> func.Blueprint:
 
 def _resolver(bp: func.Blueprint, root: Root, web: Adapter) -> None:
 
-    class Urls:
-        def __init__(self, links: Links):
-            self.links = links
-
-        def page(self, dpp_id: str) -> str:
-            return self.links.page(dpp_id)
-
-        def passport(self, dpp_id: str) -> str:
-            return self.links.passport(dpp_id)
-
-        def lite_view(self, product_id: str) -> str:
-            return self.links.lite_view(product_id)
-
     def headers(resolution: Resolution) -> dict[str, str]:
         linkset_url = f"{resolution.anchor}{'&' if '?' in resolution.anchor else '?'}linkType=linkset"
         found = {
@@ -99,7 +86,7 @@ def _resolver(bp: func.Blueprint, root: Root, web: Adapter) -> None:
 
     def answer(req: func.HttpRequest, resolution: Resolution) -> func.HttpResponse:
         links = web.links(req)
-        urls = Urls(links)
+        urls = links  # Links serves the page, passport and lite-view URLs the resolver asks for
         asked = parse_link_type(req.params.get("linkType"))
         media = None
         if asked is None:

@@ -41,10 +41,14 @@ class Shown:
     # Every disclosure the reader may have, by claim path (the presentation picks from these).
     disclosures: tuple[tuple[ClaimPath, str], ...]
     jwt: str
+    # The version's own digest: what `content_hash` is when nothing was withheld.
+    stored_hash: str | None = None
 
     @property
     def content_hash(self) -> str:
         """The digest of the document as shown (docs/integrity.md says how to check it)."""
+        if self.complete and self.stored_hash:
+            return self.stored_hash
         return content_hash(self.document)
 
     def presentation(self, under: ClaimPath = ()) -> str:
@@ -82,4 +86,5 @@ def show(version: Mapping[str, Any], viewer: Viewer, deployment: AccessPolicy) -
         complete=not any(path in refused for path, _ in disclosures),
         disclosures=tuple((path, encoded) for path, encoded in disclosures if not is_withheld(path, refused)),
         jwt=version["sdJwt"],
+        stored_hash=version.get("contentHash"),
     )

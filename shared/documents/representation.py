@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from shared.documents.members import is_section as _is_section
+from shared.documents.text import is_multi_language
 
 # The member the expansion adds; a stored member of that name would collide with it.
 _ELEMENTS = "elements"
@@ -27,7 +28,6 @@ _DATE_TIME = re.compile(
 _ABSOLUTE_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
 _VERSION_SEGMENT = re.compile(r"[vV]?[0-9]+(?:\.[0-9]+)*")
 _RESOURCE_KEYS = frozenset({"contentType", "url", "resourceTitle", "language"})
-_MULTI_LANGUAGE_KEYS = frozenset({"value", "language"})
 
 
 # -- the document -----------------------------------------------------------------------------
@@ -88,7 +88,7 @@ def _spec_name(spec_id: str) -> str:
 def to_full_element(element_id: str, value: Any) -> dict[str, Any]:
     """The expanded form of one compressed value; shares no structure with `value`."""
     head: dict[str, Any] = {"elementId": element_id}
-    if _is_multi_language(value):
+    if is_multi_language(value):
         return {**head, "objectType": "MultiLanguageDataElement", "value": copy.deepcopy(value)}
     if _is_related_resource(value):
         return {**head, "objectType": "RelatedResource", **value}
@@ -120,20 +120,6 @@ def _multi_valued(head: dict[str, Any], items: list[Any]) -> dict[str, Any]:
 
 def _is_scalar(value: Any) -> bool:
     return value is not None and not isinstance(value, dict | list)
-
-
-def _is_multi_language(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and bool(value)
-        and all(
-            isinstance(item, dict)
-            and item.keys() == _MULTI_LANGUAGE_KEYS
-            and isinstance(item["value"], str)
-            and isinstance(item["language"], str)
-            for item in value
-        )
-    )
 
 
 def _is_related_resource(value: Any) -> bool:

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 from shared.documents.digital_link import canonical_uri
 from shared.documents.members import sections
+from shared.documents.text import is_multi_language, localized, product_name
 
 VERSION = 1
 TYP = "dpp-core+jwt"
@@ -35,7 +36,8 @@ TYP = "dpp-core+jwt"
 CARRIER_BUDGET = 666
 NAME_CHARS, FIGURE_CHARS = (48, 24, 12), (60, 30)
 _CARBON = re.compile(r"carbon|co2|footprint", re.IGNORECASE)
-_NAMES = ("productName", "ProductName", "name", "Name")
+# Carriers are printed once for every reader: their text is English where a value has several.
+LANGUAGE = "en"
 
 
 def carrier_uri(product_id: str, dpp_id: str, base: str) -> str:
@@ -43,22 +45,13 @@ def carrier_uri(product_id: str, dpp_id: str, base: str) -> str:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, list) and value and isinstance(value[0], dict) and "value" in value[0]:
-        english = next((v for v in value if str(v.get("language", "")).startswith("en")), value[0])
-        return str(english["value"])
+    if is_multi_language(value):
+        return localized(value, LANGUAGE)
     if isinstance(value, dict):
         return ", ".join(f"{k} {_text(v)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(_text(item) for item in value)
     return str(value)
-
-
-def _name(content: dict[str, dict[str, Any]]) -> str | None:
-    for section in content.values():
-        for key in _NAMES:
-            if key in section:
-                return _text(section[key])
-    return None
 
 
 def _figures(content: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -87,7 +80,7 @@ def claims(record: dict[str, Any], public_document: dict[str, Any], base: str) -
         # A Digital Link URI already is the identification; any other product id is carried as given.
         "id": None if gs1 else record["productId"],
         "o": public_document["economicOperatorId"],
-        "n": _name(content),
+        "n": product_name(content, LANGUAGE),
         "s": "Revoked" if record.get("deleted") else lifecycle["status"],
         "l": lifecycle["versionLabel"],
         "vf": (lifecycle.get("validFrom") or "")[:10],
@@ -127,6 +120,11 @@ def payload_of(token: str) -> dict[str, Any]:
     return decoded if isinstance(decoded, dict) else {}
 
 
+def token_budget(uri: str) -> int:
+    """Characters left for the token once the carrier holds `uri` and `#core=`."""
+    return CARRIER_BUDGET - len(carrier_text(uri, ""))
+
+
 def carrier_text(uri: str, token: str | None) -> str:
     """What the carrier encodes."""
-    return f"{uri}#core={token}" if token else uri
+    return f"{uri}#core={token}" if token is not None else uri

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.access.authentication import Principal
 from shared.access.authorization import AccessControl, Action, authorize
-from shared.access.disclosure import stored_disclosures
+from shared.access.disclosure import complete_presentation
 from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM
 from shared.documents.model import require_object
 from shared.integrity.did import operator_of
@@ -61,7 +61,7 @@ class PassportHistory:
                 label=item["label"],
                 lastUpdate=item["document"].get("lastUpdate"),
                 lifecycle=item["lifecycle"],
-                contentHash=item["contentHash"] if shown.complete else shown.content_hash,
+                contentHash=shown.content_hash,
             )
             if documents:
                 record.update(document=shown.document, complete=shown.complete)
@@ -192,8 +192,7 @@ def verify_version(item: dict[str, Any], jwk_for: JwkLookup) -> list[Check]:
                 number,
             )
         ]
-    everything = [encoded for _, encoded in stored_disclosures(item)]
-    checks, _, claims = verify_presentation("~".join([item["sdJwt"], *everything, ""]), jwk_for, number)
+    checks, _, claims = verify_presentation(complete_presentation(item), jwk_for, number)
     digest_ok = item.get("versionDigest") == version_digest(item["sdJwt"])
     checks.append(
         Check(

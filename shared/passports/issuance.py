@@ -100,7 +100,7 @@ class Issuance:
         full = core_data.claims(record, public, self.public_url)
         header = {"kid": self.sealer.kid(), "typ": core_data.TYP}
         uri = full["u"]
-        budget = core_data.CARRIER_BUDGET - len(core_data.carrier_text(uri, "x")) + 1
+        budget = core_data.token_budget(uri)
         variants = core_data.fit(full, budget)
         now = int(parse_ts(record["ts"], "ts").timestamp())
         chosen = next(

@@ -119,7 +119,7 @@ class PassportView:
 
     @property
     def content_hash(self) -> str:
-        return self.item["contentHash"] if self.complete else self.shown.content_hash
+        return self.shown.content_hash
 
     @property
     def signature(self) -> str:

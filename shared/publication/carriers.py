@@ -99,13 +99,12 @@ def _datamatrix(content: str, request: CarrierRequest) -> Carrier:
     import zxingcpp
 
     symbol = zxingcpp.create_barcode(content, zxingcpp.BarcodeFormat.DataMatrix)
+    rows = _modules(symbol)
     if request.format == "svg":
         # zxing-cpp's own quiet zone for vectors; `border` sizes the PNG's.
         data = symbol.to_svg(scale=request.scale, add_quiet_zones=True).encode("utf-8")
     else:
-        rows = _modules(symbol)
         data = png_gray(_scaled(rows, request.scale, request.border))
-    rows = _modules(symbol)
     return Carrier(data, MEDIA_TYPES[request.format], f"{len(rows[0])}x{len(rows)}", content)
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from shared.access.authorization import AccessControl
 from shared.documents.members import sections
+from shared.documents.text import is_multi_language, languages, localized, matching_language, product_name
 from shared.passports.records import PassportItem
-from shared.publication.resolver import languages
 
 FALLBACK_LANGUAGE = "en"
 SECTION_ORDER = ("nameplate", "composition", "certification", "sustainability", "repair", "recycling")
@@ -61,32 +61,15 @@ def choose_language(requested: str | None, accept_language: str | None, availabl
             wanted.append((quality, tag))
     ranked = sorted(available)
     for _, tag in sorted(wanted, key=lambda item: -item[0]):
-        found = _match(tag, ranked)
+        found = matching_language(tag, ranked)
         if found:
             return found
-    return _match(FALLBACK_LANGUAGE, ranked) or (ranked[0] if ranked else FALLBACK_LANGUAGE)
-
-
-def _match(tag: str, available: list[str]) -> str | None:
-    """`tag` itself, else a language with its primary subtag (`en` ~ `en-GB`, `de-AT` ~ `de-DE`)."""
-    exact = [language for language in available if language.lower() == tag.lower()]
-    primary = tag.lower().split("-")[0]
-    related = [language for language in available if language.lower().split("-")[0] == primary]
-    found = exact or related
-    return found[0] if found else None
+    return matching_language(FALLBACK_LANGUAGE, ranked) or (ranked[0] if ranked else FALLBACK_LANGUAGE)
 
 
 def _text(value: Any, language: str) -> str:
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, dict) and set(v) == {"value", "language"} for v in value)
-    ):
-        chosen = next((v for v in value if v["language"].lower() == language.lower()), None)
-        chosen = chosen or next(
-            (v for v in value if v["language"].lower().startswith(language.lower())), value[0]
-        )
-        return str(chosen["value"])
+    if is_multi_language(value):
+        return localized(value, language)
     if isinstance(value, list):
         return ", ".join(_text(item, language) for item in value)
     if isinstance(value, dict):
@@ -132,7 +115,7 @@ class ConsumerPage:
             )
             for name in ordered
         ]
-        title = _title(content, language) or document["uniqueProductIdentifier"]
+        title = product_name(content, language) or document["uniqueProductIdentifier"]
         status, status_text = _status(head)
         return PageContext(
             language=language,
@@ -150,14 +133,6 @@ class ConsumerPage:
 
     def render(self, context: PageContext) -> str:
         return _template().render(page=context)
-
-
-def _title(content: dict[str, dict[str, Any]], language: str) -> str | None:
-    for section in content.values():
-        for key in ("productName", "ProductName", "name", "Name"):
-            if key in section:
-                return _text(section[key], language) or None
-    return None
 
 
 @cache

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from shared.access.authorization import AccessControl
 from shared.documents.digital_link import DigitalLink, link_key
 from shared.documents.members import sections
+from shared.documents.text import languages, product_name
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.platform.errors import ErrorCode, NotFound
@@ -90,25 +91,6 @@ def parse_link_type(raw: str | None) -> str | None:
     return raw
 
 
-def languages(value: Any) -> set[str]:
-    """The languages of the multi-language values (`[{"value", "language"}]`) inside `value`."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for member in value.values():
-            found |= languages(member)
-    elif isinstance(value, list):
-        for item in value:
-            if (
-                isinstance(item, dict)
-                and set(item) == {"value", "language"}
-                and isinstance(item["language"], str)
-            ):
-                found.add(item["language"])
-            else:
-                found |= languages(item)
-    return found
-
-
 class Resolver:
     def __init__(self, passports: PassportRepository, access: AccessControl):
         self.passports = passports
@@ -138,7 +120,7 @@ class Resolver:
     def links(self, resolution: Resolution, urls: ResolverLinks) -> list[Link]:
         head = resolution.head
         public = self.access.public(head).document
-        name = _product_name(public) or head["productId"]
+        name = product_name(sections(public), "en") or head["productId"]
         langs = tuple(sorted(languages(public)))
         dpp_id = head["dppId"]
         found = [
@@ -183,19 +165,3 @@ class Resolver:
             "supportedContextValuesEnumerated": [],
             "validatingAgainstSchema": False,
         }
-
-
-def _product_name(document: dict[str, Any]) -> str | None:
-    for section in sections(document).values():
-        for key in ("productName", "ProductName", "name", "Name"):
-            value = section.get(key)
-            if isinstance(value, str) and value.strip():
-                return value
-            if (
-                isinstance(value, list)
-                and value
-                and isinstance(value[0], dict)
-                and isinstance(value[0].get("value"), str)
-            ):
-                return str(value[0]["value"])
-    return None

@@ -186,7 +186,7 @@ class PassportViews:
         }
         if not lite and shown.access_policy is not None:
             body["accessPolicy"] = shown.access_policy
-        body["contentHash"] = version["contentHash"] if shown.complete else shown.content_hash
+        body["contentHash"] = shown.content_hash
         body["signature"] = signature
         body["disclosure"] = {
             "view": "lite" if lite else "full",
@@ -257,7 +257,7 @@ class PassportViews:
             "status": release.status()["status"],
             "issuedAt": head["ts"],
             "litePreview": _sections(public, with_references=False),
-            "contentHash": head["contentHash"] if public.complete else public.content_hash,
+            "contentHash": public.content_hash,
             "signature": public.presentation((DOCUMENT_CLAIM,)),
         }
 

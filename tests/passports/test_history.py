@@ -21,6 +21,7 @@ from sd_jwt.verifier import SDJWTVerifier
 from shared.platform.errors import ErrorCode, ServiceUnavailable
 from shared.storage.cosmos import PASSPORTS
 from tests.support.documents import enc, make_passport
+from tests.support.presentations import b64json
 from tests.support.results import assert_result
 
 
@@ -32,10 +33,6 @@ def independent_jcs(document: dict[str, Any]) -> bytes:
 def independent_hash(document: dict[str, Any]) -> str:
     digest = hashlib.sha256(independent_jcs(document)).digest()
     return "sha256-" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def b64json(text: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
 
 def verify_with_jwks(presentation: str, jwks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -5,7 +5,6 @@ and its core token verified with nothing but the published keys."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import uuid
@@ -19,11 +18,8 @@ from PIL import Image
 
 from tests.support.browser import artifact_path
 from tests.support.documents import enc, gtin14, make_passport
+from tests.support.presentations import b64json
 from tests.support.results import assert_result
-
-
-def b64json(part: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
 def decode_png(data: bytes) -> tuple[str, str]:

@@ -29,3 +29,8 @@ def jcs_hash(document: dict[str, Any]) -> str:
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8")).digest()
     return "sha256-" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def b64json(part: str) -> Any:
+    """A base64url (unpadded) JSON part of a JWT, decoded: a header or a payload."""
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
