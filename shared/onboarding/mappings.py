@@ -7,6 +7,13 @@ broken mapping fails an import as a whole with one clear reason (`MappingError`)
 `Mapping.apply` turns one tabular row into a compressed passport document, reporting every rule
 that failed on that row (`RowError`, naming the column) so a person can fix the row in one go.
 
+A rule whose target is `$.relations.<type>` (a type of `shared.documents.relations.TYPES`) sets
+the passport's relations: each of its values (after split, dictionary and template) becomes a link
+`{"target": value}`, with the rule's constant `label` (text; `relatedTo` needs one) and `quantity`
+(a positive number) if given. `quantityColumn` names a column whose positive number is the row's
+quantity instead (an empty cell leaves `quantity`). Rules of one type append to its list in rule
+order; an empty cell adds no link. Only relation rules take `label`, `quantity`, `quantityColumn`.
+
 Documents are not validated as passports here: the import does that with
 `shared.document.validate_document`, after setting `economicOperatorId` from the upload's owner.
 
@@ -19,6 +26,8 @@ fields:
   - {target: digitalProductPassportId, column: sku, template: "urn:dpp:{value}"}
   - {target: $.nameplate.ProductName, column: name-en_GB, language: en-GB}
   - {target: $.nameplate.WeightKg, column: weight, type: number, unit: {from: g, to: kg}}
+  - {target: $.relations.isPartOf, column: parent-gtin, template: "https://id.gs1.org/01/{value:0>14}"}
+  - {target: $.relations.hasPart, column: parts, split: "|", label: cell module, quantityColumn: cells}
 ```
 """
 
@@ -44,6 +53,8 @@ from shared.documents.element_paths import parse_jsonpath
 from shared.documents.lifecycle import CLIENT_FIELDS, LIFECYCLE
 from shared.documents.members import SERVER_WRITTEN
 from shared.documents.model import HEADER_FIELDS
+from shared.documents.relations import SECTION as RELATIONS
+from shared.documents.relations import TYPES as RELATION_TYPES
 from shared.onboarding.file_formats import FORMATS, ReaderOptions, RowError, RowRejected
 from shared.platform.clock import format_ts
 from shared.platform.errors import BadRequest
@@ -86,7 +97,12 @@ RULE_KEYS: tuple[str, ...] = (
     "required",
     "default",
     "decimalComma",
+    "label",
+    "quantity",
+    "quantityColumn",
 )
+# What a relation rule ($.relations.<type>) gives each of its links besides the target.
+RELATION_KEYS: tuple[str, ...] = ("label", "quantity", "quantityColumn")
 UNIT_KEYS: tuple[str, ...] = ("from", "to")
 
 # Mapping files are small; the cap keeps a mistaken upload (a data file) from being parsed.
@@ -321,6 +337,13 @@ def _datetime(value: Any) -> str:
     return format_ts(moment)
 
 
+def _positive(value: Fraction, shown: Any) -> int | float:
+    """A relation quantity: positive, and whole numbers stay integers (4, not 4.0)."""
+    if value <= 0:
+        raise _ValueProblem(f"{_shown(shown)} is not a positive number")
+    return int(value) if value.denominator == 1 else _finish_number(value, "number")
+
+
 def _typed(value: Any, type_: str, decimal_comma: bool) -> Any:
     """The cell as `type_`; numeric types stay exact (Fraction) until units are converted."""
     if type_ in NUMERIC_TYPES:
@@ -490,6 +513,11 @@ class Target:
     def is_list_header(self) -> bool:
         return self.is_header and self.path[0] in LIST_HEADER_TARGETS
 
+    @property
+    def relation(self) -> str | None:
+        """The relation type of a `$.relations.<type>` target (its rules append links), else None."""
+        return self.path[1] if len(self.path) == 2 and self.path[0] == RELATIONS else None
+
 
 def _target(check: _Checker, value: Any, where: str, whole_section: bool) -> Target:
     """Parse a target; `whole_section` allows a section itself (constants set it to an object)."""
@@ -512,6 +540,12 @@ def _target(check: _Checker, value: Any, where: str, whole_section: bool) -> Tar
     if top == LIFECYCLE and len(names) > 1 and (len(names) != 2 or names[1] not in LIFECYCLE_TARGETS):
         allowed = ", ".join(f"{LIFECYCLE}.{name}" for name in LIFECYCLE_TARGETS)
         raise check.fail(where, f"target {text!r}: an import may only set {allowed}")
+    if top == RELATIONS and len(names) > 1 and (len(names) != 2 or names[1] not in RELATION_TYPES):
+        raise check.fail(
+            where,
+            f"target {text!r}: relations are set per type, $.relations.<type>; "
+            f"types: {', '.join(RELATION_TYPES)}",
+        )
     if len(names) == 1 and top not in HEADER_TARGETS and not whole_section:
         raise check.fail(where, f"target {text!r} is a content section (an object); name a member of it")
     return Target(text, names)
@@ -580,13 +614,26 @@ class FieldRule:
     required: bool = False
     default: Any = _MISSING
     decimal_comma: bool = False
+    # Relation rules only: what each link gets besides its target (`label` names the rule).
+    link_label: str | None = None
+    link_quantity: int | float | None = None
+    quantity_column: str | None = None
 
     @property
     def label(self) -> str:
         return f"rule {self.index} ({self.target.text})"
 
     def evaluate(self, values: dict[str, Any]) -> Any:
-        """The value this rule writes for a row, `_MISSING` for nothing; raises RowRejected."""
+        """The value this rule writes for a row, `_MISSING` for nothing; raises RowRejected.
+
+        A relation rule's value is the list of links it appends, one per item.
+        """
+        value = self._cell_value(values)
+        if value is _MISSING or self.target.relation is None:
+            return value
+        return self._links(value if isinstance(value, list) else [value], values)
+
+    def _cell_value(self, values: dict[str, Any]) -> Any:
         raw = values.get(self.column)
         items = self._items(raw) if not _is_empty(raw) else []
         if not items:
@@ -604,6 +651,29 @@ class FieldRule:
                 where = f"item {position}: " if self.split else ""
                 raise RowRejected.at(self.column, where + str(exc)) from None
         return results if self.split or self.target.is_list_header else results[0]
+
+    def _links(self, targets: list[Any], values: dict[str, Any]) -> list[dict[str, Any]]:
+        quantity = self._quantity(values)
+        links: list[dict[str, Any]] = []
+        for target in targets:
+            link: dict[str, Any] = {"target": target}
+            if quantity is not None:
+                link["quantity"] = quantity
+            if self.link_label is not None:
+                link["label"] = self.link_label
+            links.append(link)
+        return links
+
+    def _quantity(self, values: dict[str, Any]) -> int | float | None:
+        """The row's `quantityColumn` cell if it has a value, else the rule's constant `quantity`."""
+        cell = values.get(self.quantity_column) if self.quantity_column is not None else None
+        if _is_empty(cell):
+            return self.link_quantity
+        assert self.quantity_column is not None
+        try:
+            return _positive(_number(cell, self.decimal_comma), cell)
+        except _ValueProblem as exc:
+            raise RowRejected.at(self.quantity_column, f"quantity: {exc}") from None
 
     def _items(self, raw: Any) -> list[Any]:
         if self.split is None:
@@ -691,6 +761,7 @@ class _RuleBuilder:
         required = False
         if "required" in entry:
             required = self.check.flag(entry["required"], f"{self.where}: required")
+        link_label, link_quantity, quantity_column = self._relation(entry, target, type_)
         rule = FieldRule(
             index=self.index,
             target=target,
@@ -704,6 +775,9 @@ class _RuleBuilder:
             split=self._split(entry, target),
             required=required,
             decimal_comma=decimal_comma,
+            link_label=link_label,
+            link_quantity=link_quantity,
+            quantity_column=quantity_column,
         )
         rule = self._with_map(rule, entry)
         return self._with_default(rule, entry)
@@ -722,11 +796,48 @@ class _RuleBuilder:
             raise self.fail(f"language {language!r} is not a language tag like en-GB")
         if target.is_header:
             raise self.fail("header fields are not multi-language; 'language' is for content elements")
+        if target.relation is not None:
+            raise self.fail("relation links are not multi-language; 'language' is for content elements")
         if type_ != "string" or "split" in entry:
             raise self.fail(
                 "a 'language' rule writes one text per language: no 'type' other than string, no 'split'"
             )
         return language
+
+    def _relation(
+        self, entry: dict[str, Any], target: Target, type_: str
+    ) -> tuple[str | None, int | float | None, str | None]:
+        """`label`, `quantity` and `quantityColumn`, which only a relation rule may have."""
+        given = [key for key in RELATION_KEYS if key in entry]
+        if target.relation is None:
+            if given:
+                raise self.fail(
+                    f"{', '.join(repr(key) for key in given)}: only for relation rules (target "
+                    f"$.relations.<type>; types: {', '.join(RELATION_TYPES)})"
+                )
+            return None, None, None
+        if type_ != "string" and "template" not in entry:
+            raise self.fail("a relation target is text: type string, or a 'template'")
+        label = self.check.text(entry["label"], f"{self.where}: label").strip() if "label" in entry else None
+        # Without a label every relatedTo link of every row would be refused: say so once, here.
+        if target.relation == "relatedTo" and label is None:
+            raise self.fail("relatedTo links need a 'label' (what the relation is)")
+        quantity = self._link_quantity(entry["quantity"]) if "quantity" in entry else None
+        quantity_column = None
+        if "quantityColumn" in entry:
+            where = f"{self.where}: quantityColumn"
+            quantity_column = self.check.text(entry["quantityColumn"], where).strip()
+        return label, quantity, quantity_column
+
+    def _link_quantity(self, value: Any) -> int | float:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            raise self.fail(f"'quantity' must be a positive number (found {value!r})")
+        return value
 
     def _split(self, entry: dict[str, Any], target: Target) -> str | None:
         if "split" not in entry:
@@ -812,12 +923,13 @@ class _RuleBuilder:
         if default is None:
             raise self.fail("'default' must not be null; leave it out to write nothing for an empty cell")
         target = rule.target
-        if (rule.split or target.is_list_header) and not isinstance(default, list):
+        if (rule.split or target.is_list_header or target.relation) and not isinstance(default, list):
             default = [default]
-        if target.is_header:
+        if target.is_header or target.relation:
             texts = default if isinstance(default, list) else [default]
             if not all(isinstance(item, str) and item.strip() for item in texts):
-                raise self.fail(f"'default' of the header field '{target.path[0]}' must be non-blank text")
+                whose = f"the header field '{target.path[0]}'" if target.is_header else "a relation rule"
+                raise self.fail(f"'default' of {whose} must be non-blank text")
         if rule.language is not None and not isinstance(default, str):
             raise self.fail("'default' of a 'language' rule must be text")
         return _replace(rule, default=default)
@@ -851,12 +963,14 @@ class Mapping:
 
     @property
     def columns(self) -> tuple[str, ...]:
-        """Every column the rules read (value and unit columns), in rule order."""
+        """Every column the rules read (value, unit and quantity columns), in rule order."""
         names: dict[str, None] = {}
         for rule in self.rules:
             names[rule.column] = None
             if rule.unit_column:
                 names[rule.unit_column] = None
+            if rule.quantity_column:
+                names[rule.quantity_column] = None
         return tuple(names)
 
     def options_for(self, fmt: str) -> ReaderOptions:
@@ -884,6 +998,9 @@ class Mapping:
                 continue
             if rule.language is not None:
                 _append(document, rule.target.path, {"value": value, "language": rule.language})
+            elif rule.target.relation is not None:
+                for link in value:
+                    _append(document, rule.target.path, link)
             else:
                 _put(document, rule.target.path, value)
         if errors:
@@ -1021,19 +1138,22 @@ def _rules(check: _Checker, value: Any, decimal_comma: bool) -> tuple[FieldRule,
 
 def _writes(
     constants: tuple[Constant, ...], rules: tuple[FieldRule, ...]
-) -> Iterator[tuple[str, Target, str | None]]:
+) -> Iterator[tuple[str, Target, str | None, bool]]:
+    """Every writer: its label, target, language, and whether it appends relation links."""
     for constant in constants:
-        yield f"constant {constant.target.text}", constant.target, None
+        yield f"constant {constant.target.text}", constant.target, None, False
     for rule in rules:
-        yield rule.label, rule.target, rule.language
+        yield rule.label, rule.target, rule.language, rule.target.relation is not None
 
 
 def _check_overlaps(check: _Checker, constants: tuple[Constant, ...], rules: tuple[FieldRule, ...]) -> None:
     """Two writers of one element, or one inside another's value, would overwrite each other."""
     writes = list(_writes(constants, rules))
-    for position, (label, target, language) in enumerate(writes):
-        for other_label, other, other_language in writes[:position]:
+    for position, (label, target, language, links) in enumerate(writes):
+        for other_label, other, other_language, other_links in writes[:position]:
             if target.path == other.path:
+                if links and other_links:
+                    continue  # relation rules of one type append to the same list, in rule order
                 if language is None or other_language is None:
                     raise check.fail(label, f"writes the same target as {other_label}")
                 if language.casefold() == other_language.casefold():

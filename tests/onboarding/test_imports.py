@@ -126,9 +126,9 @@ CSV_MAPPING = {
 }
 
 
-def csv_rows(rows: list[dict[str, str]]) -> bytes:
+def csv_rows(rows: list[dict[str, str]], extra: tuple[str, ...] = ()) -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["sku", "gtin", "name", "weight_g", "labels"])
+    writer = csv.DictWriter(out, fieldnames=["sku", "gtin", "name", "weight_g", "labels", *extra])
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode()
@@ -197,6 +197,39 @@ def test_csv_with_a_mapping_and_a_report_of_every_failure(deliver, api, http, au
     assert [row["sku"] for row in failed] == [rows[1]["sku"], rows[2]["sku"]]
     assert failed[0]["importColumn"] == "weight_g"
     assert failed[0]["importRow"] == "3"
+
+
+def test_csv_parts_and_parent_columns_become_the_relations_section(deliver, api, http, auth, new_import):
+    pack, module, orphan = unique_rows(3)
+    pack.update(parts=f"https://id.gs1.org/01/{module['gtin']} | https://parts.example.com/bms/7", count="2")
+    module.update(parent=pack["gtin"])
+    orphan.update(parent="123")  # not a GTIN: the passport's validation refuses the Digital Link
+    relation_rules = [
+        {
+            "target": "$.relations.hasPart",
+            "column": "parts",
+            "split": "|",
+            "label": "module",
+            "quantityColumn": "count",
+        },
+        {"target": "$.relations.isPartOf", "column": "parent", "template": "https://id.gs1.org/01/{value}"},
+    ]
+    grant = new_import("battery.csv", {**CSV_MAPPING, "fields": [*CSV_MAPPING["fields"], *relation_rules]})
+    upload(http, grant, csv_rows([pack, module, orphan], extra=("parts", "count", "parent")))
+    assert deliver(grant) == "done"
+    result = status(http, api, auth, grant["importId"])
+    assert (result["created"], result["failed"]) == (2, 1)
+    [failure] = result["failures"]
+    assert failure["row"] == 4 and "relations" in failure["reason"]
+    stored = passport(http, api, f"https://id.gs1.org/01/{pack['gtin']}")
+    assert stored["relations"] == {
+        "hasPart": [
+            {"target": f"https://id.gs1.org/01/{module['gtin']}", "quantity": 2, "label": "module"},
+            {"target": "https://parts.example.com/bms/7", "quantity": 2, "label": "module"},
+        ]
+    }
+    stored = passport(http, api, f"https://id.gs1.org/01/{module['gtin']}")
+    assert stored["relations"] == {"isPartOf": [{"target": f"https://id.gs1.org/01/{pack['gtin']}"}]}
 
 
 def test_xlsx_and_json_array(deliver, api, http, auth, new_import):

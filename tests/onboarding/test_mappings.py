@@ -585,6 +585,155 @@ def test_constants_are_copied_into_each_document() -> None:
     assert second == {"certification": {"labels": ["GOTS"]}, "a": {"b": "2"}}
 
 
+# -- relations --------------------------------------------------------------------------------
+
+
+def test_parent_gtin_column_becomes_an_is_part_of_digital_link() -> None:
+    rule = {"target": "$.relations.isPartOf", "column": "parent", "template": "https://id.gs1.org/01/{value}"}
+    assert one(rule, {"parent": " 09506000134369 "}) == [{"target": "https://id.gs1.org/01/09506000134369"}]
+    # An XLSX number cell has lost its leading zero: a format spec puts it back.
+    padded = {**rule, "template": "https://id.gs1.org/01/{value:0>14}"}
+    assert one(padded, {"parent": 9506000134369.0}) == [{"target": "https://id.gs1.org/01/09506000134369"}]
+
+
+def test_split_list_of_part_urls_becomes_several_has_part_links() -> None:
+    rule = {"target": "$.relations.hasPart", "column": "parts", "split": "|"}
+    assert one(rule, {"parts": "https://a.example/p/1 | https://a.example/p/2||https://b.example/3"}) == [
+        {"target": "https://a.example/p/1"},
+        {"target": "https://a.example/p/2"},
+        {"target": "https://b.example/3"},
+    ]
+    mapped = {**rule, "map": {"cell": "https://a.example/cell", "case": "https://a.example/case"}}
+    assert one(mapped, {"parts": "Cell|case"}) == [
+        {"target": "https://a.example/cell"},
+        {"target": "https://a.example/case"},
+    ]
+
+
+def test_label_and_quantity_constants_go_into_every_link() -> None:
+    rule = {
+        "target": "$.relations.hasPart",
+        "column": "cells",
+        "split": ",",
+        "label": " cell module ",
+        "quantity": 4,
+    }
+    assert one(rule, {"cells": "urn:acme:cell:1,urn:acme:cell:2"}) == [
+        {"target": "urn:acme:cell:1", "quantity": 4, "label": "cell module"},
+        {"target": "urn:acme:cell:2", "quantity": 4, "label": "cell module"},
+    ]
+    related = {"target": "$.relations.relatedTo", "column": "manual", "label": "user manual", "quantity": 0.5}
+    assert one(related, {"manual": "https://docs.example/m"}) == [
+        {"target": "https://docs.example/m", "quantity": 0.5, "label": "user manual"}
+    ]
+
+
+def test_quantity_column_per_row_falls_back_to_the_constant() -> None:
+    rule = {
+        "target": "$.relations.hasPart",
+        "column": "part",
+        "quantityColumn": "count",
+        "quantity": 1,
+        "decimalComma": True,
+    }
+    assert one(rule, {"part": "urn:acme:p", "count": "12"}) == [{"target": "urn:acme:p", "quantity": 12}]
+    assert one(rule, {"part": "urn:acme:p", "count": "2,5"}) == [{"target": "urn:acme:p", "quantity": 2.5}]
+    assert one(rule, {"part": "urn:acme:p", "count": 3.0}) == [{"target": "urn:acme:p", "quantity": 3}]
+    assert one(rule, {"part": "urn:acme:p", "count": " "}) == [{"target": "urn:acme:p", "quantity": 1}]
+    without = {"target": "$.relations.hasPart", "column": "part", "quantityColumn": "count"}
+    assert one(without, {"part": "urn:acme:p"}) == [{"target": "urn:acme:p"}]
+    assert mapping_with(rule).columns == ("part", "count")
+
+
+def test_a_bad_quantity_cell_is_a_row_error_naming_the_quantity_column() -> None:
+    rule = {"target": "$.relations.hasPart", "column": "part", "quantityColumn": "count"}
+    for cell, reason in (
+        ("four", "quantity: 'four' is not a number"),
+        ("0", "quantity: '0' is not a positive number"),
+        ("-2", "quantity: '-2' is not a positive number"),
+        (True, "quantity: 'true' is not a number"),
+    ):
+        assert row_errors(rule, {"part": "urn:acme:p", "count": cell}) == [RowError("count", reason)], cell
+    # No link, no quantity read.
+    assert mapping_with(rule).apply({"count": "four"}) == ({}, [])
+
+
+def test_rules_of_one_relation_type_append_in_rule_order() -> None:
+    mapping = mapping_with(
+        {"target": "$.relations.hasPart", "column": "battery", "label": "battery", "quantity": 1},
+        {"target": "$.relations.isPartOf", "column": "parent"},
+        {"target": "relations.hasPart", "column": "cells", "split": "|", "label": "cell"},
+    )
+    document, errors = mapping.apply({"battery": "urn:acme:b", "cells": "urn:acme:c1|urn:acme:c2"})
+    assert errors == []
+    assert document == {
+        "relations": {
+            "hasPart": [
+                {"target": "urn:acme:b", "quantity": 1, "label": "battery"},
+                {"target": "urn:acme:c1", "label": "cell"},
+                {"target": "urn:acme:c2", "label": "cell"},
+            ]
+        }
+    }
+    # The first rule with a value creates the list.
+    document, _ = mapping.apply({"parent": "urn:acme:pack", "cells": "urn:acme:c1"})
+    assert document == {
+        "relations": {
+            "isPartOf": [{"target": "urn:acme:pack"}],
+            "hasPart": [{"target": "urn:acme:c1", "label": "cell"}],
+        }
+    }
+
+
+def test_empty_relation_cells_make_no_link() -> None:
+    mapping = mapping_with(
+        {"target": "$.relations.hasPart", "column": "parts", "split": "|", "label": "part", "quantity": 2},
+        {"target": "$.relations.isPartOf", "column": "parent", "template": "https://id.gs1.org/01/{value}"},
+    )
+    assert mapping.apply({}) == ({}, [])
+    assert mapping.apply({"parts": " | ", "parent": "  "}) == ({}, [])
+    assert mapping.apply({"parts": "urn:acme:x|"}) == (
+        {"relations": {"hasPart": [{"target": "urn:acme:x", "quantity": 2, "label": "part"}]}},
+        [],
+    )
+
+
+def test_relation_required_and_default() -> None:
+    rule = {"target": "$.relations.isPartOf", "column": "parent", "required": True}
+    assert row_errors(rule, {}) == [RowError("parent", "a value is required but the cell is empty")]
+    default = {
+        "target": "$.relations.isPartOf",
+        "column": "parent",
+        "default": "urn:acme:range",
+        "label": "range",
+    }
+    assert one(default, {}) == [{"target": "urn:acme:range", "label": "range"}]
+
+
+def test_relation_links_make_a_valid_passport() -> None:
+    rules = [
+        {"target": "digitalProductPassportId", "column": "sku", "template": "urn:acme:dpp:{value}"},
+        {"target": "uniqueProductIdentifier", "column": "sku", "template": "urn:acme:product:{value}"},
+        {"target": "$.relations.isPartOf", "column": "parent", "template": "https://id.gs1.org/01/{value}"},
+        {"target": "$.relations.hasPart", "column": "parts", "split": "|", "label": "cell", "quantity": 4},
+    ]
+    mapping = mapping_with(
+        *rules, constants={"granularity": "Model", "dppSchemaVersion": "EN18223:v1.0", "dppStatus": "Active"}
+    )
+    document, errors = mapping.apply(
+        {"sku": "pack-1", "parent": "09506000134369", "parts": "https://a.example/c1|urn:acme:product:c2"}
+    )
+    assert errors == []
+    assert document is not None
+    validate_document({**document, "economicOperatorId": OWNER})
+
+
+def test_relation_targets_are_left_to_passport_validation() -> None:
+    # The mapping writes what the cell says; validate_document refuses it at import.
+    rule = {"target": "$.relations.isPartOf", "column": "parent", "template": "https://id.gs1.org/01/{value}"}
+    assert one(rule, {"parent": "123"}) == [{"target": "https://id.gs1.org/01/123"}]
+
+
 # -- complete (JSON records) ------------------------------------------------------------------
 
 
@@ -727,6 +876,28 @@ def test_mapping_file_errors(data: Any, message: str) -> None:
         ({"target": "dppStatus", "column": "c", "default": 1}, "'default' of the header field 'dppStatus'"),
         ({**RULE, "language": "en", "default": 1}, "'default' of a 'language' rule must be text"),
         ({**RULE, "decimalComma": 1}, "decimalComma: must be true or false"),
+        (
+            {"target": "$.relations.containsPart", "column": "c"},
+            "target '$.relations.containsPart': relations are set per type, $.relations.<type>; "
+            "types: hasPart, isPartOf, substitutes, isSubstitutedBy, isSuccessorOf, isPredecessorOf, "
+            "relatedTo",
+        ),
+        ({"target": "$.relations.hasPart.target", "column": "c"}, "relations are set per type"),
+        ({"target": "relations", "column": "c"}, "is a content section (an object)"),
+        ({**RULE, "label": "cell"}, "'label': only for relation rules (target $.relations.<type>;"),
+        ({**RULE, "quantity": 2, "quantityColumn": "n"}, "'quantity', 'quantityColumn': only for relation"),
+        ({"target": "$.relations.relatedTo", "column": "c"}, "relatedTo links need a 'label'"),
+        ({"target": "$.relations.hasPart", "column": "c", "label": " "}, "label: must be non-blank text"),
+        (
+            {"target": "$.relations.hasPart", "column": "c", "quantity": 0},
+            "'quantity' must be a positive number",
+        ),
+        ({"target": "$.relations.hasPart", "column": "c", "quantity": "4"}, "'quantity' must be a positive"),
+        ({"target": "$.relations.hasPart", "column": "c", "quantity": True}, "'quantity' must be a positive"),
+        ({"target": "$.relations.hasPart", "column": "c", "quantityColumn": ""}, "quantityColumn: must be"),
+        ({"target": "$.relations.hasPart", "column": "c", "type": "integer"}, "a relation target is text"),
+        ({"target": "$.relations.hasPart", "column": "c", "language": "en"}, "relation links are not multi"),
+        ({"target": "$.relations.hasPart", "column": "c", "default": 1}, "'default' of a relation rule"),
     ],
 )
 def test_rule_errors_name_the_rule(rule: Any, message: str) -> None:
@@ -777,6 +948,24 @@ def test_a_target_inside_another_targets_value_is_refused() -> None:
     assert "rule 2 ($.a.b.c): its target and that of rule 1 ($.a.b) contain one another" in text
     text = mapping_error({"version": 1, "constants": {"$.a": {"b": 1}}, "fields": [RULE]})
     assert "rule 1 ($.a.b): its target and that of constant $.a contain one another" in text
+
+
+def test_a_relation_rule_may_not_add_to_a_relations_constant() -> None:
+    for constants in (
+        {"$.relations.hasPart": [{"target": "urn:acme:x"}]},
+        {"$.relations": {"hasPart": [{"target": "urn:acme:x"}]}},
+    ):
+        text = mapping_error(
+            {
+                "version": 1,
+                "constants": constants,
+                "fields": [{"target": "$.relations.hasPart", "column": "c"}],
+            }
+        )
+        assert text.startswith("test.yaml: rule 1 ($.relations.hasPart): ")
+    assert "relations are set per type" in mapping_error(
+        {"version": 1, "constants": {"$.relations.parts": []}}
+    )
 
 
 def test_a_rule_may_not_overwrite_a_constant() -> None:
