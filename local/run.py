@@ -45,6 +45,9 @@ def dev_environment(stack_env: dict[str, str], issuer_dir: Path) -> dict[str, st
         "AUTH_AUDIENCE": AUDIENCE,
         "AUTH_JWKS_FILE": str(jwks),
         "AUTH_OPERATOR_CLAIM": "economicOperatorId",
+        # Two local instances may name each other's passports (over http, on loopback).
+        "DPP_OUTBOUND_ALLOW_HTTP": "true",
+        "DPP_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
     }
 
 

@@ -39,11 +39,13 @@ from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository, PublishHook
 from shared.passports.service import PassportService
 from shared.platform.health import Readiness
+from shared.platform.outbound import OutboundClient, OutboundRules
 from shared.platform.settings import Settings
 from shared.publication.page import ConsumerPage
 from shared.publication.registry import Registry, RegistryOptions
 from shared.publication.registry_client import RegistryClient
 from shared.publication.relations import RelationGraph, RelationIndex
+from shared.publication.remote import RemotePassports
 from shared.publication.resolver import Resolver
 from shared.publication.search import SearchIndex
 from shared.publication.views import PassportViews
@@ -55,6 +57,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Point reads of several passports at once (ReadDPPIdsByProductIds, search previews), bounded.
 LOOKUP_WORKERS = 8
+# Requests to other providers at once (relations across providers), bounded apart from lookups.
+FETCH_WORKERS = 8
 
 
 class _Part(Generic[T]):
@@ -172,7 +176,7 @@ class Root:
 
     @part
     def relation_index(self) -> RelationIndex:
-        return RelationIndex(self.store)
+        return RelationIndex(self.store, self.settings.public_url)
 
     @part
     def passports(self) -> PassportRepository:
@@ -182,8 +186,29 @@ class Root:
         return PassportRepository(self.store, self.issuance, on_publish=hooks)
 
     @part
+    def outbound(self) -> OutboundClient:
+        rules = OutboundRules.of(self.settings.outbound_allow_http, self.settings.outbound_allowed_networks)
+        return OutboundClient(rules)
+
+    @part
+    def remote_passports(self) -> RemotePassports:
+        return RemotePassports(self.outbound)
+
+    @part
+    def fetches(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=FETCH_WORKERS, thread_name_prefix="dpp-fetch")
+
+    @part
     def relations(self) -> RelationGraph:
-        return RelationGraph(self.passports, self.relation_index, self.access, self.lookups)
+        return RelationGraph(
+            self.passports,
+            self.relation_index,
+            self.access,
+            lookups=self.lookups,
+            remote=self.remote_passports,
+            fetches=self.fetches,
+            fetch_budget=self.settings.outbound_fetch_budget,
+        )
 
     @part
     def artifacts(self) -> ArtifactStore:

@@ -12,6 +12,7 @@ form). The service's DID names the API's first path segment (`api`) as its path:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -78,3 +79,21 @@ def did_document(
         "assertionMethod": ids,
         "authentication": ids,
     }
+
+
+def did_web_url(did: str, scheme: str = "https") -> tuple[str, str]:
+    """(host, URL of the DID document) a did:web DID resolves to; ValueError when it is not one.
+    `scheme` is https but for local development, where a provider may be served over http."""
+    if not isinstance(did, str) or not did.startswith("did:web:"):
+        raise ValueError("the issuer is not a did:web DID")
+    raw_host, *path = did[len("did:web:") :].split(":")
+    host = unquote(raw_host)
+    # Segments stay percent-encoded, as they are in the URL: an operator id may hold a `/`.
+    if not _HOST.fullmatch(host) or not all(_SEGMENT.fullmatch(part) for part in path):
+        raise ValueError("the did:web DID is malformed")
+    where = "/".join(path) if path else ".well-known"
+    return host, f"{scheme}://{host}/{where}/did.json"
+
+
+_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+_SEGMENT = re.compile(r"[A-Za-z0-9._~%-]+")

@@ -103,39 +103,45 @@ class PassportHistory:
         return result
 
     def _verify_response(self, body: dict[str, Any]) -> dict[str, Any]:
-        checks, _, claims = verify_presentation(body["signature"], self.keyring.jwk)
-        if claims is None:
-            return report(checks)
-        document = claims.get(DOCUMENT_CLAIM, {})
-        checks.append(_issuer(claims, document))
-        if "contentHash" in body:
-            actual = content_hash(document)
-            checks.append(
-                Check(
-                    "contentHash",
-                    body["contentHash"] == actual,
-                    "the disclosed document hashes to it"
-                    if body["contentHash"] == actual
-                    else f"the disclosed document hashes to {actual}, the response claims "
-                    f"{body['contentHash']!r}",
-                )
+        return verify_response(body, self.keyring.jwk)
+
+
+def verify_response(body: dict[str, Any], jwk_for: JwkLookup) -> dict[str, Any]:
+    """The report on a response a reader holds: its presentation, issuer, contentHash, and for
+    an EN 18222 read that its body is what the presentation discloses (`disclosed`: the claims)."""
+    checks, _, claims = verify_presentation(body["signature"], jwk_for)
+    if claims is None:
+        return report(checks)
+    document = claims.get(DOCUMENT_CLAIM, {})
+    checks.append(_issuer(claims, document))
+    if "contentHash" in body:
+        actual = content_hash(document)
+        checks.append(
+            Check(
+                "contentHash",
+                body["contentHash"] == actual,
+                "the disclosed document hashes to it"
+                if body["contentHash"] == actual
+                else f"the disclosed document hashes to {actual}, the response claims "
+                f"{body['contentHash']!r}",
             )
-        if "uniqueProductIdentifier" in body and "economicOperatorId" in body:
-            # An EN 18222 read: its body is the disclosed document itself.
-            shown = {name: value for name, value in body.items() if name not in INTEGRITY_FIELDS}
-            same = shown == document
-            checks.append(
-                Check(
-                    "content",
-                    same,
-                    "the body is what the presentation discloses"
-                    if same
-                    else "the body differs from what the presentation discloses",
-                )
+        )
+    if "uniqueProductIdentifier" in body and "economicOperatorId" in body:
+        # An EN 18222 read: its body is the disclosed document itself.
+        shown = {name: value for name, value in body.items() if name not in INTEGRITY_FIELDS}
+        same = shown == document
+        checks.append(
+            Check(
+                "content",
+                same,
+                "the body is what the presentation discloses"
+                if same
+                else "the body differs from what the presentation discloses",
             )
-        result = report(checks)
-        result["disclosed"] = claims
-        return result
+        )
+    result = report(checks)
+    result["disclosed"] = claims
+    return result
 
 
 def _issuer(claims: dict[str, Any], document: dict[str, Any]) -> Check:

@@ -43,6 +43,9 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_IMPORT_MAX_BYTES",
     "DPP_IMPORT_MAX_ROWS",
     "DPP_IMPORT_CONCURRENCY",
+    "DPP_OUTBOUND_ALLOW_HTTP",
+    "DPP_OUTBOUND_ALLOWED_NETWORKS",
+    "DPP_OUTBOUND_FETCH_BUDGET",
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__blobServiceUri",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
@@ -65,6 +68,11 @@ OPTIONAL_IN_AZURE: dict[str, str] = {
     "DPP_IMPORT_MAX_BYTES": "optional: default 50 MiB",
     "DPP_IMPORT_MAX_ROWS": "optional: default 100,000",
     "DPP_IMPORT_CONCURRENCY": "optional: default 8",
+    "DPP_OUTBOUND_ALLOW_HTTP": "local only: fetch other providers over plain http "
+    "(default false: https only)",
+    "DPP_OUTBOUND_ALLOWED_NETWORKS": "local only: private or loopback networks other providers may be "
+    "fetched from (default none)",
+    "DPP_OUTBOUND_FETCH_BUDGET": "optional: default 20 outbound requests per relations read",
     "WEBSITE_HOSTNAME": "set by the Functions platform itself: the app's default host name",
     "DPP_PUBLIC_URL": "optional: default https://<WEBSITE_HOSTNAME>, the app's own host name; set it "
     "to the custom domain readers use, as the issuer DIDs signed into passports name it",
@@ -97,6 +105,21 @@ def _origins(raw: str) -> tuple[str, ...]:
         if not _ORIGIN.fullmatch(origin):
             raise ValueError(f"setting DPP_CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port])")
     return origins
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    """CIDR networks (`127.0.0.0/8, ::1/128`), each checked here so a typo fails at start."""
+    import ipaddress
+
+    networks = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"setting DPP_OUTBOUND_ALLOWED_NETWORKS: {network!r} is not a CIDR network"
+            ) from None
+    return networks
 
 
 def _public_url(env: Mapping[str, str]) -> str:
@@ -137,6 +160,9 @@ class Settings:
     import_max_bytes: int = 52_428_800
     import_max_rows: int = 100_000
     import_concurrency: int = 8
+    outbound_allow_http: bool = False
+    outbound_allowed_networks: tuple[str, ...] = ()
+    outbound_fetch_budget: int = 20
     storage_connection_string: str | None = None
     blob_service_uri: str | None = None
     appinsights_connection_string: str | None = None
@@ -177,6 +203,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         import_max_bytes=_int(env, "DPP_IMPORT_MAX_BYTES", 52_428_800),
         import_max_rows=_int(env, "DPP_IMPORT_MAX_ROWS", 100_000),
         import_concurrency=_int(env, "DPP_IMPORT_CONCURRENCY", 8),
+        outbound_allow_http=_bool(env.get("DPP_OUTBOUND_ALLOW_HTTP"), False),
+        outbound_allowed_networks=_networks(env.get("DPP_OUTBOUND_ALLOWED_NETWORKS", "")),
+        outbound_fetch_budget=_int(env, "DPP_OUTBOUND_FETCH_BUDGET", 20),
         # A connection string locally (Azurite); in Azure the identity-based service URI.
         storage_connection_string=env.get("AzureWebJobsStorage") or None,
         blob_service_uri=env.get("AzureWebJobsStorage__blobServiceUri") or None,

@@ -7,8 +7,11 @@ current. "Who names me" is then one single-partition query; what a passport name
 document. A walk to `depth` (at most MAX_DEPTH) reads heads by point reads, never crosses
 partitions in a query, stops at MAX_NODES nodes (and says so), and visits each node once (cycles).
 
-Targets on this service are nodes with `verification: "local"`. Targets elsewhere are listed as
-`unverified` and not followed (fetching and verifying other providers is not built yet).
+Targets on this service (`shared.publication.targets`) are nodes with `verification: "local"`
+(a target named here but not found: status `NotFound`). Targets at other providers are fetched and
+verified once per read, after the walk, in parallel on their own bounded pool and within a fetch
+budget (`shared.publication.remote`): `verified`, `unverified` or `unreachable`, never an error.
+They are not walked further: another provider's relations are its own to answer.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from shared.documents.relations import TYPES, links_of
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.outbound import Budget
+from shared.publication.remote import LOCAL, RemotePassports
+from shared.publication.targets import dpp_key, locate
 from shared.storage.cosmos import RELATIONS, Store
 
 MAX_DEPTH, MAX_NODES = 5, 500
@@ -40,13 +46,18 @@ def entry_id(source: str, kind: str, target: str) -> str:
     return hashlib.sha256(f"{source}\n{kind}\n{target}".encode()).hexdigest()
 
 
-def entries(head: PassportItem | None) -> dict[str, dict[str, Any]]:
+def index_keys(head: PassportItem) -> tuple[str, ...]:
+    """The keys a passport is named by in the index: its product's, and its id's."""
+    return (product_key(head["productId"]), dpp_key(head["dppId"]))
+
+
+def entries(head: PassportItem | None, own_origin: str) -> dict[str, dict[str, Any]]:
     """The index entries of a stored head: one per relation it names; none once deleted."""
     if head is None or head.get("deleted"):
         return {}
     found: dict[str, dict[str, Any]] = {}
     for kind, link in links_of(head["document"]):
-        target = product_key(link["target"])
+        target = locate(link["target"], own_origin).index_key
         entry: dict[str, Any] = {
             "id": entry_id(head["dppId"], kind, target),
             "target": target,
@@ -59,12 +70,14 @@ def entries(head: PassportItem | None) -> dict[str, dict[str, Any]]:
 
 
 class RelationIndex:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, own_origin: str):
         self.store = store
+        # This service's public origin: its own URLs are filed under what they name.
+        self.own_origin = own_origin
 
     def apply(self, before: PassportItem | None, after: PassportItem) -> None:
         """Move the index from `before`'s entries to `after`'s; idempotent, so safe to repeat."""
-        old, new = entries(before), entries(after)
+        old, new = entries(before, self.own_origin), entries(after, self.own_origin)
         for key, entry in new.items():
             if old.get(key) != entry:
                 self.store.upsert(RELATIONS, entry)
@@ -72,7 +85,7 @@ class RelationIndex:
             self.store.remove(RELATIONS, key, old[key]["target"])
 
     def naming(self, target: str, kind: str | None) -> list[dict[str, Any]]:
-        """Who names `target` (a product key), from its one partition."""
+        """Who names `target` (an index key), from its one partition."""
         sql = "SELECT c.source, c.type, c.quantity FROM c WHERE c.target = @target"
         parameters: dict[str, Any] = {"@target": target}
         if kind is not None:
@@ -103,15 +116,39 @@ def parse_graph_query(direction: str | None, kind: str | None, depth: str | None
     return GraphQuery(direction, kind or None, int(depth) if depth else 1)
 
 
+@dataclass(frozen=True)
+class _Elsewhere:
+    """A target not read here: at another provider (`remote`), or named here but not found."""
+
+    written: str
+    remote: bool
+
+
+Neighbour = tuple[PassportItem | _Elsewhere, str, Any, bool]
+
+
 class RelationGraph:
     def __init__(
-        self, passports: PassportRepository, index: RelationIndex, access: AccessControl, lookups: Executor
+        self,
+        passports: PassportRepository,
+        index: RelationIndex,
+        access: AccessControl,
+        *,
+        lookups: Executor,
+        remote: RemotePassports,
+        fetches: Executor,
+        fetch_budget: int,
     ):
         self.passports = passports
         self.index = index
         self.access = access
         # Bounded fan-out of a node's point reads (the service's own lookup pool).
         self.lookups = lookups
+        self.remote = remote
+        # Outbound fetches wait on other providers: their own bounded pool, so they never hold
+        # the threads local lookups need.
+        self.fetches = fetches
+        self.fetch_budget = fetch_budget
 
     def graph(
         self, root: PassportItem, query: GraphQuery, principal: Principal, links: PassportLinks
@@ -119,6 +156,7 @@ class RelationGraph:
         nodes: dict[str, dict[str, Any]] = {}
         edges: list[dict[str, Any]] = []
         seen_edges: set[tuple[str, str, str]] = set()
+        remote: list[str] = []
         truncated = False
 
         def local(head: PassportItem) -> str:
@@ -130,7 +168,7 @@ class RelationGraph:
                     "dppId": head["dppId"],
                     "productId": head["productId"],
                     "status": status,
-                    "verification": "local",
+                    "verification": LOCAL,
                 }
             return url
 
@@ -154,44 +192,65 @@ class RelationGraph:
             neighbours, cut = self._neighbours(head, query, principal, MAX_NODES - len(nodes))
             truncated = truncated or cut
             for neighbour, kind, quantity, outgoing in neighbours:
-                key = neighbour if isinstance(neighbour, str) else links.passport(neighbour["dppId"])
+                if isinstance(neighbour, _Elsewhere):
+                    key = neighbour.written
+                    if key not in nodes and len(nodes) >= MAX_NODES:
+                        truncated = True
+                        break
+                    if key not in nodes:
+                        nodes[key] = {"url": key, "status": "NotFound", "verification": LOCAL}
+                        if neighbour.remote:
+                            remote.append(key)
+                    edge(here, key, kind, quantity)
+                    continue
+                key = links.passport(neighbour["dppId"])
                 if key not in nodes and len(nodes) >= MAX_NODES:
                     truncated = True
                     break
-                if isinstance(neighbour, str):  # a target elsewhere
-                    nodes.setdefault(key, {"url": key, "status": "unknown", "verification": "unverified"})
-                    edge(here, key, kind, quantity)
-                    continue
                 there = local(neighbour)
                 if outgoing:
                     edge(here, there, kind, quantity)
                 else:
                     edge(there, here, kind, quantity)
                 queue.append((neighbour, level + 1))
+        budget = Budget(self.fetch_budget)
+        for url, found in zip(
+            remote, self.fetches.map(lambda url: self.remote.node(url, budget), remote), strict=True
+        ):
+            nodes[url] = found.as_node()
         return {"root": root["dppId"], "nodes": list(nodes.values()), "edges": edges, "truncated": truncated}
+
+    def _outgoing(self, link: dict[str, Any]) -> PassportItem | _Elsewhere:
+        """A link's target: its head when it is here, else where it is said to be."""
+        target = locate(link["target"], self.index.own_origin)
+        head = None
+        if target.product is not None:
+            head = self.passports.live_head_for_product(target.product)
+        elif target.dpp_id is not None:
+            head = self.passports.head(target.dpp_id)
+        if head is not None:
+            return head
+        return _Elsewhere(link["target"], remote=target.remote is not None)
 
     def _neighbours(
         self, head: PassportItem, query: GraphQuery, principal: Principal, budget: int
-    ) -> tuple[list[tuple[Any, str, Any, bool]], bool]:
-        """(a neighbour's head, or the URL of a target elsewhere; type; quantity; outgoing) for at
-        most `budget` neighbours, and whether there were more. Targets are resolved in parallel
+    ) -> tuple[list[Neighbour], bool]:
+        """(a neighbour's head, or a target not read here; type; quantity; outgoing) for at most
+        `budget` neighbours, and whether there were more. Targets are resolved in parallel
         (bounded), each by point reads."""
-        found: list[tuple[Any, str, Any, bool]] = []
+        found: list[Neighbour] = []
         cut = False
         if query.direction in ("out", "both"):
             shown = self.access.shown(principal, head).document
             named = [(kind, link) for kind, link in links_of(shown) if query.kind in (None, kind)]
             cut = len(named) > budget
             named = named[:budget]
-            heads = self.lookups.map(
-                self.passports.live_head_for_product, [link["target"] for _, link in named]
-            )
-            for (kind, link), target in zip(named, heads, strict=True):
-                found.append(
-                    (target if target is not None else link["target"], kind, link.get("quantity"), True)
-                )
+            targets = self.lookups.map(self._outgoing, [link for _, link in named])
+            for (kind, link), target in zip(named, targets, strict=True):
+                found.append((target, kind, link.get("quantity"), True))
         if query.direction in ("in", "both"):
-            rows = self.index.naming(product_key(head["productId"]), query.kind)
+            keys = index_keys(head)
+            rows = [row for key in keys for row in self.index.naming(key, query.kind)]
             room = max(budget - len(found), 0)
             cut = cut or len(rows) > room
             sources = self.lookups.map(self.passports.head, [row["source"] for row in rows[:room]])
@@ -199,14 +258,16 @@ class RelationGraph:
                 if (
                     source is None
                     or source["deleted"]
-                    or not self._shows(source, row["type"], head, principal)
+                    or not self._shows(source, row["type"], keys, principal)
                 ):
                     continue
                 found.append((source, row["type"], row.get("quantity"), False))
         return found, cut
 
-    def _shows(self, source: PassportItem, kind: str, target: PassportItem, principal: Principal) -> bool:
-        """The reader may see the source's relation naming `target` (the access policy applies)."""
-        key = product_key(target["productId"])
+    def _shows(self, source: PassportItem, kind: str, keys: tuple[str, ...], principal: Principal) -> bool:
+        """The reader may see the source's relation naming one of `keys` (the access policy applies)."""
         shown = self.access.shown(principal, source).document
-        return any(k == kind and product_key(link["target"]) == key for k, link in links_of(shown))
+        return any(
+            k == kind and locate(link["target"], self.index.own_origin).index_key in keys
+            for k, link in links_of(shown)
+        )

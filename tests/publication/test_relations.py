@@ -55,7 +55,10 @@ def test_an_assembly_names_its_parts_and_each_part_knows_who_names_it(api, http,
     assert out["root"] == pack["digitalProductPassportId"] and out["truncated"] is False
     locals_ = {node["dppId"] for node in out["nodes"] if node["verification"] == "local"}
     assert locals_ == {pack["digitalProductPassportId"], *(m["digitalProductPassportId"] for m in modules)}
-    assert by_url[REMOTE] == {"url": REMOTE, "status": "unknown", "verification": "unverified"}
+    # Elsewhere, and not there to be fetched: listed, with why, and the read still answers.
+    remote = by_url[REMOTE]
+    assert (remote["status"], remote["verification"]) == ("unknown", "unreachable")
+    assert "other-provider.example" in remote["reason"]
     kinds = sorted((edge["type"], edge.get("quantity", 0)) for edge in out["edges"])
     assert kinds == [("hasPart", 0), ("hasPart", 4), ("isSubstitutedBy", 0)]
 
@@ -167,4 +170,5 @@ def test_a_1000_part_assembly_is_cut_at_the_node_limit_with_point_reads_and_one_
     first_part = root.passports.live_head_for_product(parts[0])
     backwards = root.relations.graph(first_part, GraphQuery("in", None, 1), ANONYMOUS, _Links())
     assert [edge["type"] for edge in backwards["edges"]] == ["hasPart"]
-    assert incoming.calls["query_partition"] == 1  # the part's own partition of the index
+    # The part's two partitions of the index: its product's and its passport id's.
+    assert incoming.calls["query_partition"] == 2
