@@ -144,9 +144,12 @@ def _page_and_carriers(bp: func.Blueprint, root: Root, web: Adapter) -> None:
         head = root.service.read(path_param(req, Route.PAGE, "dppId"))
         links = web.links(req)
         urls = {"verify": links.url(Route.VERIFY), "keys": links.url(Route.KEYS)}
-        context = root.page.context(head, req.params.get("lang"), req.headers.get("accept-language"), urls)
+        context = root.page.context(
+            head, req.params.get("lang"), req.headers.get("accept-language"), urls, links.page
+        )
         html = root.page.render(context).encode("utf-8")
-        tag = entity_tag(content_etag([head["etag"], context.language]), "page")
+        # Related passports change without this one changing: their standing is in the tag too.
+        tag = entity_tag(content_etag([head["etag"], context.language, repr(context.relations)]), "page")
         page_headers = {
             "ETag": tag,
             "Cache-Control": f"public, max-age={root.settings.public_max_age}",

@@ -240,6 +240,7 @@ class Root:
             search_index=self.search_index,
             config=self.settings,
             lookups=self.lookups,
+            relations=self.relations,
         )
 
     @part
@@ -248,7 +249,7 @@ class Root:
 
     @part
     def page(self) -> ConsumerPage:
-        return ConsumerPage(self.access)
+        return ConsumerPage(self.access, self.relations)
 
     @part
     def registry(self) -> Registry:

@@ -62,6 +62,8 @@ class OutboundRules:
     read_timeout: float = READ_TIMEOUT
     deadline: float = DEADLINE
     max_bytes: int = MAX_BYTES
+    # Certificate authorities to trust instead of the system's (a private CA); None: the system's.
+    ca_file: str | None = None
 
     @classmethod
     def of(cls, allow_http: bool, networks: Iterable[str], **limits: Any) -> OutboundRules:
@@ -183,7 +185,12 @@ class OutboundClient:
         pool: urllib3.HTTPConnectionPool
         if scheme == "https":
             pool = urllib3.HTTPSConnectionPool(
-                address, port, server_hostname=host, assert_hostname=host, cert_reqs="CERT_REQUIRED"
+                address,
+                port,
+                server_hostname=host,
+                assert_hostname=host,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=self.rules.ca_file,
             )
         else:
             pool = urllib3.HTTPConnectionPool(address, port)

@@ -34,5 +34,6 @@ def context_document() -> dict[str, Any]:
             "downloadUrl": {"@id": "dpp:downloadUrl", "@type": "@id"},
             "litePreview": {"@id": "dpp:litePreview", "@type": "@json"},
             "disclosure": {"@id": "dpp:disclosure", "@type": "@json"},
+            "relatedPassports": {"@id": "dpp:relatedPassports", "@type": "@json"},
         }
     }

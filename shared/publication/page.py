@@ -8,17 +8,47 @@ given), with the status as a banner and one plain line on what the signature cov
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from shared.access.authorization import AccessControl
 from shared.documents.members import sections
+from shared.documents.relations import SECTION as RELATIONS
 from shared.documents.text import is_multi_language, languages, localized, matching_language, product_name
 from shared.passports.records import PassportItem
+from shared.publication.relations import RelationGraph
 
 FALLBACK_LANGUAGE = "en"
+# How each relation type reads above its list, in the order the page shows them.
+RELATION_HEADINGS = {
+    "hasPart": "Parts",
+    "isPartOf": "Part of",
+    "substitutes": "Substitutes for",
+    "isSubstitutedBy": "Substituted by",
+    "isSuccessorOf": "Successor of",
+    "isPredecessorOf": "Succeeded by",
+    "relatedTo": "Related",
+}
+STATUS_WORDS = {"NotFound": "Not found", "unknown": "Status unknown", "Gone": "Withdrawn"}
+VERIFICATION_WORDS = {
+    "local": "",
+    "verified": "signature checked",
+    "unverified": "not verified",
+    "unreachable": "provider unreachable",
+}
 SECTION_ORDER = ("nameplate", "composition", "certification", "sustainability", "repair", "recycling")
+
+
+@dataclass(frozen=True)
+class RelatedRow:
+    text: str
+    href: str | None
+    quantity: str
+    status: str  # the CSS class: Valid, Revoked, Superseded, NotFound, unknown, ...
+    status_text: str
+    verification: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +64,7 @@ class PageContext:
     updated: str
     sections: list[tuple[str, str, list[tuple[str, str]]]]  # id, heading, rows of (name, value)
     artifacts: list[tuple[str, str]]  # (type, media type)
+    relations: list[tuple[str, list[RelatedRow]]]  # heading, its rows
     verify_url: str
     keys_url: str
 
@@ -89,9 +120,27 @@ def _status(head: PassportItem) -> tuple[str, str]:
     )
 
 
+def _related(rows: list[dict[str, Any]]) -> list[tuple[str, list[RelatedRow]]]:
+    grouped: dict[str, list[RelatedRow]] = {}
+    for row in rows:
+        status = str(row.get("status", "unknown"))
+        grouped.setdefault(row["relation"], []).append(
+            RelatedRow(
+                text=str(row.get("label") or row.get("name") or row.get("productId") or row["target"]),
+                href=row.get("href"),
+                quantity=f"\N{MULTIPLICATION SIGN} {row['quantity']}" if "quantity" in row else "",
+                status=status if status.isalnum() else "unknown",
+                status_text=STATUS_WORDS.get(status, status),
+                verification=VERIFICATION_WORDS.get(str(row.get("verification")), ""),
+            )
+        )
+    return [(RELATION_HEADINGS[kind], grouped[kind]) for kind in RELATION_HEADINGS if kind in grouped]
+
+
 class ConsumerPage:
-    def __init__(self, access: AccessControl):
+    def __init__(self, access: AccessControl, relations: RelationGraph):
         self.access = access
+        self.relations = relations
 
     def context(
         self,
@@ -99,11 +148,13 @@ class ConsumerPage:
         requested_language: str | None,
         accept_language: str | None,
         urls: dict[str, str],
+        page_of: Callable[[str], str],
     ) -> PageContext:
+        """`page_of(dppId)`: the page of a passport on this service (where a relation leads)."""
         shown = self.access.public(head)
         document = shown.document
         language = choose_language(requested_language, accept_language, languages(document))
-        content = sections(document)
+        content = {name: value for name, value in sections(document).items() if name != RELATIONS}
         ordered = sorted(
             content, key=lambda name: (SECTION_ORDER.index(name) if name in SECTION_ORDER else 99, name)
         )
@@ -127,6 +178,7 @@ class ConsumerPage:
             updated=document.get("lastUpdate", "")[:10],
             sections=rendered,
             artifacts=[(kind, str(ref.get("mediaType", ""))) for kind, ref in shown.artifacts.items()],
+            relations=_related(self.relations.named(document, page_of, language)),
             verify_url=urls["verify"],
             keys_url=urls["keys"],
         )

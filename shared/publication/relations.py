@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,16 +26,19 @@ from typing import Any, Protocol
 from shared.access.authentication import Principal
 from shared.access.authorization import AccessControl
 from shared.documents.digital_link import product_key
+from shared.documents.lifecycle import SUPERSEDED
 from shared.documents.relations import TYPES, links_of
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.platform.errors import BadRequest, ErrorCode
 from shared.platform.outbound import Budget
-from shared.publication.remote import LOCAL, RemotePassports
+from shared.publication.remote import LOCAL, UNKNOWN, UNVERIFIED, RemotePassports
 from shared.publication.targets import dpp_key, locate
 from shared.storage.cosmos import RELATIONS, Store
 
 MAX_DEPTH, MAX_NODES = 5, 500
+# Relations a view or page shows the standing of (point reads each); the rest are listed plainly.
+MAX_NAMED = 100
 DIRECTIONS = ("out", "in", "both")
 
 
@@ -219,6 +223,54 @@ class RelationGraph:
         ):
             nodes[url] = found.as_node()
         return {"root": root["dppId"], "nodes": list(nodes.values()), "edges": edges, "truncated": truncated}
+
+    def named(
+        self, document: dict[str, Any], href: Callable[[str], str], language: str = "en"
+    ) -> list[dict[str, Any]]:
+        """The relations a shown document names, each with where to follow it (`href`, given a
+        local passport id) and how its target stands: local ones read now, by point reads, for
+        the first MAX_NAMED; ones at other providers as last fetched (those not fetched or stale
+        are fetched in the background: a view never waits on another provider)."""
+        rows: list[dict[str, Any]] = []
+        links = links_of(document)
+        targets = list(self.lookups.map(self._outgoing, [link for _, link in links[:MAX_NAMED]]))
+        elsewhere = [t.written for t in targets if isinstance(t, _Elsewhere) and t.remote]
+        self.remote.refresh_later(elsewhere, self.fetches, self.fetch_budget)
+        for index, (kind, link) in enumerate(links):
+            row: dict[str, Any] = {"relation": kind, "target": link["target"]}
+            row.update({name: link[name] for name in ("label", "quantity") if name in link})
+            if index < len(targets):
+                row.update(self._standing(link, targets[index], href, language))
+            rows.append(row)
+        return rows
+
+    def _standing(
+        self,
+        link: dict[str, Any],
+        target: PassportItem | _Elsewhere,
+        href: Callable[[str], str],
+        language: str,
+    ) -> dict[str, Any]:
+        written = link["target"]
+        if isinstance(target, _Elsewhere):
+            known = self.remote.known(written) if target.remote else None
+            if target.remote:
+                found = {"href": written, "status": UNKNOWN, "verification": UNVERIFIED}
+                if known is not None:
+                    found.update(status=known.status, verification=known.verification)
+                return found
+            missing = {"status": "NotFound", "verification": LOCAL}
+            return {"href": written, **missing} if "://" in written else missing
+        status = "Revoked" if target["deleted"] else target["lifecycle"]["status"]
+        label = locate(written, self.index.own_origin).label
+        if label is not None and status != "Revoked" and label != target["lifecycle"]["versionLabel"]:
+            status = SUPERSEDED  # an older version is named: a newer one replaced it
+        return {
+            "href": href(target["dppId"]),
+            "dppId": target["dppId"],
+            "status": status,
+            "verification": LOCAL,
+        }
 
     def _outgoing(self, link: dict[str, Any]) -> PassportItem | _Elsewhere:
         """A link's target: its head when it is here, else where it is said to be."""

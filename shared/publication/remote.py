@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +51,8 @@ GS1_DPP = ("https://gs1.org/voc/dpp", "https://ref.gs1.org/voc/dpp", "gs1:dpp")
 MAX_TTL = timedelta(hours=1)
 NEGATIVE_TTL = timedelta(seconds=30)
 MAX_ENTRIES = 10_000
+# Background refreshes queued at once (pages naming targets not fetched yet).
+MAX_PENDING = 64
 # What a provider answers when it has no such passport (or withdrew it), as a status.
 GONE_STATUS = {404: "NotFound", 410: "Gone"}
 
@@ -138,6 +142,34 @@ class RemotePassports:
         self.clock = clock
         self._nodes = _Cache(max_entries)
         self._dids = _Cache(max_entries)
+        self._pending: set[str] = set()
+        self._pending_lock = threading.Lock()
+
+    def known(self, url: str) -> RemoteNode | None:
+        """What the last fetch of `url` found, however old; None if it was never fetched."""
+        entry = self._nodes.get(url)
+        return None if entry is None else entry.value
+
+    def refresh_later(self, urls: Iterable[str], pool: Executor, budget: int) -> None:
+        """Fetch in the background what is not cached fresh (each URL once at a time, at most
+        MAX_PENDING at once), so a page that names it shows its status on a later read."""
+        now = self.clock()
+        for url in urls:
+            entry = self._nodes.get(url)
+            if entry is not None and entry.expires > now:
+                continue
+            with self._pending_lock:
+                if url in self._pending or len(self._pending) >= MAX_PENDING:
+                    continue
+                self._pending.add(url)
+            pool.submit(self._refresh, url, budget)
+
+    def _refresh(self, url: str, budget: int) -> None:
+        try:
+            self.node(url, Budget(budget))
+        finally:
+            with self._pending_lock:
+                self._pending.discard(url)
 
     def node(self, url: str, budget: Budget) -> RemoteNode:
         """What `url` is, as far as fetching and verifying it tells; never raises."""

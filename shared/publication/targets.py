@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from shared.documents.digital_link import is_digital_link, product_key
+from shared.documents.lifecycle import LATEST
 
 DPP_KEY_PREFIX = "dpp:"
 # Paths of this service that name a passport (by id) or a product (by id), as route prefixes.
 BY_ID_PATHS = ("/api/v1/dpps/", "/p/")
-BY_PRODUCT_PATHS = ("/api/v1/dppsByProductId/", "/api/v1/dpp/")
+VIEW_PATH = "/api/v1/dpp/"
+BY_PRODUCT_PATHS = ("/api/v1/dppsByProductId/", VIEW_PATH)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Target:
     product: str | None = None  # a product id to look up here
     dpp_id: str | None = None  # a passport id here
     remote: str | None = None  # a URL at another provider (also: where a GS1 product is, if not here)
+    label: str | None = None  # the version label a JSON-LD view URL names (`latest`: none)
 
     @property
     def index_key(self) -> str:
@@ -63,7 +66,12 @@ def locate(written: str, own_origin: str) -> Target:
             if path.startswith(prefix) and len(path) > len(prefix):
                 # The first segment after the route names it; what follows (a view's version,
                 # `/page`, `/status`) does not change which passport it is.
-                named = unquote(path[len(prefix) :].split("/", 1)[0])
-                return Target(written, dpp_id=named) if by_id else Target(written, product=named)
+                named, _, rest = path[len(prefix) :].partition("/")
+                if by_id:
+                    return Target(written, dpp_id=unquote(named))
+                label = unquote(rest.split("/", 1)[0]) if prefix == VIEW_PATH else ""
+                return Target(
+                    written, product=unquote(named), label=label if label not in ("", LATEST) else None
+                )
     # On this service, but not a passport's URL: there is nothing to read, here or elsewhere.
     return Target(written)

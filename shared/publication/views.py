@@ -21,12 +21,14 @@ from shared.access.policy import ARTIFACTS_CLAIM, DOCUMENT_CLAIM, ENVELOPE_CLAIM
 from shared.documents.digital_link import canonical_uri, is_digital_link
 from shared.documents.lifecycle import LATEST, REVOKED, SUPERSEDED, VALID, validate_label
 from shared.documents.members import sections
+from shared.documents.relations import SECTION as RELATIONS
 from shared.passports.artifacts import ARTIFACT_TYPES, ArtifactStore, parse_artifact_type
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.platform.clock import format_ts, utcnow
 from shared.platform.errors import BadRequest, ErrorCode, Gone, NotFound
 from shared.platform.settings import Settings
+from shared.publication.relations import RelationGraph
 from shared.publication.search import SearchIndex, parse_query
 
 PASSPORT_TYPE = "dpp:Passport"
@@ -134,6 +136,7 @@ class PassportViews:
         search_index: SearchIndex,
         config: Settings,
         lookups: Executor,
+        relations: RelationGraph,
     ):
         self.passports = passports
         self.access = access
@@ -141,6 +144,7 @@ class PassportViews:
         self.search_index = search_index
         self.config = config
         self.lookups = lookups
+        self.relations = relations
 
     def release(self, product_id: str, raw_label: str) -> Release:
         label = _view_label(raw_label)
@@ -184,6 +188,10 @@ class PassportViews:
             "lifecycle": version["lifecycle"],
             **_sections(shown, with_references=not lite),
         }
+        if RELATIONS in shown.document:
+            # Not signed (it is not the operator's data): where each relation leads, and how its
+            # target stands now; the signed `relationsInline` is what the operator wrote.
+            body["relatedPassports"] = self.relations.named(shown.document, links.passport)
         if not lite and shown.access_policy is not None:
             body["accessPolicy"] = shown.access_policy
         body["contentHash"] = shown.content_hash

@@ -18,7 +18,7 @@ from shared.platform.outbound import (
     TimedResolver,
     Unreachable,
 )
-from tests.doubles.web import Answer, WebServer
+from tests.doubles.web import Answer, WebServer, certificates
 
 # Test servers listen on 127.0.0.2; the rules below allow exactly that address, so 127.0.0.1 (and
 # every other loopback address) stays forbidden as in production.
@@ -161,3 +161,23 @@ def test_a_name_that_does_not_resolve_in_time_counts_as_unreachable():
     resolve = TimedResolver(timeout=0.2, resolve=stuck)
     with pytest.raises(Unreachable, match="does not resolve within"):
         OutboundClient(OutboundRules(), resolve=resolve).check("https://slow-dns.example/")
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_certificate_for_the_name(tmp_path):
+    ca, tls = certificates(tmp_path, "provider.test")
+    with WebServer(ELSEWHERE, tls=tls) as server:
+        server.script["/doc"] = Answer(200, b"ok")
+        resolved = lambda host, port: [ELSEWHERE]  # noqa: E731 (the name is only known to this test)
+        rules = OutboundRules.of(False, [f"{ELSEWHERE}/32"], ca_file=str(ca))
+        url = f"https://provider.test:{server.port}/doc"
+        response = OutboundClient(rules, resolve=resolved).get(url, {}, Budget(1))
+        assert response.body == b"ok" and server.requests[0].headers["host"] == f"provider.test:{server.port}"
+        # The same server under another name: its certificate does not name it.
+        with pytest.raises(Unreachable, match="SSL"):
+            OutboundClient(rules, resolve=resolved).get(
+                f"https://other.test:{server.port}/doc", {}, Budget(1)
+            )
+        # The system's authorities do not know the test CA.
+        system = OutboundRules.of(False, [f"{ELSEWHERE}/32"])
+        with pytest.raises(Unreachable, match="SSL"):
+            OutboundClient(system, resolve=resolved).get(url, {}, Budget(1))

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import artifact_path
+from tests.support.browser import artifact_path, axe_violations
 from tests.support.documents import REPO, enc
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 
 
@@ -25,17 +24,6 @@ def seeded(api: str, seed_copy: Any) -> dict[str, Any]:
 
     document = seed_copy(with_markup)
     return {**document, "page": f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}/page"}
-
-
-def _axe(browser: Any) -> list[dict[str, Any]]:
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then("
-        "r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help}))),"
-        " e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));"
-    )
-    return list(result)
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
@@ -56,7 +44,7 @@ def test_the_seeded_passport_reads_well_at_phone_and_desktop_widths(
     # Nothing is wider than the screen.
     assert browser.execute_script("return document.documentElement.scrollWidth") <= WIDTHS[width][0]
     artifact_path(f"page-{width}.png").write_bytes(browser.get_screenshot_as_png())
-    serious = [v for v in _axe(browser) if v["impact"] in ("serious", "critical")]
+    serious = [v for v in axe_violations(browser) if v["impact"] in ("serious", "critical")]
     assert serious == [], serious
 
 

@@ -324,3 +324,93 @@ def test_freshness_follows_cache_control(control, seconds):
 
     lasting = freshness({"cache-control": control})
     assert (None if lasting is None else lasting.total_seconds()) == seconds
+
+
+def _relations_fixture(api, http, auth, create, root, provider_b) -> dict[str, Any]:
+    """An assembly naming a valid, a revoked and a superseded passport here, a part on B and a
+    product nobody here holds."""
+    own = root.settings.public_url
+    motor, revoked = create(), create()
+    assert http.post(
+        f"{api}/v1/dpps/{enc(revoked['digitalProductPassportId'])}/revoke",
+        json={"reason": "recall"},
+        headers=auth,
+    ).ok
+    older = create(dppLifecycle={"versionLabel": "v1.0.0"})
+    assert http.post(
+        f"{api}/v1/dpps/{enc(older['digitalProductPassportId'])}/publish",
+        json={"versionLabel": "v1.1.0"},
+        headers=auth,
+    ).ok
+    _, b_url = part_on_b(provider_b, http)
+    relations = {
+        "hasPart": [
+            {"target": motor["uniqueProductIdentifier"], "quantity": 2, "label": "motor"},
+            {"target": revoked["uniqueProductIdentifier"], "label": "old pump"},
+            {"target": b_url, "label": "battery"},
+        ],
+        "isSuccessorOf": [{"target": f"{own}/api/v1/dpp/{enc(older['uniqueProductIdentifier'])}/v1.0.0"}],
+        "relatedTo": [{"target": "urn:nowhere:manual", "label": "manual"}],
+    }
+    assembly = create(relations=relations)
+    return {"assembly": assembly, "motor": motor, "revoked": revoked, "older": older, "b_url": b_url}
+
+
+def _lite_rows(api: str, http: requests.Session, document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    view = http.get(
+        f"{api}/v1/dpp/{enc(document['uniqueProductIdentifier'])}/latest", params={"lite": "true"}
+    )
+    assert view.status_code == 200, view.text
+    return {row.get("label", row["target"]): row for row in view.json()["relatedPassports"]}
+
+
+def _eventually(check: Callable[[], bool], seconds: float = 10) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.1)
+
+
+def test_views_and_the_page_show_each_relation_and_how_its_target_stands(
+    api, http, auth, create, root, provider_b, browser
+):
+    from selenium.webdriver.common.by import By
+
+    from tests.support.browser import artifact_path, axe_violations
+
+    made = _relations_fixture(api, http, auth, create, root, provider_b)
+    rows = _lite_rows(api, http, made["assembly"])
+    standing = {name: (row["status"], row["verification"]) for name, row in rows.items()}
+    assert standing["motor"] == ("Valid", "local") and rows["motor"]["quantity"] == 2
+    assert rows["motor"]["href"].endswith(f"/api/v1/dpps/{enc(made['motor']['digitalProductPassportId'])}")
+    assert standing["old pump"] == ("Revoked", "local")
+    assert standing["manual"] == ("NotFound", "local") and "href" not in rows["manual"]
+    older = next(row for row in rows.values() if row["relation"] == "isSuccessorOf")
+    assert (older["status"], older["dppId"]) == ("Superseded", made["older"]["digitalProductPassportId"])
+    # B is not waited for: fetched in the background, its standing shows on a later read.
+    assert rows["battery"]["href"] == made["b_url"]
+    _eventually(lambda: _lite_rows(api, http, made["assembly"])["battery"]["verification"] == "verified")
+    assert _lite_rows(api, http, made["assembly"])["battery"]["status"] == "Valid"
+
+    page = f"{api}/v1/dpps/{enc(made['assembly']['digitalProductPassportId'])}/page"
+    browser.set_window_size(390, 844)
+    browser.get(page)
+    section = browser.find_element(By.ID, "relations")
+    assert [h.text for h in section.find_elements(By.TAG_NAME, "h3")] == ["Parts", "Successor of", "Related"]
+    items = {
+        item.find_element(By.CSS_SELECTOR, "a, span").text: item.text
+        for item in section.find_elements(By.TAG_NAME, "li")
+    }
+    assert "× 2" in items["motor"] and "Valid" in items["motor"]
+    assert "Revoked" in items["old pump"]
+    assert "signature checked" in items["battery"]
+    assert "Not found" in items["manual"]
+    assert [v for v in axe_violations(browser) if v["impact"] in ("serious", "critical")] == []
+    browser.execute_script("arguments[0].scrollIntoView()", section)
+    artifact_path("page-relations-phone.png").write_bytes(browser.get_screenshot_as_png())
+    section.find_element(By.LINK_TEXT, "motor").click()
+    motor_page = f"/api/v1/dpps/{enc(made['motor']['digitalProductPassportId'])}/page"
+    assert browser.current_url.endswith(motor_page)
+    assert browser.find_element(By.TAG_NAME, "h1").text == made["motor"]["uniqueProductIdentifier"]

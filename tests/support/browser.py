@@ -18,6 +18,7 @@ from typing import Any
 from tests.support.documents import REPO
 
 ARTIFACTS = REPO / ".test-artifacts"
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 BLANK_PAGE = (
     b"<!doctype html><html lang=en><head><meta charset=utf-8><title>page</title></head><body></body></html>"
 )
@@ -78,3 +79,15 @@ def chromium(width: int = 1280, height: int = 900) -> Iterator[Any]:
 def artifact_path(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+def axe_violations(browser: Any) -> list[dict[str, Any]]:
+    """axe-core's rule violations on the page the browser shows (id, impact, help)."""
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then("
+        "r => done(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help}))),"
+        " e => done([{id: 'axe-error', impact: 'critical', help: String(e)}]));"
+    )
+    return list(result)
