@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.support.browser import artifact_path, axe_violations
-from tests.support.documents import REPO, enc
+from tests.support.documents import enc
 
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 

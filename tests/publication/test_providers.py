@@ -403,7 +403,7 @@ def test_views_and_the_page_show_each_relation_and_how_its_target_stands(
         item.find_element(By.CSS_SELECTOR, "a, span").text: item.text
         for item in section.find_elements(By.TAG_NAME, "li")
     }
-    assert "× 2" in items["motor"] and "Valid" in items["motor"]
+    assert "\N{MULTIPLICATION SIGN} 2" in items["motor"] and "Valid" in items["motor"]
     assert "Revoked" in items["old pump"]
     assert "signature checked" in items["battery"]
     assert "Not found" in items["manual"]
