@@ -21,16 +21,16 @@ sys.path.insert(0, str(REPO))
 def app_stack() -> Iterator[Root]:
     """Azurite and the Cosmos-compatible server on free ports, this process configured like `make run`,
     and the composition root of the app on them."""
+    from functions import app_root
     from local.run import dev_environment
     from local.stack import start_stack
-    from shared.composition import Root
     from shared.platform.settings import load_settings
 
     with tempfile.TemporaryDirectory() as tmp:
         stack = start_stack(Path(tmp))
         try:
             os.environ.update(dev_environment(stack.env(), Path(tmp) / "issuer"))
-            yield Root(load_settings())
+            yield app_root(load_settings())
         finally:
             stack.stop()
 

@@ -6,12 +6,22 @@ the composition root it is given, so no function reaches for a global.
 
 from __future__ import annotations
 
+from typing import Any
+
 import azure.functions as func
 
 from functions import access, integrity, onboarding, passports, platform, publication, resolver
+from functions.routes import own_routes
 from shared.composition import Root
+from shared.platform.settings import Settings
 
 AREAS = (passports, access, integrity, publication, resolver, onboarding, platform)
+
+
+def app_root(settings: Settings, **given: Any) -> Root:
+    """The composition root as the function app uses it: with the route table's own URLs, so
+    relations naming this service by URL are read and indexed locally."""
+    return Root(settings, **{"own_routes": own_routes(settings.public_url), **given})
 
 
 def create_app(root: Root) -> func.FunctionApp:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from shared.publication.targets import OwnRoutes
+
 HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
 
 
@@ -127,3 +129,17 @@ class Links:
 
     def passport_at(self, dpp_id: str, date: str) -> str:
         return self.url(Route.BY_ID_AND_DATE, {"date": date}, dppId=dpp_id)
+
+
+def own_routes(public_url: str) -> OwnRoutes:
+    """The URLs of this service that name a passport or a product, for relations written as
+    absolute URLs (read locally, never fetched)."""
+
+    def template(route: Route) -> str:
+        return f"/{ROUTE_PREFIX}/{route.value}" if ROUTE_PREFIX else f"/{route.value}"
+
+    return OwnRoutes(
+        public_url,
+        by_id=(template(Route.DPP), template(Route.SHORT)),
+        by_product=(template(Route.BY_PRODUCT), template(Route.VIEW)),
+    )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 
-from shared.composition import Root
+from functions import app_root
 from shared.passports.migration import Migration
 from shared.platform.settings import load_settings
 
 
 def main() -> None:
-    root = Root(load_settings())
+    root = app_root(load_settings())
     report = Migration(root.passports, root.issuance, root.keyring).run()
     print(json.dumps(report.summary(), indent=2))
 

@@ -124,12 +124,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         env = dev_environment(stack.env(), args.data_dir / "dev-issuer")
+        # The DIDs this instance signs under name its own port: a second instance (another
+        # --port and --data-dir) is another provider.
+        env["DPP_PUBLIC_URL"] = os.environ.get("DPP_PUBLIC_URL") or f"http://127.0.0.1:{args.port}"
         os.environ.update(env)
         (REPO / "local.settings.json").write_text(json.dumps(local_settings(env), indent=2) + "\n")
-        from shared.composition import Root
+        from functions import app_root
         from shared.platform.settings import load_settings
 
-        print(seed(Root(load_settings())), flush=True)
+        print(seed(app_root(load_settings())), flush=True)
         serve(args.port, env, use_func=not args.no_func and shutil.which("func") is not None)
     finally:
         stack.stop()

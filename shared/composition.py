@@ -48,6 +48,7 @@ from shared.publication.relations import RelationGraph, RelationIndex
 from shared.publication.remote import RemotePassports
 from shared.publication.resolver import Resolver
 from shared.publication.search import SearchIndex
+from shared.publication.targets import OwnRoutes
 from shared.publication.views import PassportViews
 from shared.storage.blobs import BlobStorage
 from shared.storage.cosmos import Store
@@ -176,7 +177,12 @@ class Root:
 
     @part
     def relation_index(self) -> RelationIndex:
-        return RelationIndex(self.store, self.settings.public_url)
+        return RelationIndex(self.store, self.own_routes)
+
+    @part
+    def own_routes(self) -> OwnRoutes:
+        # The HTTP layer gives the route table's (function_app.py); alone, the core knows none.
+        return OwnRoutes(self.settings.public_url)
 
     @part
     def passports(self) -> PassportRepository:

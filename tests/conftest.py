@@ -96,10 +96,10 @@ REFERENCE_OPERATOR, REFERENCE_PREFIX = "gxx:ppp456789", "https://www.example.org
 @pytest.fixture(scope="session")
 def root(app_env: dict[str, str]) -> Root:
     """The composition root of the app under test, with the test operators' namespaces assigned."""
-    from shared.composition import Root
+    from functions import app_root
     from shared.platform.settings import load_settings
 
-    built = Root(load_settings(app_env))
+    built = app_root(load_settings(app_env))
     assign(built, OWNER, [namespace(OWNER), *OWNER_PREFIXES], list(OWNER_COMPANY_PREFIXES))
     for operator in OTHER_OPERATORS:
         assign(built, operator, [namespace(operator)])

@@ -33,7 +33,7 @@ from shared.passports.repository import PassportRepository
 from shared.platform.errors import BadRequest, ErrorCode
 from shared.platform.outbound import Budget
 from shared.publication.remote import LOCAL, UNKNOWN, UNVERIFIED, RemotePassports
-from shared.publication.targets import dpp_key, locate
+from shared.publication.targets import OwnRoutes, dpp_key, locate
 from shared.storage.cosmos import RELATIONS, Store
 
 MAX_DEPTH, MAX_NODES = 5, 500
@@ -55,13 +55,13 @@ def index_keys(head: PassportItem) -> tuple[str, ...]:
     return (product_key(head["productId"]), dpp_key(head["dppId"]))
 
 
-def entries(head: PassportItem | None, own_origin: str) -> dict[str, dict[str, Any]]:
+def entries(head: PassportItem | None, own: OwnRoutes) -> dict[str, dict[str, Any]]:
     """The index entries of a stored head: one per relation it names; none once deleted."""
     if head is None or head.get("deleted"):
         return {}
     found: dict[str, dict[str, Any]] = {}
     for kind, link in links_of(head["document"]):
-        target = locate(link["target"], own_origin).index_key
+        target = locate(link["target"], own).index_key
         entry: dict[str, Any] = {
             "id": entry_id(head["dppId"], kind, target),
             "target": target,
@@ -74,14 +74,14 @@ def entries(head: PassportItem | None, own_origin: str) -> dict[str, dict[str, A
 
 
 class RelationIndex:
-    def __init__(self, store: Store, own_origin: str):
+    def __init__(self, store: Store, own: OwnRoutes):
         self.store = store
-        # This service's public origin: its own URLs are filed under what they name.
-        self.own_origin = own_origin
+        # This service's own URLs are filed under what they name.
+        self.own = own
 
     def apply(self, before: PassportItem | None, after: PassportItem) -> None:
         """Move the index from `before`'s entries to `after`'s; idempotent, so safe to repeat."""
-        old, new = entries(before, self.own_origin), entries(after, self.own_origin)
+        old, new = entries(before, self.own), entries(after, self.own)
         for key, entry in new.items():
             if old.get(key) != entry:
                 self.store.upsert(RELATIONS, entry)
@@ -262,7 +262,7 @@ class RelationGraph:
             missing = {"status": "NotFound", "verification": LOCAL}
             return {"href": written, **missing} if "://" in written else missing
         status = "Revoked" if target["deleted"] else target["lifecycle"]["status"]
-        label = locate(written, self.index.own_origin).label
+        label = locate(written, self.index.own).label
         if label is not None and status != "Revoked" and label != target["lifecycle"]["versionLabel"]:
             status = SUPERSEDED  # an older version is named: a newer one replaced it
         return {
@@ -274,7 +274,7 @@ class RelationGraph:
 
     def _outgoing(self, link: dict[str, Any]) -> PassportItem | _Elsewhere:
         """A link's target: its head when it is here, else where it is said to be."""
-        target = locate(link["target"], self.index.own_origin)
+        target = locate(link["target"], self.index.own)
         head = None
         if target.product is not None:
             head = self.passports.live_head_for_product(target.product)
@@ -320,6 +320,6 @@ class RelationGraph:
         """The reader may see the source's relation naming one of `keys` (the access policy applies)."""
         shown = self.access.shown(principal, source).document
         return any(
-            k == kind and locate(link["target"], self.index.own_origin).index_key in keys
+            k == kind and locate(link["target"], self.index.own).index_key in keys
             for k, link in links_of(shown)
         )

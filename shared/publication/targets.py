@@ -14,17 +14,52 @@ a product, `dpp:<id>` for a passport URL of this service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 from shared.documents.digital_link import is_digital_link, product_key
 from shared.documents.lifecycle import LATEST
 
 DPP_KEY_PREFIX = "dpp:"
-# Paths of this service that name a passport (by id) or a product (by id), as route prefixes.
-BY_ID_PATHS = ("/api/v1/dpps/", "/p/")
-VIEW_PATH = "/api/v1/dpp/"
-BY_PRODUCT_PATHS = ("/api/v1/dppsByProductId/", VIEW_PATH)
+_PARAMETER = re.compile(r"\{([A-Za-z]+)\}")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A route template (`/api/v1/dpps/{dppId}`) as a regex over raw paths: each parameter one
+    segment; what follows (`/page`, `/status`) does not change which passport is named."""
+    parts = _PARAMETER.split(template)
+    regex = "".join(
+        re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts)
+    )
+    return re.compile(regex + r"(?:/.*)?")
+
+
+@dataclass(frozen=True)
+class OwnRoutes:
+    """This service's public origin, and the route templates of its URLs that name a passport by
+    id (`{dppId}`) or a product (`{productId}`, with a `{version}` label for a view). The HTTP
+    layer's route table gives them (functions.routes.own_routes); without them only Digital Link
+    URIs and product ids are recognised here."""
+
+    origin: str
+    by_id: tuple[str, ...] = ()
+    by_product: tuple[str, ...] = ()
+
+    def named(self, path: str) -> Target | None:
+        for template in self.by_id:
+            found = _pattern(template).fullmatch(path)
+            if found:
+                return Target("", dpp_id=unquote(found["dppId"]))
+        for template in self.by_product:
+            found = _pattern(template).fullmatch(path)
+            if found:
+                groups = found.groupdict()
+                label = unquote(groups["version"]) if groups.get("version") else None
+                return Target(
+                    "", product=unquote(groups["productId"]), label=None if label == LATEST else label
+                )
+        return None
 
 
 @dataclass(frozen=True)
@@ -33,7 +68,7 @@ class Target:
     product: str | None = None  # a product id to look up here
     dpp_id: str | None = None  # a passport id here
     remote: str | None = None  # a URL at another provider (also: where a GS1 product is, if not here)
-    label: str | None = None  # the version label a JSON-LD view URL names (`latest`: none)
+    label: str | None = None  # the version label a view URL names (`latest`: none)
 
     @property
     def index_key(self) -> str:
@@ -53,25 +88,13 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-def locate(written: str, own_origin: str) -> Target:
+def locate(written: str, own: OwnRoutes) -> Target:
     if "://" not in written:
         return Target(written, product=written)
-    if origin_of(written) != origin_of(own_origin):
+    if origin_of(written) != origin_of(own.origin):
         return Target(written, product=written, remote=written)
     if is_digital_link(written):
         return Target(written, product=written)
-    path = urlsplit(written).path
-    for prefixes, by_id in ((BY_ID_PATHS, True), (BY_PRODUCT_PATHS, False)):
-        for prefix in prefixes:
-            if path.startswith(prefix) and len(path) > len(prefix):
-                # The first segment after the route names it; what follows (a view's version,
-                # `/page`, `/status`) does not change which passport it is.
-                named, _, rest = path[len(prefix) :].partition("/")
-                if by_id:
-                    return Target(written, dpp_id=unquote(named))
-                label = unquote(rest.split("/", 1)[0]) if prefix == VIEW_PATH else ""
-                return Target(
-                    written, product=unquote(named), label=label if label not in ("", LATEST) else None
-                )
+    named = own.named(urlsplit(written).path)
     # On this service, but not a passport's URL: there is nothing to read, here or elsewhere.
-    return Target(written)
+    return Target(written) if named is None else replace(named, written=written)

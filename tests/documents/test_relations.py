@@ -86,3 +86,26 @@ def test_the_schema_is_published(api, http):
     )
     assert response.json() == schema()
     jsonschema.Draft202012Validator.check_schema(response.json())
+
+
+def test_relations_are_set_through_element_operations_and_a_bad_one_changes_nothing(api, http, auth, create):
+    from tests.support.documents import enc
+    from tests.support.results import assert_result
+
+    document = create(relations={"hasPart": [{"target": "urn:acme:part:1"}]})
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    links = [
+        {"target": "urn:acme:part:1", "quantity": 2},
+        {"target": "https://other.example/01/09506000134352"},
+    ]
+    written = http.put(f"{url}/elements/relations/hasPart", json=links, headers=auth)
+    assert written.status_code == 200, written.text
+    assert http.get(f"{url}/elements/relations/hasPart", headers=auth).json() == links
+    before = http.get(url, headers=auth).json()
+    refused = http.put(
+        f"{url}/elements/relations/hasPart",
+        json=[{"target": document["uniqueProductIdentifier"]}],
+        headers=auth,
+    )
+    assert_result(refused, 400, "InvalidRelations")
+    assert http.get(url, headers=auth).json() == before

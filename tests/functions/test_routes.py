@@ -13,6 +13,10 @@ from functions.routes import Links, Route, route_path
 from tests.support.documents import REPO
 
 ROUTE_TEXT = ("v1/", "/api/", "did.json", "dpp.jsonld")
+# Strings that look like routes but are not this service's: the did:web method resolves any DID
+# to `<path>/did.json` (W3C did:web), whoever serves it (tests/integrity/test_did.py ties ours to
+# the route table).
+NOT_ROUTES = {("shared/integrity/did.py", "/did.json")}
 
 
 def test_every_http_function_serves_a_route_of_the_table_and_every_route_is_served() -> None:
@@ -97,6 +101,7 @@ def _route_strings(paths: list[Path]) -> list[Any]:
         for path in paths
         for line, text in _string_constants(path)
         if any(fragment in text for fragment in ROUTE_TEXT)
+        and (str(path.relative_to(REPO)), text) not in NOT_ROUTES
     ]
 
 
@@ -114,3 +119,24 @@ def test_the_route_check_finds_a_route_string(tmp_path: Path) -> None:
         assert [text for _, _, text in _route_strings([planted])] == ["/api/v1/dpps/{dppId}"]
     finally:
         planted.unlink()
+
+
+def test_the_service_recognises_its_own_passport_urls_from_the_route_table() -> None:
+    from shared.publication.targets import locate
+
+    public = "https://dpp.example.com"
+    own = routes.own_routes(public)
+    links = routes.Links(public + "/anything")
+    dpp_id, product = "urn:acme:dpp/1#x", "https://id.example.org/acme/item/7"
+    by_id = [links.url(Route.DPP, dppId=dpp_id), links.url(Route.SHORT, dppId=dpp_id), links.page(dpp_id)]
+    for url in by_id:
+        assert (locate(url, own).dpp_id, locate(url, own).remote) == (dpp_id, None), url
+    found = locate(links.url(Route.BY_PRODUCT, productId=product), own)
+    assert (found.product, found.label) == (product, None)
+    older = locate(links.url(Route.VIEW, productId=product, version="v1.0.0"), own)
+    assert (older.product, older.label) == (product, "v1.0.0")
+    assert locate(links.lite_view(product), own).label is None  # `latest`
+    nothing = locate(links.url(Route.KEYS), own)
+    assert (nothing.product, nothing.dpp_id, nothing.remote) == (None, None, None)
+    elsewhere = "https://other.example" + routes.route_path(Route.DPP, dppId=dpp_id)
+    assert locate(elsewhere, own).remote == elsewhere

@@ -49,11 +49,10 @@ def provider_b(
     app_env: dict[str, str], token: Callable[..., str], tmp_path_factory: Any
 ) -> Iterator[Provider]:
     """A second instance: another database, another signing key, another host (port)."""
-    from functions import create_app
+    from functions import app_root, create_app
     from functions.routes import API, ROUTE_PREFIX
     from local.host.server import start_in_thread
     from local.run import assign_namespaces
-    from shared.composition import Root
     from shared.integrity.signers import ensure_local_key
     from shared.platform.settings import load_settings
 
@@ -66,7 +65,7 @@ def provider_b(
         "DPP_PUBLIC_URL": origin,
         "DPP_SIGNING_KEY_FILE": str(key),
     }
-    root = Root(load_settings(env))
+    root = app_root(load_settings(env))
     assign_namespaces(root, B_OPERATOR, [namespace(B_OPERATOR)], [B_COMPANY])
     server, base = start_in_thread(create_app(root), port=port, route_prefix=ROUTE_PREFIX)
     headers = {"Authorization": f"Bearer {token('operator', operator=B_OPERATOR)}"}
@@ -181,6 +180,7 @@ def test_a_redirect_to_loopback_is_refused_when_the_setting_forbids_it(root, app
         load_settings({**app_env, "DPP_OUTBOUND_ALLOWED_NETWORKS": "127.0.0.2/32"}),
         store=root.store,
         keyring=root.keyring,
+        own_routes=root.own_routes,
     )
     with WebServer("127.0.0.2") as elsewhere, WebServer("127.0.0.1") as loopback:
         loopback.script["/dpp"] = Answer(200, b"{}")
@@ -295,7 +295,10 @@ def test_the_fetch_budget_bounds_one_read_and_what_is_past_it_is_listed_unverifi
     from shared.platform.settings import load_settings
 
     tight = Root(
-        load_settings({**app_env, "DPP_OUTBOUND_FETCH_BUDGET": "3"}), store=root.store, keyring=root.keyring
+        load_settings({**app_env, "DPP_OUTBOUND_FETCH_BUDGET": "3"}),
+        store=root.store,
+        keyring=root.keyring,
+        own_routes=root.own_routes,
     )
     targets = [part_on_b(provider_b, http)[1] for _ in range(3)]
     assembly = create(relations={"hasPart": [{"target": url} for url in targets]})
