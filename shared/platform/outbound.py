@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -77,6 +77,8 @@ class Response:
     status: int
     headers: Mapping[str, str]  # names in lower case
     body: bytes
+    # The headers of each redirect on the way (a cache may reuse redirects they let it keep).
+    redirected_by: tuple[Mapping[str, str], ...] = ()
 
 
 @dataclass
@@ -136,12 +138,14 @@ class OutboundClient:
     def get(self, url: str, headers: Mapping[str, str], budget: Budget) -> Response:
         """GET `url`, following checked redirects; each hop spends one unit of `budget`."""
         started = time.monotonic()
+        hops: list[Mapping[str, str]] = []
         for _ in range(MAX_REDIRECTS + 1):
             if not budget.take():
                 raise BudgetSpent("the fetch budget of this request is spent")
             response = self._once(url, headers, started)
             if response.status not in REDIRECTS:
-                return response
+                return replace(response, redirected_by=tuple(hops))
+            hops.append(response.headers)
             location = response.headers.get("location")
             if not location:
                 raise Unreachable(f"{url} answered {response.status} without a Location")

@@ -86,6 +86,8 @@ class _Entry:
     expires: datetime
     etag: str | None
     url: str  # where the cached answer came from (after redirects)
+    # Until when the redirects that led to `url` may be reused: revalidate `url` directly.
+    redirect_until: datetime | None = None
 
 
 class _Cache:
@@ -192,10 +194,12 @@ class RemotePassports:
         headers = {"Accept": ACCEPT}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
-        response = self.client.get(url, headers, budget)
+        direct = cached is not None and cached.redirect_until is not None and cached.redirect_until > now
+        response = self.client.get(cached.url if direct and cached else url, headers, budget)
+        redirect_until = cached.redirect_until if direct and cached else _redirects_kept(response, now)
         if response.status == 304 and cached is not None:
             node = replace(cached.value, fetched_at=format_ts(now))
-            self._keep(url, node, response, now, etag=cached.etag)
+            self._keep(url, node, response, now, etag=cached.etag, redirect_until=redirect_until)
             return node
         if response.status in GONE_STATUS:
             reason = f"the provider answered {response.status}"
@@ -206,6 +210,7 @@ class RemotePassports:
             raise Unreachable(f"the provider answered {response.status}")
         body = _json(response)
         if _is_linkset(response, body):
+            redirect_until = None
             response = self.client.get(_dpp_link(body, response.url), {"Accept": ACCEPT}, budget)
             if response.status != 200:
                 raise Unreachable(f"the passport the linkset names answered {response.status}")
@@ -223,7 +228,7 @@ class RemotePassports:
                 envelope.get("productId"),
                 reason=exc.reason,
             )
-        self._keep(url, node, response, now, etag=response.headers.get("etag"))
+        self._keep(url, node, response, now, etag=response.headers.get("etag"), redirect_until=redirect_until)
         return node
 
     def _keep(
@@ -235,6 +240,7 @@ class RemotePassports:
         *,
         etag: str | None,
         fallback: timedelta | None = None,
+        redirect_until: datetime | None = None,
     ) -> None:
         lasting = freshness(response.headers)
         if lasting is None:
@@ -242,7 +248,7 @@ class RemotePassports:
             return
         if fallback is not None and lasting == timedelta(0):
             lasting = fallback
-        self._nodes.put(url, _Entry(node, now + lasting, etag, response.url))
+        self._nodes.put(url, _Entry(node, now + lasting, etag, response.url, redirect_until))
 
     def _verified(self, url: str, body: Any, response: Response, budget: Budget, now: datetime) -> RemoteNode:
         if not isinstance(body, dict) or not isinstance(body.get("signature"), str):
@@ -295,6 +301,14 @@ class RemotePassports:
         if lasting is not None:
             self._dids.put(did_url, _Entry(document, now + lasting, None, response.url))
         return document
+
+
+def _redirects_kept(response: Response, now: datetime) -> datetime | None:
+    """Until when every redirect on the way to `response` may be reused (None: not at all)."""
+    lasting = [freshness(headers) for headers in response.redirected_by]
+    if not lasting or any(value is None or value <= timedelta(0) for value in lasting):
+        return None
+    return now + min(value for value in lasting if value is not None)
 
 
 def _json(response: Response) -> Any:

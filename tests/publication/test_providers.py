@@ -417,3 +417,30 @@ def test_views_and_the_page_show_each_relation_and_how_its_target_stands(
     motor_page = f"/api/v1/dpps/{enc(made['motor']['digitalProductPassportId'])}/page"
     assert browser.current_url.endswith(motor_page)
     assert browser.find_element(By.TAG_NAME, "h1").text == made["motor"]["uniqueProductIdentifier"]
+
+
+def test_a_redirect_the_provider_lets_be_kept_is_not_asked_again_until_it_expires(http, provider_b):
+    from shared.platform.outbound import Budget
+
+    _, body = _b_document(http, provider_b)
+    clock = _Clock()
+    remote = _remote(clock)
+    with WebServer("127.0.0.2") as provider:
+
+        def document(request: Any) -> Answer:
+            if request.headers.get("if-none-match") == '"d1"':
+                return Answer(304, b"", {"ETag": '"d1"', "Cache-Control": "no-cache"})
+            return Answer(200, body, {"ETag": '"d1"', "Cache-Control": "no-cache"})
+
+        provider.script["/01/x"] = Answer(307, b"", {"Location": "/doc", "Cache-Control": "max-age=60"})
+        provider.script["/doc"] = document
+        url = provider.url("/01/x")
+        remote.node(url, Budget(5))
+        assert (provider.asked("/01/x"), provider.asked("/doc")) == (1, 1)
+        clock.advance(1)
+        remote.node(url, Budget(5))  # the document is `no-cache`: revalidated, the redirect kept
+        assert (provider.asked("/01/x"), provider.asked("/doc")) == (1, 2)
+        assert provider.requests[-1].headers["if-none-match"] == '"d1"'
+        clock.advance(60)
+        remote.node(url, Budget(5))
+        assert (provider.asked("/01/x"), provider.asked("/doc")) == (2, 3)
