@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> None:
         # --port and --data-dir) is another provider.
         env["DPP_PUBLIC_URL"] = os.environ.get("DPP_PUBLIC_URL") or f"http://127.0.0.1:{args.port}"
         os.environ.update(env)
-        (REPO / "local.settings.json").write_text(json.dumps(local_settings(env), indent=2) + "\n")
+        # The default instance's settings are the repository's (what `func start` reads); another
+        # instance's (another --data-dir) stay beside its data.
+        default = args.data_dir.resolve() == (REPO / ".local").resolve()
+        settings_file = REPO / "local.settings.json" if default else args.data_dir / "local.settings.json"
+        settings_file.write_text(json.dumps(local_settings(env), indent=2) + "\n")
         from functions import app_root
         from shared.platform.settings import load_settings
 
