@@ -35,6 +35,10 @@ def is_section(name: str, value: Any) -> bool:
     return name not in HEADER and name not in NOT_PRODUCT_DATA and isinstance(value, dict)
 
 
+# How the JSON-LD views name a content section: `<section>Inline`.
+INLINE = "Inline"
+
+
 def sections(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: value for name, value in document.items() if is_section(name, value)}
 

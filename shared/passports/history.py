@@ -9,6 +9,7 @@ from shared.access.authentication import Principal
 from shared.access.authorization import AccessControl, Action, authorize
 from shared.access.disclosure import complete_presentation
 from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM
+from shared.documents.members import INLINE, sections
 from shared.documents.model import require_object
 from shared.integrity.did import operator_of
 from shared.integrity.keyring import KeyRing
@@ -126,10 +127,17 @@ def verify_response(body: dict[str, Any], jwk_for: JwkLookup) -> dict[str, Any]:
                 f"{body['contentHash']!r}",
             )
         )
+    shown: dict[str, Any] | None = None
     if "uniqueProductIdentifier" in body and "economicOperatorId" in body:
         # An EN 18222 read: its body is the disclosed document itself.
         shown = {name: value for name, value in body.items() if name not in INTEGRITY_FIELDS}
-        same = shown == document
+        expected: dict[str, Any] = document
+    elif "@context" in body and any(name.endswith(INLINE) for name in body):
+        # A JSON-LD view: each `<section>Inline` is a disclosed content section, and every one is shown.
+        shown = {name[: -len(INLINE)]: value for name, value in body.items() if name.endswith(INLINE)}
+        expected = sections(document)
+    if shown is not None:
+        same = shown == expected
         checks.append(
             Check(
                 "content",

@@ -20,7 +20,7 @@ from shared.access.disclosure import Shown
 from shared.access.policy import ARTIFACTS_CLAIM, DOCUMENT_CLAIM, ENVELOPE_CLAIM
 from shared.documents.digital_link import canonical_uri, is_digital_link
 from shared.documents.lifecycle import LATEST, REVOKED, SUPERSEDED, VALID, validate_label
-from shared.documents.members import sections
+from shared.documents.members import INLINE, sections
 from shared.documents.relations import SECTION as RELATIONS
 from shared.passports.artifacts import ARTIFACT_TYPES, ArtifactStore, parse_artifact_type
 from shared.passports.records import PassportItem
@@ -275,7 +275,7 @@ def _sections(shown: Shown, *, with_references: bool) -> dict[str, Any]:
     references = shown.artifacts if with_references else {}
     out: dict[str, Any] = {}
     for key, value in sections(shown.document).items():
-        out[f"{key}Inline"] = value
+        out[f"{key}{INLINE}"] = value
         if key in references:
             out[f"{key}ByRef"] = references[key]
     for artifact_type in ARTIFACT_TYPES:

@@ -444,3 +444,23 @@ def test_a_redirect_the_provider_lets_be_kept_is_not_asked_again_until_it_expire
         clock.advance(60)
         remote.node(url, Budget(5))
         assert (provider.asked("/01/x"), provider.asked("/doc")) == (2, 3)
+
+
+def test_a_lite_view_on_b_is_verified_and_a_tampered_one_is_not(api, http, create, provider_b):
+    part, _ = part_on_b(provider_b, http)
+    view = f"{provider_b.api}/v1/dpp/{enc(part['uniqueProductIdentifier'])}/latest?lite=true"
+    assembly = create(relations={"hasPart": [{"target": view}]})
+    found = node(graph(http, api, assembly["digitalProductPassportId"], direction="out"), view)
+    assert (found["verification"], found["dppId"]) == ("verified", part["digitalProductPassportId"])
+
+    from shared.passports.repository import HEAD_ID
+    from shared.storage.cosmos import PASSPORTS
+
+    other, _ = part_on_b(provider_b, http)
+    head = provider_b.root.store.read(PASSPORTS, HEAD_ID, other["digitalProductPassportId"])
+    head["document"]["nameplate"]["ManufacturerName"] = "Someone else"
+    provider_b.root.store.upsert(PASSPORTS, head)
+    tampered = f"{provider_b.api}/v1/dpp/{enc(other['uniqueProductIdentifier'])}/latest?lite=true"
+    assembly = create(relations={"hasPart": [{"target": tampered}]})
+    found = node(graph(http, api, assembly["digitalProductPassportId"], direction="out"), tampered)
+    assert found["verification"] == "unverified" and "content" in found["reason"]

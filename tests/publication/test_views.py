@@ -749,3 +749,15 @@ def test_gs1_identified_passports_keep_their_digital_link_as_subject_and_name_th
     )
     refused = http.post(f"{api}/v1/dpps", json=bad, headers=auth)
     assert_result(refused, 400, "InvalidProductIdentifier")
+
+
+def test_a_view_whose_sections_were_changed_fails_verification(api, http, create):
+    document = create()
+    view = http.get(view_url(api, document["uniqueProductIdentifier"], "latest") + "?lite=true").json()
+    assert http.post(f"{api}/v1/verify", json=view).json()["valid"] is True
+    tampered = {**view, "nameplateInline": {**view["nameplateInline"], "ManufacturerName": "Someone else"}}
+    report = http.post(f"{api}/v1/verify", json=tampered).json()
+    assert (report["valid"], report["failedChecks"]) == (False, ["content"])
+    dropped = {name: value for name, value in view.items() if name != "nameplateInline"}
+    dropped["otherInline"] = {"x": 1}
+    assert http.post(f"{api}/v1/verify", json=dropped).json()["failedChecks"] == ["content"]
