@@ -149,12 +149,19 @@ class OutboundClient:
             location = response.headers.get("location")
             if not location:
                 raise Unreachable(f"{url} answered {response.status} without a Location")
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+                urlsplit(url).port  # noqa: B018 (parsing it is the check)
+            except ValueError:
+                raise Unreachable(f"{url} redirected to a malformed URL") from None
         raise Unreachable(f"more than {MAX_REDIRECTS} redirects")
 
     def check(self, url: str) -> tuple[str, str, int, str]:
         """(scheme, host, port, checked address) of a URL the rules allow; else Refused."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            raise Refused("the URL is malformed") from None
         scheme = parts.scheme.lower()
         if scheme != "https" and not (scheme == "http" and self.rules.allow_http):
             raise Refused(f"only https URLs are fetched, not {scheme or 'a relative URL'}")

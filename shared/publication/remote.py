@@ -18,6 +18,7 @@ cache is bounded (least recently used entries go first).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -41,6 +42,8 @@ from shared.platform.outbound import (
     Response,
     Unreachable,
 )
+
+log = logging.getLogger(__name__)
 
 VERIFIED, UNVERIFIED, UNREACHABLE, LOCAL = "verified", "unverified", "unreachable", "local"
 UNKNOWN = "unknown"
@@ -186,9 +189,13 @@ class RemotePassports:
             return RemoteNode(url, UNVERIFIED, reason=exc.reason)
         except OutboundError as exc:
             reason = f"refused: {exc.reason}" if isinstance(exc, Refused) else exc.reason
-            failed = RemoteNode(url, UNREACHABLE, fetched_at=format_ts(now), reason=reason)
-            self._nodes.put(url, _Entry(failed, now + NEGATIVE_TTL, None, url))
-            return failed
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # Whatever else another provider's answer breaks stays that provider's problem.
+            log.warning("unusable answer from %s: %r", url, exc)
+            reason = "the answer could not be used"
+        failed = RemoteNode(url, UNREACHABLE, fetched_at=format_ts(now), reason=reason)
+        self._nodes.put(url, _Entry(failed, now + NEGATIVE_TTL, None, url))
+        return failed
 
     def _fetch(self, url: str, cached: _Entry | None, budget: Budget, now: datetime) -> RemoteNode:
         headers = {"Accept": ACCEPT}

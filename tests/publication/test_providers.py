@@ -20,6 +20,7 @@ from shared.access.authentication import ANONYMOUS
 from shared.publication.relations import GraphQuery
 from tests.doubles.web import Answer, WebServer
 from tests.support.documents import enc, gtin14, make_passport, namespace
+from tests.support.remote import Clock, remote_passports
 
 B_OPERATOR, B_COMPANY = "did:example:provider-b", "9507"
 
@@ -204,28 +205,6 @@ class _Links:
         return f"{self.origin}/api/v1/dpps/{enc(dpp_id)}"
 
 
-class _Clock:
-    def __init__(self) -> None:
-        from datetime import UTC, datetime
-
-        self.now = datetime(2026, 12, 1, tzinfo=UTC)
-
-    def __call__(self) -> Any:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
-        self.now += timedelta(seconds=seconds)
-
-
-def _remote(clock: _Clock) -> Any:
-    from shared.platform.outbound import OutboundClient, OutboundRules
-    from shared.publication.remote import RemotePassports
-
-    return RemotePassports(OutboundClient(OutboundRules.of(True, ["127.0.0.0/8"])), clock=clock)
-
-
 def _b_document(http: requests.Session, provider_b: Provider) -> tuple[dict[str, Any], bytes]:
     part, _ = part_on_b(provider_b, http)
     response = http.get(f"{provider_b.api}/v1/dpps/{enc(part['digitalProductPassportId'])}")
@@ -237,8 +216,8 @@ def test_answers_are_kept_as_long_as_their_cache_control_allows(http, provider_b
     from shared.platform.outbound import Budget
 
     _, body = _b_document(http, provider_b)
-    clock = _Clock()
-    remote = _remote(clock)
+    clock = Clock()
+    remote = remote_passports(clock)
     with WebServer("127.0.0.2") as copy:
 
         def answer(request: Any) -> Answer:
@@ -284,7 +263,7 @@ def test_a_linkset_elsewhere_naming_the_document_on_b_is_followed_and_verified(h
         resolver.script["/01/x"] = Answer(
             200, json.dumps(linkset).encode(), {"Content-Type": "application/linkset+json"}
         )
-        found = _remote(_Clock()).node(resolver.url("/01/x"), Budget(5))
+        found = remote_passports(Clock()).node(resolver.url("/01/x"), Budget(5))
     assert (found.verification, found.dpp_id) == ("verified", part["digitalProductPassportId"])
 
 
@@ -423,8 +402,8 @@ def test_a_redirect_the_provider_lets_be_kept_is_not_asked_again_until_it_expire
     from shared.platform.outbound import Budget
 
     _, body = _b_document(http, provider_b)
-    clock = _Clock()
-    remote = _remote(clock)
+    clock = Clock()
+    remote = remote_passports(clock)
     with WebServer("127.0.0.2") as provider:
 
         def document(request: Any) -> Answer:
