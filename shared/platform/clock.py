@@ -17,8 +17,13 @@ def utcnow() -> datetime:
 
 
 def format_ts(moment: datetime) -> str:
-    """`2026-11-21T10:00:00.123Z`: millisecond precision, always UTC, always the same width."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """`2026-11-21T10:00:00.123Z`: millisecond precision, always UTC, always the same width (the
+    year too: `0999-...`, so stored timestamps order as strings whatever the year)."""
+    utc = moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 def now_ts() -> str:
@@ -40,7 +45,13 @@ def parse_ts(value: object, field: str) -> datetime:
         raise BadRequest(f"'{field}' is not a valid ISO 8601 timestamp", code=ErrorCode.INVALID_TIMESTAMP)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01T00:00:00+03:00 is a time before the first year a timestamp can hold.
+        raise BadRequest(
+            f"'{field}' lies outside the years 0001 to 9999 once in UTC", code=ErrorCode.INVALID_TIMESTAMP
+        ) from None
 
 
 def next_ts(previous: str | None) -> str:

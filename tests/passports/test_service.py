@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
@@ -233,11 +233,61 @@ def test_version_by_date_before_between_and_after(api, http, auth, create):
         assert at("2999-01-01T00:00:00Z", by_product) == (200, "V2")
 
 
-def test_version_by_date_accepts_offsets_and_whole_seconds(api, http, create):
+def test_version_by_date_applies_the_offset_and_accepts_whole_seconds(api, http, auth, create):
+    """The first version's own instant, written with a +05:00 offset, finds the first version; were
+    the offset ignored, it would read as five hours later and find the second."""
     document = create()
-    url = f"{api}/v1/dppsByIdAndDate/{enc(document['digitalProductPassportId'])}"
-    for value in ("2999-01-01T00:00:00Z", "2999-01-01T01:00:00+01:00", "2999-01-01T00:00:00.000Z"):
-        assert http.get(url, params={"date": value}).status_code == 200
+    url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
+    patched = http.patch(url, json={"nameplate": {"ManufacturerName": "Second"}}, headers=auth)
+    assert patched.status_code == 200, patched.text
+    history = http.get(f"{url}/history", headers=auth).json()["versions"]
+    first = datetime.fromisoformat(history[0]["lastUpdate"])
+    with_offset = first.astimezone(timezone(timedelta(hours=5))).isoformat(timespec="milliseconds")
+    by_date = f"{api}/v1/dppsByIdAndDate/{enc(document['digitalProductPassportId'])}"
+    found = http.get(by_date, params={"date": with_offset}, headers=auth)
+    assert found.status_code == 200, found.text
+    assert found.json()["nameplate"]["ManufacturerName"] == document["nameplate"]["ManufacturerName"]
+    for value in ("2999-01-01T00:00:00Z", "2999-01-01T01:00:00+01:00"):  # whole seconds, later: the second
+        later = http.get(by_date, params={"date": value}, headers=auth).json()
+        assert later["nameplate"]["ManufacturerName"] == "Second"
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+03:00", "9999-12-31T23:59:59-03:00"])
+def test_dates_with_an_offset_at_the_range_ends_are_a_400_on_every_path(api, http, auth, create, value):
+    document = create()
+    dpp_id = document["digitalProductPassportId"]
+    assert_result(
+        http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": value}), 400, "InvalidTimestamp"
+    )
+    for body in ({"lastUpdate": value}, {"dppLifecycle": {"validTo": value}}):
+        assert_result(http.post(f"{api}/v1/dpps", json=make_passport(**body), headers=auth), 400)
+    assert_result(http.patch(f"{api}/v1/dpps/{enc(dpp_id)}", json={"lastUpdate": value}, headers=auth), 400)
+    published = http.post(
+        f"{api}/v1/dpps/{enc(dpp_id)}/publish", json={"versionLabel": "v2", "validFrom": value}, headers=auth
+    )
+    assert_result(published, 400)
+
+
+def test_years_before_1000_order_as_dates(api, http, auth, create):
+    document = create()
+    by_date = f"{api}/v1/dppsByIdAndDate/{enc(document['digitalProductPassportId'])}"
+    # Year 999 is before every version: nothing was current then (the current one was returned).
+    assert_result(http.get(by_date, params={"date": "0999-01-01T00:00:00Z"}), 404)
+    inverted = make_passport(
+        dppLifecycle={"validFrom": "1000-01-01T00:00:00Z", "validTo": "0999-06-01T00:00:00Z"}
+    )
+    assert_result(http.post(f"{api}/v1/dpps", json=inverted, headers=auth), 400, "InvalidLifecycle")
+    early = make_passport(
+        dppLifecycle={"validFrom": "0999-01-01T00:00:00Z", "validTo": "1000-01-01T00:00:00Z"}
+    )
+    assert http.post(f"{api}/v1/dpps", json=early, headers=auth).status_code == 201
+    lifecycle = http.get(f"{api}/v1/dpps/{enc(early['digitalProductPassportId'])}/lifecycle").json()[
+        "lifecycle"
+    ]
+    assert (lifecycle["validFrom"], lifecycle["validTo"]) == (
+        "0999-01-01T00:00:00.000Z",
+        "1000-01-01T00:00:00.000Z",
+    )
 
 
 def test_ids_by_product_ids_all_body_forms_and_pagination(api, http, create):
