@@ -33,6 +33,7 @@ from shared.platform.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from shared.platform.json_input import JsonRejected, read_json
 from shared.platform.results import result_object
 
 log = logging.getLogger("dpp")
@@ -148,10 +149,10 @@ class Adapter:
         if not raw.strip():
             raise BadRequest("A JSON request body is required", code=ErrorCode.MISSING_BODY)
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-        except (UnicodeDecodeError, ValueError) as exc:
+            return read_json(raw)
+        except JsonRejected as exc:
             raise BadRequest(
-                f"The request body is not valid JSON: {exc}", code=ErrorCode.INVALID_JSON
+                f"The request body is not valid JSON: {exc.reason}", code=ErrorCode.INVALID_JSON
             ) from None
 
     def optional_json_body(self, req: func.HttpRequest) -> Any:
@@ -206,10 +207,6 @@ def raw_body(req: func.HttpRequest, limit: int, setting: str) -> bytes:
             f"Request body exceeds {limit} bytes ({setting})", code=ErrorCode.BODY_TOO_LARGE
         )
     return raw
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def representation(req: func.HttpRequest) -> str:

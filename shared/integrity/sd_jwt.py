@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.platform.encoding import b64url, b64url_decode
+from shared.platform.json_input import read_json
 
 SD_ALG = "sha-256"
 TYP = "dpp+sd-jwt"
@@ -64,7 +65,7 @@ def encode_disclosure(salt: str, name: str, value: Any) -> str:
 
 
 def decode_disclosure(encoded: str) -> tuple[str, str, Any]:
-    decoded = json.loads(b64url_decode(encoded))
+    decoded = read_json(b64url_decode(encoded))
     if (
         not isinstance(decoded, list)
         or len(decoded) != 3
@@ -169,8 +170,8 @@ def parse(presentation: str) -> Parsed:
     pieces = jwt.split(".")
     if len(pieces) != 3 or not all(pieces):
         raise ValueError("the issuer-signed JWT is not a compact JWS")
-    header = json.loads(b64url_decode(pieces[0]))
-    payload = json.loads(b64url_decode(pieces[1]))
+    header = read_json(b64url_decode(pieces[0]))
+    payload = read_json(b64url_decode(pieces[1]))
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise ValueError("the JWT header and payload must be JSON objects")
     signing_input = f"{pieces[0]}.{pieces[1]}".encode("ascii")

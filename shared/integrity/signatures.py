@@ -20,6 +20,7 @@ from typing import Any
 
 from shared.integrity.canonical import canonicalize
 from shared.platform.encoding import b64url, b64url_decode
+from shared.platform.json_input import read_json
 
 INTEGRITY_FIELDS = ("contentHash", "signature")
 ALGORITHM = "ES256"
@@ -88,7 +89,7 @@ def parse_jws(compact: str) -> tuple[str, dict[str, Any], bytes]:
     parts = compact.split(".")
     if len(parts) != 3 or parts[1] != "":
         raise ValueError("signature is not a compact JWS with a detached payload")
-    header = json.loads(b64url_decode(parts[0]))
+    header = read_json(b64url_decode(parts[0]))
     if not isinstance(header, dict):
         raise ValueError("JWS header is not an object")
     return parts[0], header, b64url_decode(parts[2])

@@ -21,8 +21,6 @@ import contextlib
 import csv
 import io
 import itertools
-import json
-import math
 import re
 import shutil
 import tempfile
@@ -30,6 +28,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
+
+from shared.platform.json_input import MAX_DEPTH, JsonRejected, read_json
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "jsonl")
 _EXTENSIONS: dict[str, str] = {
@@ -394,25 +394,6 @@ def _sheet_rows(worksheet: Any) -> Iterator[tuple[Any, ...]]:
 # -- JSON and JSON Lines ----------------------------------------------------------------------
 
 
-class _NotFinite(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    raise _NotFinite(f"{name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise _NotFinite(f"{_shown(text)} is beyond the range of a number")
-    return value
-
-
-def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-
-
 def _json_kind(value: Any) -> str:
     kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
     return kinds.get(type(value), "a number")
@@ -429,15 +410,10 @@ def _read_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
     if not text.strip():
         raise ImportFileError("The file is empty")
     try:
-        items = _loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFileError(f"The file is not valid JSON: {exc}") from None
-    except _NotFinite as exc:
-        raise ImportFileError(f"The file is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise ImportFileError(
-            "The file is not usable JSON: arrays or objects are nested too deeply"
-        ) from None
+        # One level more than a passport may have: the array that holds them.
+        items = read_json(text, max_depth=MAX_DEPTH + 1)
+    except JsonRejected as exc:
+        raise ImportFileError(f"The file is not valid JSON: {exc.reason}") from None
     if not isinstance(items, list):
         raise ImportFileError(f"A JSON import file must be an array of passports, not {_json_kind(items)}")
     for number, item in enumerate(items, start=1):
@@ -459,15 +435,9 @@ def _read_jsonl(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                item = _loads(line)
-            except json.JSONDecodeError as exc:
-                yield Record(number, error=f"the line is not valid JSON: {exc.msg} at column {exc.colno}")
-                continue
-            except _NotFinite as exc:
-                yield Record(number, error=f"the line is not valid JSON: {exc}")
-                continue
-            except RecursionError:
-                yield Record(number, error="the line is not usable JSON: nested too deeply")
+                item = read_json(line)
+            except JsonRejected as exc:
+                yield Record(number, error=f"the line is not valid JSON: {exc.reason}")
                 continue
             yield _json_record(number, item, "line")
     finally:

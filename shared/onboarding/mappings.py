@@ -36,7 +36,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-import json
 import math
 import re
 import string
@@ -58,6 +57,7 @@ from shared.documents.relations import TYPES as RELATION_TYPES
 from shared.onboarding.file_formats import FORMATS, ReaderOptions, RowError, RowRejected
 from shared.platform.clock import format_ts
 from shared.platform.errors import BadRequest
+from shared.platform.json_input import JsonRejected, check_value, read_json
 
 MAPPING_VERSION = 1
 # Header fields a mapping may fill (EN 18223 Table 1); lastUpdate is the server's.
@@ -391,32 +391,26 @@ class _MappingLoader(yaml.SafeLoader):
 
 def _parse_text(text: str, name: str) -> Any:
     if text.lstrip().startswith("{"):
-        return _parse_json(text, name)
+        try:
+            return read_json(text)
+        except JsonRejected as exc:
+            raise MappingError(f"{name}: not valid JSON: {exc.reason}") from None
     loader = _MappingLoader(text)
     try:
-        return loader.get_single_data()
+        loaded = loader.get_single_data()
     except yaml.YAMLError as exc:
         raise MappingError(f"{name}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise MappingError(f"{name}: not usable YAML: nested too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits, say
+        raise MappingError(f"{name}: not usable YAML: {exc}") from None
     finally:
         loader.dispose()
-
-
-def _parse_json(text: str, name: str) -> Any:
-    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                raise MappingError(f"{name}: not valid JSON: duplicate key {key!r}")
-            result[key] = value
-        return result
-
-    def no_constant(constant: str) -> Any:
-        raise MappingError(f"{name}: not valid JSON: {constant} is not a JSON number")
-
     try:
-        return json.loads(text, object_pairs_hook=unique, parse_constant=no_constant)
-    except json.JSONDecodeError as exc:
-        raise MappingError(f"{name}: not valid JSON: {exc}") from None
+        check_value(loaded, where="the mapping")
+    except JsonRejected as exc:
+        raise MappingError(f"{name}: {exc.reason}") from None
+    return loaded
 
 
 def _parse_source(source: str | bytes | dict[str, Any], name: str) -> Any:

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.json_input import read_json
 
 
 def _fingerprint(query: list[str]) -> str:
@@ -29,7 +30,7 @@ def decode_cursor(cursor: str | None, query: list[str], what: str = "this query"
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        data = read_json(base64.urlsafe_b64decode(padded.encode()))
         position = data["o"]
         fingerprint = data["q"]
     except (ValueError, KeyError, TypeError):

@@ -17,7 +17,6 @@ cache is bounded (least recently used entries go first).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
@@ -33,6 +32,7 @@ from shared.integrity.did import did_web_url
 from shared.integrity.sd_jwt import parse
 from shared.passports.history import verify_response
 from shared.platform.clock import Clock, format_ts, utcnow
+from shared.platform.json_input import read_json
 from shared.platform.outbound import (
     Budget,
     BudgetSpent,
@@ -301,7 +301,7 @@ class RemotePassports:
         if response.status != 200:
             raise _Unverified(f"the issuer's DID document answered {response.status}")
         try:
-            document = json.loads(response.body)
+            document = read_json(response.body)
         except ValueError:
             raise _Unverified("the issuer's DID document is not JSON") from None
         lasting = freshness(response.headers)
@@ -320,7 +320,7 @@ def _redirects_kept(response: Response, now: datetime) -> datetime | None:
 
 def _json(response: Response) -> Any:
     try:
-        return json.loads(response.body)
+        return read_json(response.body)
     except ValueError:
         raise Unreachable("the answer is not JSON") from None
 

@@ -534,3 +534,21 @@ def test_throttled_writes_are_retried_within_bounds(root, busy, outcome):
     assert service.calls == min(busy + 1, ROW_ATTEMPTS)
     if outcome == "failed":
         assert result.failure["row"] == 7 and result.failure["reason"] == "busy"
+
+
+def test_a_json_row_with_a_5000_digit_integer_fails_its_row_and_the_job_finishes(
+    deliver, api, http, auth, new_import
+):
+    good = documents(1)
+    bad = json.dumps(make_passport()).replace('"ACME"', "1" * 5000, 1)
+    grant = new_import("passports.jsonl")
+    upload(http, grant, jsonl(good) + bad.encode() + b"\n")
+    assert deliver(grant) == "done"
+    result = status(http, api, auth, grant["importId"])
+    assert (result["state"], result["created"], result["failed"]) == ("done", 1, 1)
+    as_array = new_import("passports.json")
+    upload(http, as_array, ("[" + bad + "]").encode())
+    # A whole-file JSON array that cannot be read fails the import as a whole, with the reason.
+    assert deliver(as_array) == "failed"
+    failed = status(http, api, auth, as_array["importId"])
+    assert (failed["state"], failed["created"]) == ("failed", 0)

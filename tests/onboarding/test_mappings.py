@@ -1126,3 +1126,20 @@ def test_shipped_mappings_leave_economic_operator_to_the_import() -> None:
         targets = [constant.target.path for constant in mapping.constants]
         targets += [rule.target.path for rule in mapping.rules]
         assert ("economicOperatorId",) not in targets
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("version: 1\nfields: " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+        ('{"version": 1, "fields": ' + "[" * 5000 + "]" * 5000 + "}", "nested deeper"),
+        ("version: 1\nconstants: {n: " + "1" * 5000 + "}\nfields: []", "usable YAML"),
+        ('{"version": 1, "constants": {"n": ' + "1" * 5000 + '}, "fields": []}', "beyond"),
+        ("version: 1\nconstants: {n: " + str(2**70) + "}\nfields: []", "beyond"),
+    ],
+)
+def test_a_mapping_nested_5000_deep_or_holding_a_5000_digit_integer_is_a_mapping_error(text, reason):
+    """These made the import job hang (an exception no one caught); now the mapping is refused."""
+    with pytest.raises(MappingError) as refused:
+        load_mapping(text.encode())
+    assert reason in str(refused.value)
