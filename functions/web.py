@@ -34,6 +34,7 @@ from shared.platform.errors import (
     UnsupportedMediaType,
 )
 from shared.platform.json_input import JsonRejected, read_json
+from shared.platform.parameters import is_ascii_integer
 from shared.platform.results import result_object
 
 log = logging.getLogger("dpp")
@@ -201,8 +202,9 @@ def _media_type(req: func.HttpRequest) -> str:
 def raw_body(req: func.HttpRequest, limit: int, setting: str) -> bytes:
     """The request body, refused with 413 above `limit` (by its declared length before reading)."""
     declared = req.headers.get("content-length")
-    raw = b"" if declared and declared.isdigit() and int(declared) > limit else (req.get_body() or b"")
-    if len(raw) > limit or (declared and declared.isdigit() and int(declared) > limit):
+    too_long = is_ascii_integer(declared) and int(declared or 0) > limit
+    raw = b"" if too_long else (req.get_body() or b"")
+    if len(raw) > limit or too_long:
         raise PayloadTooLarge(
             f"Request body exceeds {limit} bytes ({setting})", code=ErrorCode.BODY_TOO_LARGE
         )

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from shared.platform.cursors import decode_cursor, encode_cursor
 from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.parameters import bounded_int
 
 MAX_PRODUCT_IDS = 100
 DEFAULT_LIMIT = 100
@@ -45,15 +46,9 @@ def parse_product_ids(body: Any) -> list[str]:
 
 
 def parse_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise BadRequest("'limit' must be an integer", code=ErrorCode.INVALID_LIMIT) from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"'limit' must be between 1 and {MAX_LIMIT}", code=ErrorCode.INVALID_LIMIT)
-    return limit
+    return bounded_int(
+        raw, "limit", low=1, high=MAX_LIMIT, default=DEFAULT_LIMIT, code=ErrorCode.INVALID_LIMIT
+    )
 
 
 def encode_offset(offset: int, product_ids: list[str]) -> str:

@@ -66,7 +66,7 @@ def _float(text: str) -> float:
 
 
 def _constant(name: str) -> Any:
-    raise JsonRejected(f"{name} is not valid JSON")
+    raise JsonRejected(f"{name} is not a JSON number")
 
 
 def _lone_surrogate(value: Any) -> bool:

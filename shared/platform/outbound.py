@@ -230,7 +230,7 @@ class OutboundClient:
 
     def _read(self, answer: Any, started: float) -> bytes:
         declared = answer.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.rules.max_bytes:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > self.rules.max_bytes:
             raise Unreachable(f"the response is larger than {self.rules.max_bytes} bytes")
         chunks: list[bytes] = []
         size = 0

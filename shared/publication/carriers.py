@@ -19,6 +19,7 @@ from typing import Any
 from shared.passports import core_data
 from shared.passports.records import PassportItem
 from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.parameters import bounded_int
 
 FORMATS = ("png", "svg", "ndef")
 SYMBOLOGIES = ("qr", "datamatrix")
@@ -53,13 +54,7 @@ def _choice(value: str | None, allowed: tuple[str, ...], name: str, default: str
 
 
 def _number(value: str | None, name: str, default: int, low: int, high: int) -> int:
-    if value is None or value == "":
-        return default
-    if not value.isdigit() or not low <= int(value) <= high:
-        raise BadRequest(
-            f"'{name}' must be an integer from {low} to {high}", code=ErrorCode.INVALID_PARAMETER
-        )
-    return int(value)
+    return bounded_int(value, name, low=low, high=high, default=default)
 
 
 def parse_request(params: dict[str, str | None]) -> CarrierRequest:

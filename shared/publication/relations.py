@@ -32,6 +32,7 @@ from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.platform.errors import BadRequest, ErrorCode
 from shared.platform.outbound import Budget
+from shared.platform.parameters import bounded_int
 from shared.publication.remote import LOCAL, UNKNOWN, UNVERIFIED, RemotePassports
 from shared.publication.targets import OwnRoutes, dpp_key, locate
 from shared.storage.cosmos import RELATIONS, Store
@@ -113,11 +114,7 @@ def parse_graph_query(direction: str | None, kind: str | None, depth: str | None
         )
     if kind not in (None, "") and kind not in TYPES:
         raise BadRequest(f"'type' must be one of {', '.join(TYPES)}", code=ErrorCode.INVALID_PARAMETER)
-    if depth not in (None, "") and (not str(depth).isdigit() or not 1 <= int(str(depth)) <= MAX_DEPTH):
-        raise BadRequest(
-            f"'depth' must be an integer from 1 to {MAX_DEPTH}", code=ErrorCode.INVALID_PARAMETER
-        )
-    return GraphQuery(direction, kind or None, int(depth) if depth else 1)
+    return GraphQuery(direction, kind or None, bounded_int(depth, "depth", low=1, high=MAX_DEPTH, default=1))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from shared.documents.members import sections
 from shared.passports.records import PassportItem
 from shared.platform.cursors import decode_cursor, encode_cursor
 from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.parameters import bounded_int
 from shared.storage.cosmos import SEARCH_INDEX, Store
 
 MAX_KEYWORDS = 48
@@ -176,11 +177,9 @@ def parse_query(
 
 
 def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"'limit' must be an integer from 1 to {MAX_LIMIT}", code=ErrorCode.INVALID_LIMIT)
-    return int(raw)
+    return bounded_int(
+        raw, "limit", low=1, high=MAX_LIMIT, default=DEFAULT_LIMIT, code=ErrorCode.INVALID_LIMIT
+    )
 
 
 class SearchIndex:
@@ -201,7 +200,7 @@ class SearchIndex:
     def find(self, query: SearchQuery, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One page of matching index entries and the cursor of the next page."""
         continuation = decode_cursor(cursor, query.fingerprint(), "this search")
-        if continuation is not None and not isinstance(continuation, str):
+        if continuation is not None and (not isinstance(continuation, str) or not continuation):
             raise BadRequest("'cursor' is not a cursor this service issued", code=ErrorCode.INVALID_CURSOR)
         term = f"kw:{query.words[0]}" if query.words else f"issuer:{query.issuer}"
         # The term predicate repeats the partition key, which the local stand-in ignores.

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.platform.errors import ErrorCode, ServiceUnavailable
+from shared.platform.errors import BadRequest, ErrorCode, ServiceUnavailable
 from shared.platform.settings import Settings
 
 if TYPE_CHECKING:
@@ -202,8 +202,9 @@ class Store:
         page_size: int,
         continuation: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of a single-partition query and the continuation token of the next page."""
-        with _translated():
+        """One page of a single-partition query and the continuation token of the next page; a
+        continuation the store refuses (one a client made up) is a 400 InvalidCursor."""
+        with _translated(), _continuation_checked(continuation):
             # The SDK's pager: typed as an iterator of pages, it also holds the continuation token.
             pages: Any = (
                 self.container(container)
@@ -283,6 +284,26 @@ def _translated() -> Iterator[None]:
             "The passport store is unreachable",
             code=ErrorCode.STORE_UNAVAILABLE,
             headers={"Retry-After": "5"},
+        ) from exc
+
+
+@contextmanager
+def _continuation_checked(continuation: str | None) -> Iterator[None]:
+    from azure.cosmos.exceptions import CosmosHttpResponseError
+
+    try:
+        yield
+    except CosmosHttpResponseError as exc:
+        if continuation is not None and exc.status_code == 400:
+            raise BadRequest(
+                "'cursor' is not a cursor this service issued", code=ErrorCode.INVALID_CURSOR
+            ) from None
+        raise
+    except (ValueError, TypeError) as exc:  # the SDK parsing a made-up token itself
+        if continuation is None:
+            raise
+        raise BadRequest(
+            "'cursor' is not a cursor this service issued", code=ErrorCode.INVALID_CURSOR
         ) from exc
 
 

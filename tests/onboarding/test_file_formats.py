@@ -528,12 +528,12 @@ def test_jsonl_non_utf8_line_is_a_file_error_naming_it() -> None:
 
 def test_json_nested_too_deeply_is_refused_not_a_crash() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
-    with pytest.raises(ImportFileError, match="nested too deeply"):
+    with pytest.raises(ImportFileError, match="nested deeper than 33 levels"):
         records(deep, "json")
     got = records(b'{"a": 1}\n' + deep + b"\n" + b'{"b": 2}\n', "jsonl")
     assert got == [
         Record(1, document={"a": 1}),
-        Record(2, error="the line is not usable JSON: nested too deeply"),
+        Record(2, error="the line is not valid JSON: nested deeper than 32 levels"),
         Record(3, document={"b": 2}),
     ]
 

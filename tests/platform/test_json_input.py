@@ -20,7 +20,7 @@ from shared.platform.json_input import MAX_DEPTH, JsonRejected, check_value, nes
         ("-9007199254740992", "beyond"),
         ("1" * 5000, "beyond"),
         ("1e400", "range"),
-        ("NaN", "not valid JSON"),
+        ("NaN", "not a JSON number"),
         ('"http://x.com/\\ud800"', "lone UTF-16 surrogate"),
         ('{"\\udc00": 1}', "lone UTF-16 surrogate"),
         (b"\xff\xfe", "not UTF-8"),
