@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
 
+from shared.onboarding.spreadsheet_cells import unescaped
 from shared.platform.json_input import MAX_DEPTH, JsonRejected, read_json
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "jsonl")
@@ -293,7 +294,8 @@ def _csv_rows(rows: Iterator[list[str]], header_row: int) -> Iterator[tuple[int,
                 continue
             raise ImportFileError(f"Row {number} cannot be parsed as CSV: {exc}") from None
         _check_utf8(cells, number)
-        yield number, cells
+        # A failed-rows report uploaded again: its formula-looking cells were escaped (`'=...`).
+        yield number, [unescaped(cell) for cell in cells]
 
 
 def _tabular_records(

@@ -50,6 +50,7 @@ from shared.onboarding.file_formats import (
     read_records,
 )
 from shared.onboarding.jobs import JOB_ID, ImportJob, load_job, read_job, save_job
+from shared.onboarding.spreadsheet_cells import escaped
 from shared.passports.service import PassportService
 from shared.platform.clock import Clock, format_ts, utcnow
 from shared.platform.errors import BadRequest, Conflict, DppError, ErrorCode, ServiceUnavailable
@@ -503,10 +504,12 @@ class Imports:
         columns = list(dict.fromkeys(column for f in failures for column in f.get("values", {})))
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow([*columns, "importRow", "importColumn", "importError"])
+        header = [*columns, "importRow", "importColumn", "importError"]
+        writer.writerow([escaped(cell) for cell in header])
         for f in failures:
             values = f.get("values", {})
-            writer.writerow([values.get(c, "") for c in columns] + [f["row"], f["column"] or "", f["reason"]])
+            cells = [values.get(c, "") for c in columns] + [f["row"], f["column"] or "", f["reason"]]
+            writer.writerow([escaped(cell) for cell in cells])
         name = f"{job['blobName']}.failed.csv"
         self._write_text(name, out.getvalue())
         return name

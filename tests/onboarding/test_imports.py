@@ -552,3 +552,26 @@ def test_a_json_row_with_a_5000_digit_integer_fails_its_row_and_the_job_finishes
     assert deliver(as_array) == "failed"
     failed = status(http, api, auth, as_array["importId"])
     assert (failed["state"], failed["created"]) == ("failed", 0)
+
+
+def test_csv_formula_injection_cells_are_escaped_in_the_failed_rows_report(
+    deliver, api, http, auth, new_import
+):
+    rows = unique_rows(1)
+    rows[0]["weight_g"] = '=HYPERLINK("http://evil.example","fix")'  # fails: not a number
+    rows[0]["name"] = "@SUM(1+1)"
+    rows[0]["labels"] = "-5"
+    grant = new_import("products.csv", CSV_MAPPING)
+    upload(http, grant, csv_rows(rows))
+    deliver(grant)
+    report = http.get(status(http, api, auth, grant["importId"])["report"]["failedRows"]).text
+    (failed,) = list(csv.DictReader(io.StringIO(report)))
+    assert failed["weight_g"] == "'" + rows[0]["weight_g"] and failed["name"] == "'@SUM(1+1)"
+    assert failed["labels"] == "-5"  # a number is no formula
+    # Fixed and uploaded again, the report imports what the original rows said.
+    again = new_import("products-fixed.csv", CSV_MAPPING)
+    fixed = {key: failed[key] for key in ("sku", "gtin", "name", "labels")}
+    upload(http, again, csv_rows([{**fixed, "weight_g": "300"}]))
+    assert deliver(again) == "done"
+    stored = passport(http, api, f"https://id.gs1.org/01/{rows[0]['gtin']}")
+    assert stored["nameplate"]["ProductName"] == [{"value": "@SUM(1+1)", "language": "en"}]
