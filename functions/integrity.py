@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.routes import Links, Route
+from functions.routes import Route
 from functions.web import Adapter, json_response, path_param
 from shared.composition import Root
-from shared.integrity.did import API_PREFIX, did_document, did_for, operator_did
+from shared.integrity.did import did_document, operator_did, service_did
 from shared.platform.errors import ErrorCode, NotFound
 
 # Keys change only with a rotation; a verifier may hold them for a few minutes.
@@ -28,7 +28,7 @@ def blueprint(root: Root) -> func.Blueprint:
 
     @web.operation(bp, Route.DID_DOCUMENT, "GET")
     def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
-        did = did_for(Links(req.url).host, API_PREFIX)
+        did = service_did(root.settings.public_url)
         return json_response(
             did_document(did, root.keyring.jwks()),
             headers=PUBLIC_KEYS,
@@ -42,7 +42,7 @@ def blueprint(root: Root) -> func.Blueprint:
             raise NotFound(
                 f"The service issues no passports for '{operator_id}'", code=ErrorCode.OPERATOR_NOT_FOUND
             )
-        service = did_for(Links(req.url).host, API_PREFIX)
+        service = service_did(root.settings.public_url)
         document = did_document(
             operator_did(service, operator_id),
             root.keyring.jwks(),

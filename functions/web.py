@@ -160,9 +160,10 @@ class Adapter:
         """The JSON body, or None when there is none."""
         return self.json_body(req) if (req.get_body() or b"").strip() else None
 
-    @staticmethod
-    def links(req: func.HttpRequest) -> Links:
-        return Links(req.url)
+    def links(self, req: func.HttpRequest) -> Links:
+        """Absolute URLs of this service: from DPP_PUBLIC_URL, never from the request's Host (a
+        client may send any; the answers are cached publicly and name the issuer's DID)."""
+        return Links(self.root.settings.public_url)
 
 
 def path_param(req: func.HttpRequest, route: Route, name: str) -> str:

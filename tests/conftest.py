@@ -78,11 +78,14 @@ def app_env(stack: Any, issuer_dir: Path, pages: Any) -> dict[str, str]:
     """The settings `make run` gives the app, in this process's environment too (subprocesses
     such as a second worker or the CLI inherit them)."""
     from local.run import dev_environment
+    from tests.support.ports import free_port
 
     env = {
         **dev_environment(stack.env(), issuer_dir),
         "COSMOS_DATABASE": f"test-{uuid.uuid4().hex[:8]}",
         "DPP_CORS_ORIGINS": pages.origin("app"),
+        # Where `api` serves the app: every URL and DID it writes names this, whatever Host says.
+        "DPP_PUBLIC_URL": f"http://127.0.0.1:{free_port()}",
     }
     os.environ.update(env)
     return env
@@ -136,12 +139,16 @@ def app_functions(app: Any) -> list[Any]:
 
 
 @pytest.fixture(scope="session")
-def api(app: Any) -> Iterator[str]:
-    """Base URL of the API (with the /api prefix), served by the local host over real HTTP."""
+def api(app: Any, root: Root) -> Iterator[str]:
+    """Base URL of the API (with the /api prefix), served by the local host over real HTTP at the
+    app's public URL."""
+    from urllib.parse import urlsplit
+
     from functions.routes import API, ROUTE_PREFIX
     from local.host.server import start_in_thread
 
-    server, base = start_in_thread(app, route_prefix=ROUTE_PREFIX)
+    port = urlsplit(root.settings.public_url).port
+    server, base = start_in_thread(app, port=port or 0, route_prefix=ROUTE_PREFIX)
     yield f"{base}/{API}"
     server.shutdown()
 

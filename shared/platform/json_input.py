@@ -43,7 +43,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, value in pairs:
         if name in found:
-            raise JsonRejected(f"the member name {name[:64]!r} appears twice in one object")
+            raise JsonRejected(f"duplicate key {name[:64]!r} in one object")
         found[name] = value
     return found
 

@@ -14,7 +14,7 @@ from shared.platform.json_input import MAX_DEPTH, JsonRejected, check_value, nes
     [
         ("[" * 5000 + "]" * 5000, "nested deeper"),
         ('{"a":' * (MAX_DEPTH + 1) + "1" + "}" * (MAX_DEPTH + 1), "nested deeper"),
-        ('{"a": 1, "a": 2}', "appears twice"),
+        ('{"a": 1, "a": 2}', "duplicate key 'a'"),
         (str(2**70), "beyond"),
         ("12345678901234567891", "beyond"),
         ("-9007199254740992", "beyond"),

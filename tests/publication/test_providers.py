@@ -6,7 +6,6 @@ B's did:web keys, and reports what it found, for as long as B's answers allow.
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,15 +19,10 @@ from shared.access.authentication import ANONYMOUS
 from shared.publication.relations import GraphQuery
 from tests.doubles.web import Answer, WebServer
 from tests.support.documents import enc, gtin14, make_passport, namespace
+from tests.support.ports import free_port
 from tests.support.remote import Clock, remote_passports
 
 B_OPERATOR, B_COMPANY = "did:example:provider-b", "9507"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -57,7 +51,7 @@ def provider_b(
     from shared.integrity.signers import ensure_local_key
     from shared.platform.settings import load_settings
 
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     key = ensure_local_key(Path(tmp_path_factory.mktemp("provider-b")) / "signing-key.pem")
     env = {
@@ -149,7 +143,7 @@ def test_a_tampered_document_on_b_is_reported_unverified(api, http, create, prov
 
 
 def test_an_unreachable_provider_is_reported_without_failing_the_read(api, http, create):
-    closed = f"http://127.0.0.1:{_free_port()}/01/{b_gtin()}"
+    closed = f"http://127.0.0.1:{free_port()}/01/{b_gtin()}"
     unknown = "https://no-such-provider.invalid/api/v1/dpps/x"
     assembly = create(relations={"hasPart": [{"target": closed}, {"target": unknown}]})
     result = graph(http, api, assembly["digitalProductPassportId"], direction="out")
@@ -166,7 +160,7 @@ def test_absolute_urls_of_this_service_are_read_locally_and_indexed(api, http, c
     assembly = create(relations={"hasPart": [{"target": by_url}]})
     out = graph(http, api, assembly["digitalProductPassportId"], direction="out")
     (named,) = [found for found in out["nodes"] if found["dppId"] == local_part["digitalProductPassportId"]]
-    assert named["verification"] == "local"  # nothing listens at the public URL here: not fetched
+    assert named["verification"] == "local"  # read here, not fetched over HTTP
     incoming = graph(http, api, local_part["digitalProductPassportId"], direction="in")
     assert [edge["type"] for edge in incoming["edges"]] == ["hasPart"]
 

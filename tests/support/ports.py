@@ -1,0 +1,12 @@
+"""A free loopback port, for a server whose URL must be known before it starts (its public URL
+is a setting, as DPP_PUBLIC_URL is in Azure)."""
+
+from __future__ import annotations
+
+import socket
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
