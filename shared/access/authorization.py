@@ -6,14 +6,25 @@ deployment's access policy to what a caller reads. Both take the `Principal` aut
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, NoReturn
 
 from shared.access.authentication import Principal
 from shared.access.disclosure import Shown, show
-from shared.access.policy import ANONYMOUS_VIEWER, AccessPolicy, ClaimPath, Viewer, disclosable, disclose
+from shared.access.policy import (
+    ANONYMOUS_VIEWER,
+    AccessPolicy,
+    ClaimPath,
+    Viewer,
+    disclosable,
+    disclose,
+    may_read,
+    passport_policy,
+)
 from shared.access.roles import AUTHORITY, OPERATOR, READ_ROLES
+from shared.documents.members import NOT_PRODUCT_DATA
 from shared.platform.errors import ErrorCode, Forbidden, NotFound, Unauthorized
 
 
@@ -109,6 +120,19 @@ class AccessControl:
     ) -> list[ClaimPath]:
         """What a version issued now makes selectively disclosable."""
         return disclosable(document, artifacts, own_policy, self.policy)
+
+    def refuse_unreadable(
+        self, principal: Principal, version: Mapping[str, Any], segments: tuple[Any, ...]
+    ) -> None:
+        """401/403 when the rules alone forbid `principal` the element at `segments`, whether
+        or not it exists: answering 404 for a missing one would tell who may not read it what
+        the passport holds."""
+        members = tuple(itertools.takewhile(lambda segment: isinstance(segment, str), segments))
+        if members[:1] and members[0] in NOT_PRODUCT_DATA:
+            return  # never an element of the document (its own endpoints guard the envelope)
+        policies = (self.policy, passport_policy(version.get("accessPolicy")))
+        if not may_read(members, viewer(principal, version["document"]), policies):
+            refuse_restricted(principal)
 
     def element(self, principal: Principal, version: Mapping[str, Any], segments: tuple[Any, ...]) -> Shown:
         """The reader's view of a version that shows the element at `segments`; refuses a

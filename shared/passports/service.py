@@ -213,10 +213,13 @@ class PassportService:
         """The element's id (its last path segment), what the caller may see of it, and the SD-JWT
         presentation of exactly that.
 
-        A missing element is 404 for everyone; an existing one the caller may not read is 401/403.
+        A path the rules forbid the caller is 401/403 whether or not anything is there; a missing
+        element the caller could read is 404; an existing one hidden inside what they may read
+        (a rule below it) is 401/403 too.
         """
         segments = parse_element_path(raw_path)
         head = self.read(dpp_id)
+        self.access.refuse_unreadable(principal, head, segments)
         resolve(head["document"], segments)
         # The element's id is where it really sits: `[-1]` on a list names its actual index.
         located = locate(head["document"], segments)

@@ -14,6 +14,7 @@ passport's own policy live beside it in the signed version and are read from the
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import uuid
 from collections.abc import Callable
@@ -428,7 +429,8 @@ ELEMENTS: list[tuple[str, tuple[Any, ...]]] = [
     (quote("$['composition']['supplierContract']", safe=""), ("composition", "supplierContract")),
     ("composition/fibres/0/name", ("composition", "fibres", 0, "name")),
     ("economicOperatorId", ("economicOperatorId",)),
-    # missing elements, restricted surroundings or not: 404 for everyone
+    # missing elements: 404 for whoever may read where they would be, refused for whoever may not
+    # (so a refusal says nothing about what the passport holds)
     ("supplychain/nope", ("supplychain", "nope")),
     ("manufacture/plant/nope", ("manufacture", "plant", "nope")),
     ("composition/nope", ("composition", "nope")),
@@ -462,10 +464,20 @@ def check_elements(p: Passport, viewer: str, seen: Sees) -> None:
             assert_caching(response, viewer)
             continue
         assert "DPP-Signature" not in response.headers, raw
-        if resolve(p.stored, path) is not MISSING:
+        if resolve(p.stored, path) is not MISSING or rules_forbid(path, seen):
             assert_refused(response, viewer, "ElementRestricted")
         else:
             assert_result(response, 404, "ElementNotFound")
+
+
+def rules_forbid(path: tuple[Any, ...], seen: Sees) -> bool:
+    """Whether the specification above forbids this reader the element at `path`, present or not."""
+    members = tuple(itertools.takewhile(lambda segment: isinstance(segment, str), path))
+    if not members or members[0] not in CONTENT:
+        return False
+    if members[0] not in seen.sections:
+        return True
+    return members[:2] == ("composition", "supplierContract") and not seen.supplier_contract
 
 
 def check_contract_lite(p: Passport, viewer: str, seen: Sees) -> None:
@@ -784,3 +796,21 @@ def test_a_refused_update_with_an_invalid_passport_policy_leaves_the_passport_wr
     assert http.get(f"{url}/accessPolicy", headers=auth).json()["accessPolicy"] is None
     response = http.patch(url, json={"nameplate": {"ManufacturerName": "Fixed"}}, headers=auth)
     assert response.status_code == 200, response.text
+
+
+def test_a_restricted_element_path_answers_the_same_whether_it_exists_or_not(api, http, create, token):
+    """Issue 14's existence oracle: an anonymous reader got 401 for a restricted element that
+    exists and 404 for one that does not, learning what the passport holds."""
+    from tests.support.documents import enc, make_passport
+    from tests.support.results import assert_result
+
+    document = create(make_passport(supplychain={"smelter": "Smelter A"}))
+    base = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}/elements"
+    for path in ("supplychain/smelter", "supplychain/nothing-here", "supplychain"):
+        assert_result(http.get(f"{base}/{path}"), 401, "ElementRestricted")
+    reader = {"Authorization": f"Bearer {token('repairer', operator=None)}"}
+    assert_result(http.get(f"{base}/supplychain/nothing-here", headers=reader), 403, "ElementRestricted")
+    assert_result(http.get(f"{base}/nameplate/nothing-here"), 404)  # public: a missing element is 404
+    recycler = {"Authorization": f"Bearer {token('recycler', operator=None)}"}
+    assert http.get(f"{base}/supplychain/smelter", headers=recycler).json() == "Smelter A"
+    assert_result(http.get(f"{base}/supplychain/nothing-here", headers=recycler), 404)
