@@ -27,8 +27,11 @@ version was issued that falls inside a disclosure withholds that whole disclosur
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,22 +62,58 @@ class Viewer:
 ANONYMOUS_VIEWER = Viewer()
 
 
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_URI_PARTS = re.compile(r"[/:#?=&]+")
+
+
+def normal_name(name: str) -> str:
+    """A rule's member name as it is matched: letters and digits only, lower case (NFKC first,
+    so full-width letters count as letters)."""
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", name).casefold())
+
+
+@functools.lru_cache(maxsize=4096)
+def names_of(member: str) -> frozenset[str]:
+    """Every name a document member answers to in rules: its normal name (`supplyChain`,
+    `Supply-Chain`, `supply_chain` all are `supplychain`), and for a member keyed by a URI (a
+    content specification id such as `https://spec.example/SupplyChain/1`) the normal name of each
+    of its parts too. Matching any of them is enough for a rule to apply: rules fail closed."""
+    found = {normal_name(member)}
+    if _URI_PARTS.search(member):
+        found.update(normal_name(part) for part in _URI_PARTS.split(member))
+    found.discard("")
+    return frozenset(found)
+
+
+def covers(rule: Path_, path: Sequence[Any]) -> bool:
+    """Rule path `rule` (normal names) names `path` (a document's member names) or an ancestor."""
+    return len(rule) <= len(path) and all(
+        isinstance(segment, str) and name in names_of(segment)
+        for name, segment in zip(rule, path, strict=False)
+    )
+
+
 @dataclass(frozen=True)
 class AccessPolicy:
     default: frozenset[str] | None = None
-    # Keyed by member path: sections are one-segment paths, elements longer ones.
+    # Keyed by member path in normal names: sections are one-segment paths, elements longer ones.
     rules: Mapping[Path_, frozenset[str]] = field(default_factory=dict)
 
     def rule_for(self, path: Path_) -> frozenset[str] | None:
-        """The most specific rule covering `path`: the longest rule path that is a prefix of it."""
-        for length in range(len(path), 0, -1):
-            rule = self.rules.get(path[:length])
-            if rule is not None:
-                return rule
-        return self.default
+        """The most specific rule covering `path`: the longest rule path that names it or an
+        ancestor; when several equally long ones do (a member answering to two names), only roles
+        every one of them admits."""
+        matching = [rule for rule in self.rules if covers(rule, path)]
+        if not matching:
+            return self.default
+        longest = max(len(rule) for rule in matching)
+        roles = [self.rules[rule] for rule in matching if len(rule) == longest]
+        if any(PUBLIC in found for found in roles):
+            roles = [found for found in roles if PUBLIC not in found] or roles
+        return frozenset.intersection(*roles)
 
     def has_rules_below(self, path: Path_) -> bool:
-        return any(len(rule) > len(path) and rule[: len(path)] == path for rule in self.rules)
+        return any(len(rule) > len(path) and covers(rule[: len(path)], path) for rule in self.rules)
 
 
 UNRESTRICTED = AccessPolicy()
@@ -138,7 +177,14 @@ def parse_policy(data: Any, where: str = "dppAccessPolicy") -> AccessPolicy:
                 raise BadRequest(
                     f"'{path[0]}' is always public and takes no rule", code=ErrorCode.INVALID_ACCESS_POLICY
                 )
-            rules[path] = _roles(roles, f"'{where}.{key}.{name}'")
+            normal = tuple(normal_name(str(segment)) for segment in path)
+            if not all(normal):
+                raise BadRequest(
+                    f"'{where}.{key}.{name}' names no letters or digits", code=ErrorCode.INVALID_ACCESS_POLICY
+                )
+            found = _roles(roles, f"'{where}.{key}.{name}'")
+            # Two spellings of one rule (`supplyChain`, `supplychain`): only what both admit.
+            rules[normal] = rules[normal] & found if normal in rules else found
     return AccessPolicy(default, rules)
 
 
@@ -204,13 +250,29 @@ def policy_path(claim: ClaimPath) -> Path_:
     return ()
 
 
-def _member_path_exists(document: dict[str, Any], path: Path_) -> bool:
-    value: Any = document
-    for segment in path:
-        if not isinstance(value, dict) or segment not in value:
-            return False
-        value = value[segment]
-    return True
+def members_named(document: dict[str, Any], rule: Path_) -> list[Path_]:
+    """The member paths of `document` that rule path `rule` (normal names) names exactly."""
+    found: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    for name in rule:
+        found = [
+            ((*path, key), child)
+            for path, value in found
+            if isinstance(value, dict)
+            for key, child in value.items()
+            if name in names_of(key)
+        ]
+    return [path for path, _ in found]
+
+
+def _names(rule: Path_, member: tuple[str, ...]) -> bool:
+    return len(rule) == len(member) and covers(rule, member)
+
+
+def _leads_to(prefix: tuple[str, ...], member: tuple[str, ...]) -> bool:
+    """`prefix` (member names) is a strict prefix of `member` (member names, or a rule's)."""
+    return len(prefix) < len(member) and all(
+        given == wanted or wanted in names_of(given) for given, wanted in zip(prefix, member, strict=False)
+    )
 
 
 def disclosable(
@@ -226,9 +288,12 @@ def disclosable(
     ]
     for policy in (deployment, passport_policy(own_policy)):
         for rule in policy.rules:
-            claim = (DOCUMENT_CLAIM, *(str(segment) for segment in rule))
-            if len(rule) >= 2 and claim not in paths and _member_path_exists(document, rule):
-                paths.append(claim)
+            if len(rule) < 2:
+                continue
+            for member in members_named(document, rule):
+                claim = (DOCUMENT_CLAIM, *(str(segment) for segment in member))
+                if claim not in paths:
+                    paths.append(claim)
     paths.extend((ENVELOPE_CLAIM, ARTIFACTS_CLAIM, name) for name in artifacts)
     if own_policy is not None:
         paths.append((ENVELOPE_CLAIM, POLICY_CLAIM))
@@ -255,14 +320,28 @@ def withheld(
     refused = {path for path in present if not may_read(policy_path(path), viewer, policies)}
     for policy in policies:
         for rule in policy.rules:
-            claim = (DOCUMENT_CLAIM, *(str(segment) for segment in rule))
-            if claim in present or may_read(rule, viewer, policies):
+            if may_read(rule, viewer, policies):
                 continue
-            if document is not None and not _member_path_exists(document, rule):
-                continue  # names nothing in this version: nothing to withhold
-            holders = [path for path in present if len(path) < len(claim) and claim[: len(path)] == path]
-            if holders:
-                refused.add(max(holders, key=len))
+            # Without the document, every rule is taken to name something (fail closed): the
+            # disclosure it names, if the version has one, else something inside a disclosure.
+            if document is not None:
+                members = members_named(document, rule)
+            else:
+                exact = [
+                    path[1:] for path in present if path[:1] == (DOCUMENT_CLAIM,) and _names(rule, path[1:])
+                ]
+                members = exact or [rule]
+            for member in members:
+                claim = (DOCUMENT_CLAIM, *(str(segment) for segment in member))
+                if claim in present:
+                    continue
+                holders = [
+                    path
+                    for path in present
+                    if path[:1] == (DOCUMENT_CLAIM,) and _leads_to(path[1:], claim[1:])
+                ]
+                if holders:
+                    refused.add(max(holders, key=len))
     return frozenset(refused)
 
 

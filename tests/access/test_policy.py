@@ -41,6 +41,8 @@ DEPLOYMENT = {
         "dppAccessPolicy": ["authority"],
     },
 }
+# The shipped file is the above plus the element rule docs/access.md shows.
+SHIPPED = {**DEPLOYMENT, "elements": {"$.composition.substancesOfConcern": ["authority", "recycler"]}}
 
 
 def viewer(*roles: str, owner: bool = False) -> Viewer:
@@ -137,10 +139,11 @@ def test_parse_policy_reads_default_sections_and_elements():
         }
     )
     assert policy.default == frozenset({"public"})
+    # Kept in normal names: letters and digits, lower case (docs/access.md).
     assert dict(policy.rules) == {
         ("supplychain",): frozenset({"authority", "recycler"}),
-        ("dppAccessPolicy",): frozenset({"authority"}),
-        ("composition", "substancesOfConcern"): frozenset({"authority"}),
+        ("dppaccesspolicy",): frozenset({"authority"}),
+        ("composition", "substancesofconcern"): frozenset({"authority"}),
         ("repair", "costs"): frozenset({"repairer"}),
         ("nameplate", "serial", "batch"): frozenset({"operator"}),
     }
@@ -231,9 +234,13 @@ def test_malformed_element_rule_path_is_an_invalid_access_policy(rule):
 
 def test_element_rule_names_members_literally():
     policy = parse_policy({"elements": {"$['composition']['price%20list']": ["authority"]}})
-    assert dict(policy.rules) == {("composition", "price%20list"): frozenset({"authority"})}
-    doc = document(composition={"price%20list": "secret", "fibres": "cotton"})
-    assert disclose(doc, ANONYMOUS, policy).document["composition"] == {"fibres": "cotton"}
+    assert dict(policy.rules) == {("composition", "price20list"): frozenset({"authority"})}
+    doc = document(composition={"price%20list": "secret", "price list": "open", "fibres": "cotton"})
+    # `%20` is two characters, not a space: "price list" is another member, and stays public.
+    assert disclose(doc, ANONYMOUS, policy).document["composition"] == {
+        "price list": "open",
+        "fibres": "cotton",
+    }
 
 
 # -- rule_for: the most specific rule wins -------------------------------------------------------
@@ -952,7 +959,7 @@ def test_prune_below_another_base():
 
 def test_the_repository_default_file_parses_to_the_documented_policy():
     policy = load_policy_file(str(DEFAULT_POLICY_FILE))
-    assert policy == parse_policy(DEPLOYMENT)
+    assert policy == parse_policy(SHIPPED)
     assert deployment_policy(None) == policy
     raw = json.loads(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
     assert raw["default"] == ["public"]
@@ -997,3 +1004,43 @@ def test_a_valid_policy_file_is_loaded(tmp_path):
     )
     policy = deployment_policy(str(path))
     assert policy == AccessPolicy(frozenset({"authority"}), {("a", "b"): frozenset({"public"})})
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        "supplyChain",
+        "SupplyChain",
+        "supply_chain",
+        "Supply-Chain",
+        "SUPPLY CHAIN",
+        "\uff53upplychain",
+        "https://spec.example.org/SupplyChain/1",
+        "urn:spec:supply-chain:v2",
+    ],
+)
+def test_a_section_spelled_otherwise_or_keyed_by_its_specification_id_is_still_restricted(section):
+    """Issue 14: `supplyChain` (or a section keyed by its specification id) escaped the
+    `supplychain` rule and was public and searchable."""
+    doc = document(nameplate={"name": "Shirt"}, **{section: {"smelter": "Smelter A"}})
+    shipped = parse_policy(SHIPPED)
+    assert section not in disclose(doc, ANONYMOUS, shipped).document
+    assert disclose(doc, RECYCLER, shipped).document[section] == {"smelter": "Smelter A"}
+
+
+def test_the_documented_substances_of_concern_rule_is_shipped():
+    doc = document(composition={"fibres": "cotton", "SubstancesOfConcern": ["lead"]})
+    shown = disclose(doc, ANONYMOUS, deployment_policy(None)).document
+    assert shown["composition"] == {"fibres": "cotton"}
+    assert disclose(doc, RECYCLER, deployment_policy(None)).document["composition"][
+        "SubstancesOfConcern"
+    ] == ["lead"]
+
+
+def test_a_member_two_rules_name_admits_only_who_both_admit():
+    policy = parse_policy(
+        {"sections": {"supplychain": ["recycler", "authority"], "manufacture": ["authority"]}}
+    )
+    both = "https://spec.example.org/supplychain/manufacture"
+    assert policy.rule_for((both,)) == frozenset({"authority"})
+    assert policy.rule_for(("supplyChain",)) == frozenset({"recycler", "authority"})
