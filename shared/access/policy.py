@@ -324,10 +324,11 @@ def withheld(
                 continue
             # Without the document, every rule is taken to name something (fail closed): the
             # disclosure it names, if the version has one, else something inside a disclosure.
+            members: list[Path_]
             if document is not None:
                 members = members_named(document, rule)
             else:
-                exact = [
+                exact: list[Path_] = [
                     path[1:] for path in present if path[:1] == (DOCUMENT_CLAIM,) and _names(rule, path[1:])
                 ]
                 members = exact or [rule]
