@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import Adapter, json_response, path_param
+from functions.web import Adapter, conditional_response, path_param
 from shared.composition import Root
+from shared.documents.entity_tags import content_etag, entity_tag
 from shared.integrity.did import did_document, operator_did, service_did
 from shared.platform.errors import ErrorCode, NotFound
 
-# Keys change only with a rotation; a verifier may hold them for a few minutes.
-PUBLIC_KEYS = {"Cache-Control": "public, max-age=300"}
+KEYS_MAX_AGE = 300
+DID_JSON = "application/did+json"
 
 
 def blueprint(root: Root) -> func.Blueprint:
@@ -20,20 +23,12 @@ def blueprint(root: Root) -> func.Blueprint:
 
     @web.operation(bp, Route.KEYS, "GET")
     def read_signing_keys(req: func.HttpRequest) -> func.HttpResponse:
-        return json_response(
-            root.keyring.jwks(),
-            headers=PUBLIC_KEYS,
-            content_type="application/jwk-set+json",
-        )
+        return _published(req, root.keyring.jwks(), "application/jwk-set+json")
 
     @web.operation(bp, Route.DID_DOCUMENT, "GET")
     def read_did_document(req: func.HttpRequest) -> func.HttpResponse:
         did = service_did(root.settings.public_url)
-        return json_response(
-            did_document(did, root.keyring.jwks()),
-            headers=PUBLIC_KEYS,
-            content_type="application/did+json",
-        )
+        return _published(req, did_document(did, root.keyring.jwks()), DID_JSON)
 
     @web.operation(bp, Route.OPERATOR_DID, "GET")
     def read_operator_did_document(req: func.HttpRequest) -> func.HttpResponse:
@@ -49,6 +44,13 @@ def blueprint(root: Root) -> func.Blueprint:
             controller=service,
             also_known_as=[operator_id],
         )
-        return json_response(document, headers=PUBLIC_KEYS, content_type="application/did+json")
+        return _published(req, document, DID_JSON)
 
     return bp
+
+
+def _published(req: func.HttpRequest, body: dict[str, Any], content_type: str) -> func.HttpResponse:
+    """Keys change only with a rotation: a verifier may hold them a few minutes, then revalidate
+    with the ETag (a 304 sends nothing again)."""
+    tag = entity_tag(content_etag(body))
+    return conditional_response(req, body, tag, max_age=KEYS_MAX_AGE, content_type=content_type)

@@ -15,7 +15,6 @@ from functions.web import (
     MERGE_PATCH,
     PRIVATE,
     Adapter,
-    cache_headers,
     conditional_response,
     json_response,
     passport_response,
@@ -32,6 +31,7 @@ from shared.documents.entity_tags import FULL, content_etag, entity_tag
 from shared.documents.representation import to_full_element
 from shared.passports.records import PassportItem
 from shared.passports.service import PassportService
+from shared.platform.errors import BadRequest, ErrorCode
 
 # Where an element read, whose body is a bare value, carries its SD-JWT presentation.
 SIGNATURE_HEADER = "DPP-Signature"
@@ -224,10 +224,23 @@ def _envelope(bp: func.Blueprint, root: Root, web: Adapter) -> None:
 def _history(bp: func.Blueprint, root: Root, web: Adapter) -> None:
     @web.operation(bp, Route.HISTORY, "GET")
     def read_dpp_history(req: func.HttpRequest) -> func.HttpResponse:
-        documents = (req.params.get("include") or "") == "documents"
+        include = req.params.get("include") or ""
+        if include not in ("", "documents"):
+            raise BadRequest("'include' may only be 'documents'", code=ErrorCode.INVALID_PARAMETER)
         dpp_id = path_param(req, Route.HISTORY, "dppId")
-        history = root.history.history(dpp_id, web.principal(req), documents)
-        return json_response(history, headers=cache_headers(req))
+        page = root.history.history(
+            dpp_id,
+            web.principal(req),
+            include == "documents",
+            req.params.get("limit"),
+            req.params.get("cursor"),
+        )
+        headers = {}
+        if "cursor" in page:
+            query = {name: req.params[name] for name in ("include", "limit") if req.params.get(name)}
+            following = web.links(req).url(Route.HISTORY, {**query, "cursor": page["cursor"]}, dppId=dpp_id)
+            headers["Link"] = f'<{following}>; rel="next"'
+        return conditional_response(req, page, entity_tag(content_etag(page)), headers=headers)
 
     @web.operation(bp, Route.VERIFY, "POST")
     def verify_dpp(req: func.HttpRequest) -> func.HttpResponse:

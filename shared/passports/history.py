@@ -28,8 +28,12 @@ from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.passports.service import not_found
 from shared.platform.clock import Clock, utcnow
+from shared.platform.cursors import decode_cursor, encode_cursor
 from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.parameters import bounded_int
 
+# Versions per page of history: records are small, documents are not.
+DEFAULT_PAGE, MAX_PAGE, MAX_PAGE_WITH_DOCUMENTS = 50, 200, 20
 RECORD_FIELDS = ("version", "ts", "operation", "writer", "versionDigest", "previousDigest", "deleted")
 
 
@@ -50,12 +54,31 @@ class PassportHistory:
             authorize(Action.READ_ARCHIVE, principal, head["document"])
         return head
 
-    def history(self, dpp_id: str, principal: Principal, documents: bool = False) -> dict[str, Any]:
-        """Every version's record, each with its presentation: of the envelope alone, or with
-        `documents`, of the version as the caller may see it."""
+    def history(
+        self,
+        dpp_id: str,
+        principal: Principal,
+        documents: bool = False,
+        limit: str | None = None,
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of version records, oldest first, each with its presentation: of the envelope
+        alone, or with `documents`, of the version as the caller may see it; `cursor` names the
+        next page when there is one."""
         head = self._readable_head(dpp_id, principal)
+        most = MAX_PAGE_WITH_DOCUMENTS if documents else MAX_PAGE
+        size = bounded_int(
+            limit, "limit", low=1, high=most, default=min(DEFAULT_PAGE, most), code=ErrorCode.INVALID_LIMIT
+        )
+        fingerprint = [dpp_id, "documents" if documents else "records"]
+        after = decode_cursor(cursor, fingerprint, "this history")
+        if after is None:
+            after = 0
+        elif isinstance(after, bool) or not isinstance(after, int) or not 0 < after < head["version"]:
+            raise BadRequest("'cursor' is not a cursor this service issued", code=ErrorCode.INVALID_CURSOR)
+        last = min(after + size, head["version"])
         records = []
-        for item in self.passports.history(dpp_id, head):
+        for item in self.passports.version_range(dpp_id, after + 1, last):
             shown = self.access.shown(principal, item)
             record: dict[str, Any] = {name: item.get(name) for name in RECORD_FIELDS}
             record.update(
@@ -70,7 +93,10 @@ class PassportHistory:
             else:
                 record["signature"] = shown.presentation((ENVELOPE_CLAIM, "lifecycle"))
             records.append(record)
-        return {"digitalProductPassportId": dpp_id, "versions": records}
+        page: dict[str, Any] = {"digitalProductPassportId": dpp_id, "versions": records}
+        if last < head["version"]:
+            page["cursor"] = encode_cursor(last, fingerprint)
+        return page
 
     def verify(self, body: Any, principal: Principal) -> dict[str, Any]:
         """Verify a response a reader holds (anything with a `signature`), or a stored version

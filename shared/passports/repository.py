@@ -155,6 +155,18 @@ class PassportRepository:
         )
         return cast(list[PassportItem], rows)
 
+    def version_range(self, dpp_id: str, first: int, last: int) -> list[PassportItem]:
+        """Versions `first`..`last`, oldest first: numbers run 1..head without gaps, so a page of
+        history is a range of one partition, whatever its length."""
+        rows = self.store.query_partition(
+            PASSPORTS,
+            "SELECT * FROM c WHERE c.dppId = @dppId AND c.type = 'version' AND c.version >= @first "
+            "AND c.version <= @last ORDER BY c.version ASC",
+            {"@dppId": dpp_id, "@first": first, "@last": last},
+            dpp_id,
+        )
+        return cast(list[PassportItem], rows)
+
     def versions_after(self, head: PassportItem, now: datetime | None = None) -> list[PassportItem]:
         """Versions newer than the head that are not a write still under way: a head rolled back.
 
