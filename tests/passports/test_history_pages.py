@@ -65,3 +65,35 @@ def test_keys_did_document_and_history_revalidate_with_their_etag(api, http, lon
     assert first.status_code == 200 and first.headers["ETag"]
     again = http.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert (again.status_code, again.content) == (304, b"")
+
+
+def test_verification_checks_a_bounded_window_anchored_on_its_predecessor(
+    api, http, long_history, monkeypatch, root
+):
+    from shared.passports import history
+
+    monkeypatch.setattr(history, "MAX_VERIFIED", 10)
+    dpp_id = long_history.rsplit("/", 1)[1]
+    from urllib.parse import unquote
+
+    dpp_id = unquote(dpp_id)
+    newest = http.post(f"{api}/v1/verify", json={"dppId": dpp_id}).json()
+    assert (newest["valid"], newest["fromVersion"], newest["version"]) == (True, 16, 25)
+    signed = sorted({check["version"] for check in newest["checks"] if check["check"] == "signature"})
+    assert signed == list(range(15, 26))  # the window and its anchor, nothing older
+    window = http.post(f"{api}/v1/verify", json={"dppId": dpp_id, "version": 22, "fromVersion": 20}).json()
+    assert (window["valid"], window["fromVersion"]) == (True, 20)
+    too_wide = http.post(f"{api}/v1/verify", json={"dppId": dpp_id, "fromVersion": 1})
+    assert_result(too_wide, 400, "InvalidVersion")
+    from shared.passports.repository import version_id
+    from shared.storage.cosmos import PASSPORTS
+
+    stored = root.store.read(PASSPORTS, version_id(20), dpp_id)
+    root.store.upsert(PASSPORTS, {**stored, "previousDigest": "sha256-forged"})
+    try:
+        broken = http.post(f"{api}/v1/verify", json={"dppId": dpp_id}).json()
+        assert broken["valid"] is False and "chain" in broken["failedChecks"]
+        before = http.post(f"{api}/v1/verify", json={"dppId": dpp_id, "version": 18}).json()
+        assert before["valid"] is True  # versions up to 18 do not involve version 20
+    finally:
+        root.store.upsert(PASSPORTS, stored)
