@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from shared.platform.encoding import b64url
@@ -100,6 +101,64 @@ def _invalid_media_type(header: str) -> UnsupportedMediaType:
     )
 
 
+# Served as stored: formats a browser shows without running anything of the file's.
+SERVED_AS_STORED = frozenset(
+    {
+        "application/pdf",
+        "application/json",
+        "application/ld+json",
+        "application/zip",
+        "text/csv",
+        "text/plain",
+        "text/turtle",
+        "text/markdown",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "model/gltf-binary",
+        "model/gltf+json",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+)
+# Formats a browser would run (script in HTML, SVG, XML with XSLT): kept, but only ever downloaded.
+ACTIVE = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "application/xml",
+        "text/xml",
+        "text/javascript",
+        "application/javascript",
+        "application/ecmascript",
+        "text/css",
+    }
+)
+OCTET_STREAM = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Served:
+    """How a download link serves an artifact: the stored type only when it is on the allow-list
+    (else application/octet-stream), and as an attachment whenever a browser could run it."""
+
+    content_type: str
+    disposition: str | None
+
+
+def served(media_type: str, artifact_type: str) -> Served:
+    base = media_type.split(";", 1)[0].strip().lower()
+    attachment = f'attachment; filename="{artifact_type}"'
+    if base in SERVED_AS_STORED:
+        return Served(media_type, None)
+    if base in ACTIVE:
+        return Served(media_type, attachment)
+    return Served(OCTET_STREAM, attachment)
+
+
 def blob_name(dpp_id: str, artifact_type: str, data_sha256_hex: str, media_type: str) -> str:
     """Client ids may hold characters blob names handle badly (`/`, `#`, `?`, `..`): only their
     hash appears. The media type is part of the name: the same bytes served as another type are
@@ -135,7 +194,7 @@ class ArtifactStore:
         self._check_size(data)
         digest = hashlib.sha256(data).digest()
         name = blob_name(dpp_id, artifact_type, digest.hex(), media_type)
-        self._upload(name, data, media_type)
+        self._upload(name, data, served(media_type, artifact_type))
         return {
             "uri": URI_PREFIX + name,
             "hash": "sha256-" + b64url(digest),
@@ -153,7 +212,7 @@ class ArtifactStore:
                 code=ErrorCode.ARTIFACT_TOO_LARGE,
             )
 
-    def _upload(self, name: str, data: bytes, media_type: str) -> None:
+    def _upload(self, name: str, data: bytes, how: Served) -> None:
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob import ContentSettings
 
@@ -164,14 +223,24 @@ class ArtifactStore:
                 name,
                 data,
                 overwrite=False,
-                content_settings=ContentSettings(content_type=media_type),
+                content_settings=ContentSettings(
+                    content_type=how.content_type, content_disposition=how.disposition
+                ),
                 max_concurrency=UPLOAD_CONCURRENCY,
             )
 
     def download_url(self, ref: dict[str, Any]) -> str:
         """A read-only link to the artifact, valid for DPP_ARTIFACT_SAS_MINUTES."""
         name = blob_name_of(ref)
-        return self._blobs.read_url(ARTIFACTS_CONTAINER, name, self._config.artifact_sas_minutes)
+        # The link says how to serve it too (rsct, rscd): blobs stored before the allow-list obey.
+        how = served(str(ref.get("mediaType", OCTET_STREAM)), name.split("/")[-2])
+        return self._blobs.read_url(
+            ARTIFACTS_CONTAINER,
+            name,
+            self._config.artifact_sas_minutes,
+            content_type=how.content_type,
+            content_disposition=how.disposition,
+        )
 
     def read(self, ref: dict[str, Any]) -> bytes:
         from azure.core.exceptions import ResourceNotFoundError

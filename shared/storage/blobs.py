@@ -133,15 +133,34 @@ class BlobStorage:
                 client.create_container()
             self._ready.add(client.container_name)
 
-    def read_url(self, container: str, blob_name: str, minutes: int) -> str:
-        """A URL that lets its holder read ONE blob (nothing else) until `minutes` from now."""
-        return self._sas_url(container, blob_name, minutes, upload=False)
+    def read_url(
+        self,
+        container: str,
+        blob_name: str,
+        minutes: int,
+        *,
+        content_type: str | None = None,
+        content_disposition: str | None = None,
+    ) -> str:
+        """A URL that lets its holder read ONE blob (nothing else) until `minutes` from now,
+        served with `content_type` and `content_disposition` when given (signed into the link)."""
+        return self._sas_url(
+            container, blob_name, minutes, upload=False, served_as=(content_type, content_disposition)
+        )
 
     def upload_url(self, container: str, blob_name: str, minutes: int) -> str:
         """A URL that lets its holder create or overwrite ONE blob (not read, list or delete it)."""
         return self._sas_url(container, blob_name, minutes, upload=True)
 
-    def _sas_url(self, container: str, blob_name: str, minutes: int, *, upload: bool) -> str:
+    def _sas_url(
+        self,
+        container: str,
+        blob_name: str,
+        minutes: int,
+        *,
+        upload: bool,
+        served_as: tuple[str | None, str | None] = (None, None),
+    ) -> str:
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
         permission = BlobSasPermissions(create=True, write=True) if upload else BlobSasPermissions(read=True)
@@ -170,6 +189,8 @@ class BlobStorage:
             expiry=expiry,
             # Over HTTPS (Azure) the link must not be usable over plain HTTP; Azurite speaks HTTP only.
             protocol="https" if blob.url.startswith("https://") else None,
+            content_type=served_as[0],
+            content_disposition=served_as[1],
             **signing,
         )
         return f"{blob.url}?{token}"

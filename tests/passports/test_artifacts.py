@@ -333,3 +333,28 @@ def test_no_storage_configured() -> None:
     with pytest.raises(ServiceUnavailable) as caught:
         create_blob_service(Settings())
     assert caught.value.code == "StorageNotConfigured"
+
+
+@pytest.mark.parametrize(
+    ("media_type", "served_type", "attachment"),
+    [
+        ("text/html; charset=utf-8", "text/html; charset=utf-8", True),
+        ("image/svg+xml", "image/svg+xml", True),
+        ("application/x-evil", "application/octet-stream", True),
+        ("application/pdf", "application/pdf", False),
+        ("text/csv", "text/csv", False),
+    ],
+)
+def test_artifact_downloads_serve_only_allowed_types_and_active_ones_as_attachments(
+    store: ArtifactStore, media_type: str, served_type: str, attachment: bool
+) -> None:
+    """Issue 14: an artifact uploaded as text/html with a <script> was served by its SAS link as
+    text/html, inline: a page on the storage account's origin."""
+    data = b"<html><script>alert(document.domain)</script></html>" + uuid.uuid4().bytes
+    ref = store.put(f"urn:test:dpp/{uuid.uuid4().hex}", "composition", data, media_type)
+    response = requests.get(store.download_url(ref), timeout=10)
+    assert response.status_code == 200 and response.content == data
+    assert response.headers["Content-Type"] == served_type
+    disposition = response.headers.get("Content-Disposition")
+    assert (disposition or "").startswith("attachment") is attachment, disposition
+    assert ref["mediaType"] == parse_media_type(media_type)  # the reference keeps what was sent
