@@ -23,6 +23,19 @@ log = logging.getLogger(__name__)
 
 # Statuses that never carry a body (RFC 9110 6.4.1); Kestrel sends no Content-Length for them.
 BODILESS_STATUSES = frozenset({204, 304})
+# Kestrel's own limits: a request body of at most ~28.6 MB (we allow 64 MiB: imports go to blob
+# storage directly, never through here), and a body that stops arriving fails after a while.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+BODY_TIMEOUT_SECONDS = 10.0
+# Result codes of what the stdlib refuses before a request reaches the routing table.
+STATUS_CODES = {
+    400: "BadRequest",
+    408: "RequestTimeout",
+    413: "BodyTooLarge",
+    414: "UriTooLong",
+    431: "RequestHeaderFieldsTooLarge",
+    501: "MethodNotImplemented",
+}
 
 
 def content_type(response: func.HttpResponse) -> str:
@@ -32,11 +45,26 @@ def content_type(response: func.HttpResponse) -> str:
     return response.mimetype
 
 
+class _TooLarge(Exception):
+    pass
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients of the real host get
     # Without it, keep-alive responses wait ~45 ms on Nagle + delayed ACK.
     disable_nagle_algorithm = True
     functions_host: LocalFunctionsHost
+    body_timeout: float = BODY_TIMEOUT_SECONDS
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Every refusal of the stdlib server (a bad request line, a 70 KB path, too many headers,
+        TRACE or CONNECT) as a Result object, never an HTML page."""
+        self.close_connection = True
+        # The stdlib takes a one-word request line for HTTP/0.9 and would answer without a status
+        # line or headers; this host speaks HTTP/1.1 only.
+        self.request_version = self.protocol_version
+        text = message or self.responses.get(code, ("Error",))[0]
+        self._write(error_response(code, STATUS_CODES.get(code, "BadRequest"), text))
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - " + format, self.address_string(), *args)
@@ -53,12 +81,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.readline()
 
     def _read_body(self) -> bytes:
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            return self._read_chunked()
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise ValueError("negative Content-Length")
-        return self.rfile.read(length) if length else b""
+        # A body that stops arriving must not hold this thread (and the client) for ever.
+        self.connection.settimeout(self.body_timeout)
+        try:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                return self._read_chunked()
+            declared = (self.headers.get("Content-Length") or "0").strip()
+            if not declared.isascii() or not declared.isdigit():
+                raise ValueError("Content-Length is not a number")
+            length = int(declared)
+            if length > MAX_BODY_BYTES:
+                raise _TooLarge
+            body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                raise ValueError("the body ended before its Content-Length")
+            return body
+        finally:
+            self.connection.settimeout(None)
 
     def _request_headers(self) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -74,6 +113,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self) -> func.HttpResponse:
         try:
             body = self._read_body()
+        except _TooLarge:
+            self.close_connection = True
+            return error_response(
+                413, STATUS_CODES[413], f"A request body may have at most {MAX_BODY_BYTES} bytes"
+            )
+        except TimeoutError:
+            self.close_connection = True
+            return error_response(408, STATUS_CODES[408], "The request body did not arrive in time")
         except ValueError:
             self.close_connection = True  # the body's end is unknown, so the stream cannot be reused
             return error_response(400, "BadRequest", "Unreadable Content-Length or chunked body")

@@ -7,6 +7,7 @@ import json
 import socket
 from collections.abc import Iterator
 
+import pytest
 import requests
 
 from tests.local.host.toy_app import Served
@@ -120,3 +121,62 @@ def test_unreadable_content_length_is_400(served: Served) -> None:
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ")
     assert json.loads(body)["messages"][0]["code"] == "BadRequest"
+
+
+def _answer(port: int, raw: bytes, timeout: float = 5) -> tuple[int, str, dict]:
+    """Send raw bytes, read until the server closes; (status, content type, JSON body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+        conn.sendall(raw)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in lines[1:]}
+    return int(lines[0].split()[1]), headers.get("content-type", ""), json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (b"TRACE /api/v1/items HTTP/1.1\r\nHost: x\r\n\r\n", 501, "MethodNotImplemented"),
+        (b"CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", 501, "MethodNotImplemented"),
+        (b"FROBNICATE /api/v1/items HTTP/1.1\r\nHost: x\r\n\r\n", 501, "MethodNotImplemented"),
+        (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "UriTooLong"),
+        (
+            b"GET /api/v1/items HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % n for n in range(150)) + b"\r\n",
+            431,
+            "RequestHeaderFieldsTooLarge",
+        ),
+        (b"GARBAGE\r\n\r\n", 400, "BadRequest"),
+        (
+            b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\nab",
+            413,
+            "BodyTooLarge",
+        ),
+    ],
+)
+def test_every_malformed_request_and_unknown_method_gets_a_result_object(
+    served: Served, raw, status, code
+) -> None:
+    """Issue 14: these were HTML 501/414/431 pages, and a Content-Length beyond the body was
+    never answered."""
+    answered, media, body = _answer(served.port, raw)
+    assert (answered, media) == (status, "application/json")
+    assert body["messages"][0]["code"] == code
+
+
+def test_a_body_that_stops_arriving_is_a_408_in_bounded_time(served: Served) -> None:
+    import time
+
+    handler = served.server.RequestHandlerClass
+    before = handler.body_timeout
+    handler.body_timeout = 0.5
+    try:
+        started = time.monotonic()
+        raw = b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"
+        status, _, body = _answer(served.port, raw)
+        assert (status, body["messages"][0]["code"]) == (408, "RequestTimeout")
+        assert time.monotonic() - started < 3
+    finally:
+        handler.body_timeout = before
