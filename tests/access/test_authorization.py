@@ -655,13 +655,23 @@ def test_matrix(passport, viewer, surface):
 # -- the table itself ------------------------------------------------------------------------------
 
 
-def test_the_passport_policy_narrows_but_never_widens():
-    # Sanity of the specification against the deployment default (shared/access/access-policy.json).
-    for name, seen in MATRIX.items():
-        if name not in {"authority", "owner"}:
-            assert "manufacture" not in seen.sections, name  # the widening attempt changed nothing
-            assert not seen.supplier_contract, name  # the narrowing holds
-            assert "dppAccessPolicy" not in seen.sections, name
+def test_the_passport_policy_narrows_but_never_widens(passport):
+    """The passport's own policy tries to open `manufacture` to the public and closes
+    `composition.supplierContract`: the service's answers, and the decision itself, must keep the
+    deployment's rule and take the narrowing (a `may_read` combining the policies with `any`
+    would open manufacture: this test fails then)."""
+    from shared.access.policy import ANONYMOUS_VIEWER, deployment_policy, may_read, passport_policy
+
+    policies = (deployment_policy(None), passport_policy(PASSPORT_POLICY))
+    assert not may_read(("manufacture",), ANONYMOUS_VIEWER, policies)
+    assert not may_read(("composition", "supplierContract"), ANONYMOUS_VIEWER, policies)
+    assert may_read(("composition", "fibres"), ANONYMOUS_VIEWER, policies)
+    for viewer in ("anonymous", "no-roles", "recycler", "repairer", "other-operator"):
+        shown = passport.get(viewer, passport.dpp).json()
+        assert "manufacture" not in shown, viewer  # the widening changed nothing
+        assert "supplierContract" not in shown["composition"], viewer  # the narrowing holds
+        assert passport.get(viewer, f"{passport.dpp}/elements/manufacture").status_code in (401, 403), viewer
+    assert "manufacture" in passport.get("authority", passport.dpp).json()
 
 
 # -- headers across readers ------------------------------------------------------------------------
@@ -738,7 +748,34 @@ def test_unrestricted_passport_is_complete_for_everyone(api, http, auth, headers
     }
 
 
-def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api, http, auth):
+def index_terms(root: Any, dpp_id: str, words: list[str]) -> set[str]:
+    """The words the search index itself holds for a passport (read from its partitions, not
+    through the search, which could filter what a broken index holds)."""
+    from shared.publication.search import normalise
+    from shared.storage.cosmos import SEARCH_INDEX
+
+    held = set()
+    for word in words:
+        for term in normalise(word):
+            rows = root.store.query_partition(
+                SEARCH_INDEX,
+                "SELECT c.dppId FROM c WHERE c.term = @term",
+                {"@term": f"kw:{term}"},
+                f"kw:{term}",
+            )
+            if any(row["dppId"] == dpp_id for row in rows):
+                held.add(word)
+    return held
+
+
+def test_the_search_index_holds_public_words_only(passport, root):
+    """Restricted content must never reach the index (a search index built from the whole
+    document makes this test fail, even if the search filtered its hits)."""
+    restricted = [SUPPLY_WORD, MANUFACTURE_WORD, CONTRACT_WORD, REPAIR_WORD]
+    assert index_terms(root, passport.dpp_id, [PUBLIC_WORD, *restricted]) == {PUBLIC_WORD}
+
+
+def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api, http, auth, root):
     word = f"zqlater{uuid.uuid4().hex[:12]}"
     document = make_passport(nameplate={"ProductName": f"Shirt {word}"}, composition={"fibres": "cotton"})
     dpp_id, product_id = document["digitalProductPassportId"], document["uniqueProductIdentifier"]
@@ -751,10 +788,10 @@ def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api
         assert response.status_code == 200, response.text
         return response.json()
 
-    assert len(found()) == 1
+    assert len(found()) == 1 and index_terms(root, dpp_id, [word]) == {word}
     narrowed = {"dppAccessPolicy": {"sections": {"nameplate": ["authority"]}}}
     assert http.patch(url, json=narrowed, headers=auth).status_code == 200
-    assert found() == []
+    assert found() == [] and index_terms(root, dpp_id, [word]) == set()
     assert "nameplate" not in http.get(url).json()
     assert http.get(url).headers["DPP-Disclosure"] == "partial"
     body = http.get(lite, params={"lite": "true"}).json()
