@@ -3,6 +3,7 @@ triggers that run them. Each function calls `shared.onboarding` directly."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Protocol
 
 import azure.functions as func
@@ -13,6 +14,10 @@ from shared.access.authentication import Principal
 from shared.composition import Root
 from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
 from shared.onboarding.imports import IMPORTS_CONTAINER
+
+log = logging.getLogger(__name__)
+# Every five minutes, at second 30 (NCRONTAB): a job is never running longer than its lease plus this.
+SWEEP_SCHEDULE = "30 */5 * * * *"
 
 
 class Jobs(Protocol):
@@ -80,5 +85,13 @@ def blueprint(root: Root) -> func.Blueprint:
     @blob_trigger(bp, "request", f"{EXPORTS_CONTAINER}/{REQUESTS_PREFIX}")
     def export_request(request: func.InputStream) -> None:
         root.exports.run((request.name or "").removeprefix(f"{EXPORTS_CONTAINER}/"))
+
+    # -- no job left hanging -----------------------------------------------------------------------
+
+    @bp.timer_trigger(schedule=SWEEP_SCHEDULE, arg_name="timer", run_on_startup=False)
+    def job_sweeper(timer: func.TimerRequest) -> None:
+        counts = root.sweeper.sweep()
+        level = logging.WARNING if counts else logging.DEBUG
+        log.log(level, "Job sweeper%s: %s", " (past due)" if timer.past_due else "", counts)
 
     return bp

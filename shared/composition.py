@@ -32,6 +32,7 @@ from shared.integrity.sealer import Sealer
 from shared.integrity.signers import LocalSigner, Signer
 from shared.onboarding.exports import Exports
 from shared.onboarding.imports import Imports
+from shared.onboarding.sweeper import JobSweeper
 from shared.passports.artifacts import ArtifactStore
 from shared.passports.history import PassportHistory
 from shared.passports.issuance import Issuance
@@ -273,6 +274,10 @@ class Root:
     @part
     def exports(self) -> Exports:
         return Exports(self.passports, self.store, self.blobs)
+
+    @part
+    def sweeper(self) -> JobSweeper:
+        return JobSweeper(self.store, self.imports, self.exports)
 
 
 class PublishHooks:

@@ -19,6 +19,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from shared.access.authentication import Principal
@@ -43,6 +44,9 @@ PROGRESS_EVERY = 200
 # Block blobs are written in blocks; 4 MiB keeps memory flat for any number of passports.
 BLOCK_BYTES = 4 * 1024 * 1024
 DOWNLOAD_MINUTES = 60
+# A running export renews this lease at every progress save; one that ran out was abandoned.
+LEASE = timedelta(minutes=5)
+MAX_DELIVERIES = 3
 
 
 class Exports:
@@ -123,16 +127,31 @@ class Exports:
         if job is None:
             log.warning("Export request %s has no job; ignored", request_blob)
             return "no job"
-        if job["state"] == DONE:
-            return "already done"
+        if job["state"] in (DONE, FAILED):
+            return f"already {job['state']}"
+        lease = job.get("leaseUntil")
+        if job["state"] == RUNNING and lease and datetime.fromisoformat(lease) > self.clock():
+            return "running elsewhere"
         try:
-            job = self._save(job, state=RUNNING)
+            job = self._save(job, state=RUNNING, deliveries=int(job.get("deliveries") or 0) + 1)
             files, job = self._write_files(job)
-            self._save(job, state=DONE, files=files)
+            self._save(job, state=DONE, files=files, leaseUntil=None)
         except ItemChanged:
-            # Another delivery of the same request got there first; it carries on.
+            # Another delivery of the same request (or the sweeper) took over; it carries on.
             return "running elsewhere"
         return DONE
+
+    def take_over(self, job: ExportJob) -> str:
+        """An export whose worker stopped (its lease ran out) or that never started: run it again
+        from the start (files are rewritten whole), or after MAX_DELIVERIES tries, fail it."""
+        if int(job.get("deliveries") or 0) >= MAX_DELIVERIES:
+            reason = f"Abandoned after {job.get('deliveries')} attempts: each worker stopped before the end"
+            try:
+                self._save(job, state=FAILED, reason=reason, leaseUntil=None)
+            except ItemChanged:
+                return "running elsewhere"
+            return FAILED
+        return self.run(f"{REQUESTS_PREFIX}{job['jobId']}.json")
 
     def _heads(self, operator: str | None) -> Iterator[PassportItem]:
         for item in self.store.iterate_background(
@@ -165,6 +184,9 @@ class Exports:
         return files, self._save(job, exported=exported, versions=versions)
 
     def _save(self, job: ExportJob, **changes: Any) -> ExportJob:
+        """Save, renewing the lease while running (ItemChanged: another worker took over)."""
+        if changes.get("state", job["state"]) == RUNNING:
+            changes["leaseUntil"] = (self.clock() + LEASE).isoformat()
         return save_job(self.store, job, self._now(), **changes)
 
 

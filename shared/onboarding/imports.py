@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -69,6 +70,8 @@ MAPPING_FILES = ("mapping.json", "mapping.yaml", "mapping.yml")
 AWAITING, RUNNING, DONE, FAILED = "awaiting-upload", "running", "done", "failed"
 BATCH_ROWS = 200
 LEASE = timedelta(minutes=5)
+# Workers that may try one import before the sweeper fails it (each stopped before the end).
+MAX_DELIVERIES = 3
 UPLOAD_LINK_MINUTES = 60
 SHOWN_FAILURES = 20
 ROW_ATTEMPTS = 5
@@ -264,6 +267,37 @@ class Imports:
         except (ImportFileError, _mappings().MappingError, _TooLarge) as exc:
             self._finish(claimed, FAILED, reason=str(exc))
             return FAILED
+        except Exception as exc:
+            # Left running under its lease for the sweeper to take over; what broke is kept for
+            # the report should every attempt break the same way.
+            self._note_error(claimed, exc)
+            raise
+
+    def take_over(self, job: ImportJob) -> str:
+        """A running import whose lease ran out (its worker stopped): run it again from its
+        checkpoint, or once MAX_DELIVERIES workers have tried, fail it with a report saying why."""
+        if job["deliveries"] >= MAX_DELIVERIES:
+            last = job.get("lastError") or "no error was recorded"
+            reason = (
+                f"Abandoned after {job['deliveries']} attempts: each worker stopped before the end "
+                f"(last lease ran out at {job.get('leaseUntil')}; last error: {last})"
+            )
+            try:
+                self._finish(job, FAILED, reason=reason)
+            except _LeaseLost:
+                return "running elsewhere"
+            return FAILED
+        return self.run(job["blobName"], None, self._upload_metadata(job["blobName"]))
+
+    def _upload_metadata(self, blob_name: str) -> dict[str, str]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        blob = self.blobs.container(IMPORTS_CONTAINER).get_blob_client(blob_name)
+        with translated():
+            try:
+                return dict(blob.get_blob_properties().metadata or {})
+            except ResourceNotFoundError:
+                return {}
 
     # -- the lease ---------------------------------------------------------------------------
 
@@ -281,6 +315,15 @@ class Imports:
             return save_job(self.store, job, format_ts(now), **changes)
         except ItemChanged:
             return None
+
+    def _note_error(self, job: ImportJob, exc: Exception) -> None:
+        current = cast(ImportJob | None, load_job(self.store, job["jobId"], "import"))
+        if current is None or current["state"] != RUNNING:
+            return
+        with suppress(ItemChanged, DppError):
+            save_job(
+                self.store, current, format_ts(self.clock()), lastError=f"{type(exc).__name__}: {exc}"[:500]
+            )
 
     def _save(self, job: ImportJob, **changes: Any) -> ImportJob:
         """Checkpoint under the lease; a lost lease (someone took over) stops this worker."""

@@ -46,6 +46,7 @@ class ImportJob(Job):
     deliveries: int
     leaseUntil: str | None
     report: dict[str, str | None] | None
+    lastError: NotRequired[str]
 
 
 class ExportJob(Job):
@@ -54,6 +55,8 @@ class ExportJob(Job):
     exported: int
     versions: int
     files: dict[str, str] | None
+    deliveries: NotRequired[int]
+    leaseUntil: NotRequired[str | None]
 
 
 def load_job(store: Store, job_id: str, kind: Kind) -> Job | None:

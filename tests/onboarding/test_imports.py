@@ -35,19 +35,6 @@ def code_of(response: Any) -> str:
     return response.json()["messages"][0]["code"]
 
 
-@pytest.fixture
-def new_import(api, http, auth):
-    def start(file_name: str, mapping: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"fileName": file_name}
-        if mapping is not None:
-            body["mapping"] = mapping
-        response = http.post(f"{api}/v1/imports", json=body, headers=headers or auth)
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return start
-
-
 def upload(http, grant: dict[str, Any], data: bytes, metadata: dict[str, str] | None = None) -> None:
     headers = dict(grant["uploadHeaders"])
     for key, value in (metadata or {}).items():

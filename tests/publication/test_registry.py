@@ -606,3 +606,36 @@ def test_create_dpp_registers_automatically_when_configured(
     deliver_due(later(seconds=1))
     [received] = registry.received(dpp_id)
     assert received.body == record["payload"]
+
+
+def test_a_stuck_registration_whose_worker_died_after_claiming_it_is_delivered_after_its_lease(
+    api: str,
+    http: requests.Session,
+    auth: dict[str, str],
+    root: Any,
+    create: Callable,
+    post: Callable,
+    configure: Configure,
+    registry: RegistryDouble,
+    deliver_due: Any,
+) -> None:
+    """A worker claims a due registration (its lease) and dies before sending: the outbox (the
+    registrations' sweeper) leaves it alone while the lease holds, then delivers it."""
+    from shared.publication.registry import LEASE, REGISTRATION_ID
+    from shared.storage.cosmos import REGISTRATIONS
+
+    configure(url=registry.url)
+    registry.fail_next(1, status=503)
+    document = create()
+    dpp_id = document["digitalProductPassportId"]
+    assert post(body_of(document)).status_code == 202
+    due = ts(stored(api, http, dpp_id, auth)["nextAttemptAt"]) + timedelta(seconds=1)
+    item = root.store.read(REGISTRATIONS, REGISTRATION_ID, dpp_id)
+    assert item is not None
+    claimed = {key: value for key, value in item.items() if not key.startswith("_")}
+    claimed["leaseUntil"] = ts_text(due + LEASE)
+    root.store.replace(REGISTRATIONS, claimed, item["_etag"])  # ... and the worker dies here
+    assert deliver_due(now=due)["delivered"] == 0  # leased: nobody else sends it twice
+    assert deliver_due(now=due + LEASE + timedelta(seconds=1))["delivered"] == 1
+    assert stored(api, http, dpp_id, auth)["state"] == "delivered"
+    assert len(registry.received(dpp_id)) == 2  # the failed first attempt, then this one
