@@ -7,6 +7,8 @@ is read back (key order and unknown content included).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
@@ -59,6 +61,22 @@ def _canonical_granularity(value: object) -> object:
     return value
 
 
+# Scripts whose letters look alike: a word mixing them (`apple` written with a Cyrillic a)
+# reads as another id than it is.
+CONFUSABLE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _scripts(word: str) -> set[str]:
+    found = set()
+    for char in word:
+        if char.isalpha():
+            script = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+            if script in CONFUSABLE_SCRIPTS:
+                found.add(script)
+    return found
+
+
 def _no_control_characters(value: str) -> str:
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         raise ValueError("must not contain control characters")
@@ -67,10 +85,24 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+def _check_identifier(value: str) -> str:
+    """Ids are compared byte for byte, so a new one must be unambiguous text: no control
+    characters, Unicode NFC (a composed and a decomposed letter would be two ids), and no word
+    that mixes Latin, Cyrillic or Greek letters (which look alike). Reads by path check only the
+    first, so ids stored before these rules stay readable."""
+    _no_control_characters(value)
+    if unicodedata.normalize("NFC", value) != value:
+        raise ValueError("must be in Unicode normalization form NFC")
+    for word in _WORD.findall(value):
+        mixed = _scripts(word)
+        if len(mixed) > 1:
+            scripts = " and ".join(sorted(script.title() for script in mixed))
+            raise ValueError(f"mixes {scripts} letters in {word!r}, which look alike")
+    return value
+
+
 NonBlank = Annotated[str, StringConstraints(strict=True, min_length=1, pattern=r"\S")]
-Identifier = Annotated[
-    NonBlank, BeforeValidator(lambda v: _no_control_characters(v) if isinstance(v, str) else v)
-]
+Identifier = Annotated[NonBlank, BeforeValidator(lambda v: _check_identifier(v) if isinstance(v, str) else v)]
 
 
 class PassportHeader(BaseModel):
