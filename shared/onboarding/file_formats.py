@@ -48,6 +48,13 @@ DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 # Non-seekable XLSX uploads are kept in memory up to this size, on disk beyond it.
 _SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+# Workbook limits, checked before unpacking: what a real export of DPP_IMPORT_MAX_ROWS products
+# stays well under, and what a bomb does not.
+MAX_XLSX_UNPACKED_BYTES = 512 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+MAX_SHARED_STRINGS = 1_000_000
+SHARED_STRINGS = "xl/sharedstrings.xml"
+_UNIQUE_COUNT = re.compile(r"<(?:\w+:)?sst\b[^>]*\buniqueCount=\"([0-9]{1,12})\"")
 _SHOWN_CHARS = 80
 
 
@@ -134,9 +141,15 @@ def read_records(stream: BinaryIO, fmt: str, options: ReaderOptions | None = Non
     return readers[fmt](stream, options)
 
 
-def count_records(stream: BinaryIO, fmt: str, options: ReaderOptions | None = None) -> int:
-    """How many records `read_records` yields (error records included)."""
-    return sum(1 for _ in read_records(stream, fmt, options))
+def count_records(
+    stream: BinaryIO, fmt: str, options: ReaderOptions | None = None, limit: int | None = None
+) -> int:
+    """How many records `read_records` yields (error records included); with `limit`, counting
+    stops at `limit + 1`, so a file far over the limit is refused without reading all of it."""
+    records = read_records(stream, fmt, options)
+    if limit is not None:
+        records = itertools.islice(records, limit + 1)
+    return sum(1 for _ in records)
 
 
 # -- text streams -----------------------------------------------------------------------------
@@ -328,6 +341,7 @@ def _read_xlsx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
 
     source, spool = _seekable(stream)
     try:
+        _check_workbook_size(source)
         try:
             workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl has no single error type for a broken workbook
@@ -340,6 +354,38 @@ def _read_xlsx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
     finally:
         if spool is not None:
             spool.close()
+
+
+def _check_workbook_size(source: BinaryIO) -> None:
+    """Refuse a workbook that unpacks to far more than it weighs (a zip bomb), or whose shared
+    strings table, which a reader must hold whole before the first row, is too large; both are
+    read from the zip directory and the table's first bytes, before anything is unpacked."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(source) as archive:
+            entries = archive.infolist()
+            unpacked = sum(entry.file_size for entry in entries)
+            packed = sum(entry.compress_size for entry in entries) or 1
+            if unpacked > MAX_XLSX_UNPACKED_BYTES or unpacked > MAX_XLSX_RATIO * packed:
+                raise ImportFileError(
+                    f"The workbook unpacks to {unpacked} bytes from {packed}: more than "
+                    f"{MAX_XLSX_UNPACKED_BYTES} bytes or {MAX_XLSX_RATIO} times its size; split it"
+                )
+            strings = next((entry for entry in entries if entry.filename.lower() == SHARED_STRINGS), None)
+            if strings is not None:
+                with archive.open(strings) as table:
+                    head = table.read(2048).decode("utf-8", "replace")
+                declared = _UNIQUE_COUNT.search(head)
+                if declared and int(declared.group(1)) > MAX_SHARED_STRINGS:
+                    raise ImportFileError(
+                        f"The workbook holds {declared.group(1)} distinct texts; at most "
+                        f"{MAX_SHARED_STRINGS} are read: split it"
+                    )
+    except zipfile.BadZipFile:
+        pass  # openpyxl says what is wrong with it
+    finally:
+        source.seek(0)
 
 
 def _seekable(stream: BinaryIO) -> tuple[BinaryIO, Any]:

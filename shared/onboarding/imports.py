@@ -346,7 +346,7 @@ class Imports:
             fmt = job["format"]
             options = mapping.options_for(fmt) if mapping else ReaderOptions()
             spool.seek(0)
-            total = count_records(spool, fmt, options)
+            total = count_records(spool, fmt, options, limit=self.config.import_max_rows)
             if total > self.config.import_max_rows:
                 raise _TooLarge(
                     f"The file has {total} rows; at most {self.config.import_max_rows} per upload "

@@ -551,3 +551,69 @@ def test_jsonl_is_read_as_a_stream() -> None:
     total_bytes = sum(len(b'{"digitalProductPassportId": "urn:x:%d"}\n' % n) for n in range(total))
     assert stream.consumed < total_bytes // 10
     assert sum(1 for _ in reader) == total - 1
+
+
+# -- workbook bombs (issue 14: 3 M shared strings in 125 KB took 71 s and 260 MB) --------------------
+
+
+def _workbook(rows: int = 2) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["sku", "name"])
+    for number in range(rows):
+        sheet.append([f"sku-{number}", f"name {number}"])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _rewritten(data: bytes, name: str, content: bytes) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            target.writestr(entry, content if entry.filename == name else source.read(entry.filename))
+        if name not in source.namelist():
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def test_a_workbook_declaring_millions_of_shared_strings_is_refused_before_reading() -> None:
+    import time
+
+    strings = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        b'count="3000000" uniqueCount="3000000">' + b"<si><t>x</t></si>" * 3 + b"</sst>"
+    )
+    bomb = _rewritten(_workbook(), "xl/sharedStrings.xml", strings)
+    started = time.monotonic()
+    with pytest.raises(ImportFileError, match="3000000 distinct texts"):
+        records(bomb, "xlsx")
+    assert time.monotonic() - started < 2
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused() -> None:
+    bomb = _rewritten(_workbook(), "xl/media/padding.bin", b"\0" * 60_000_000)
+    with pytest.raises(ImportFileError, match="unpacks to"):
+        records(bomb, "xlsx")
+
+
+def test_an_ordinary_workbook_still_reads() -> None:
+    assert [record.values for record in records(_workbook(3), "xlsx")] == [
+        {"sku": f"sku-{n}", "name": f"name {n}"} for n in range(3)
+    ]
+
+
+def test_counting_stops_just_past_the_limit() -> None:
+    from shared.onboarding.file_formats import count_records
+
+    data = ("sku\n" + "".join(f"row-{n}\n" for n in range(5000))).encode()
+    assert count_records(io.BytesIO(data), "csv") == 5000
+    assert count_records(io.BytesIO(data), "csv", limit=10) == 11
