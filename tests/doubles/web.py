@@ -29,6 +29,8 @@ Script = Callable[["Request"], Answer]
 class Request:
     path: str
     headers: dict[str, str]
+    body: bytes = b""
+    method: str = "GET"
 
 
 class _Quiet(ThreadingHTTPServer):
@@ -50,8 +52,14 @@ class WebServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def do_POST(self) -> None:
+                self.do_GET()
+
             def do_GET(self) -> None:
-                request = Request(self.path, {k.lower(): v for k, v in self.headers.items()})
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                request = Request(self.path, headers, body, self.command)
                 owner.requests.append(request)
                 scripted = owner.script.get(self.path.split("?")[0], Answer(404, b"{}"))
                 answer = scripted(request) if callable(scripted) else scripted
