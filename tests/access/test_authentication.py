@@ -21,13 +21,13 @@ def test_writes_without_a_token_are_401_with_challenge(api, http, create):
         http.delete(url),
         http.put(f"{url}/elements/nameplate/ManufacturerName", json="x"),
     ):
-        assert_result(response, 401)
+        assert_result(response, 401, "AuthenticationRequired")
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert http.get(url).json()["dppStatus"] == "Active"
 
 
 def test_unauthenticated_write_to_unknown_passport_is_401_not_404(api, http):
-    assert_result(http.patch(f"{api}/v1/dpps/nope", json={"dppStatus": "x"}), 401)
+    assert_result(http.patch(f"{api}/v1/dpps/nope", json={"dppStatus": "x"}), 401, "AuthenticationRequired")
 
 
 @pytest.mark.parametrize(
@@ -48,13 +48,15 @@ def test_token_signed_by_another_key_is_401(api, http, tmp_path):
 
     ensure_issuer(tmp_path)
     forged = mint(tmp_path, roles=["operator"], operator=OWNER)
-    assert_result(http.post(f"{api}/v1/dpps", json=make_passport(), headers=_bearer(forged)), 401)
+    assert_result(
+        http.post(f"{api}/v1/dpps", json=make_passport(), headers=_bearer(forged)), 401, "InvalidToken"
+    )
 
 
 def test_malformed_authorization_headers_are_401(api, http):
     for header in ("Basic dXNlcjpwYXNz", "Bearer", "Bearer not.a.jwt", "Bearer a.b"):
         response = http.post(f"{api}/v1/dpps", json=make_passport(), headers={"Authorization": header})
-        assert_result(response, 401)
+        assert_result(response, 401, "InvalidToken")
 
 
 def test_missing_operator_role_is_403(api, http, token, create):

@@ -847,7 +847,7 @@ def test_a_restricted_element_path_answers_the_same_whether_it_exists_or_not(api
         assert_result(http.get(f"{base}/{path}"), 401, "ElementRestricted")
     reader = {"Authorization": f"Bearer {token('repairer', operator=None)}"}
     assert_result(http.get(f"{base}/supplychain/nothing-here", headers=reader), 403, "ElementRestricted")
-    assert_result(http.get(f"{base}/nameplate/nothing-here"), 404)  # public: a missing element is 404
+    assert_result(http.get(f"{base}/nameplate/nothing-here"), 404, "ElementNotFound")  # public: 404
     recycler = {"Authorization": f"Bearer {token('recycler', operator=None)}"}
     assert http.get(f"{base}/supplychain/smelter", headers=recycler).json() == "Smelter A"
     assert_result(http.get(f"{base}/supplychain/nothing-here", headers=recycler), 404)

@@ -141,7 +141,7 @@ def test_unsupported_media_type_is_415(api, http, auth):
         data=json.dumps(make_passport()),
         headers={**auth, "Content-Type": "application/xml"},
     )
-    assert_result(response, 415)
+    assert_result(response, 415, "UnsupportedMediaType")
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_limit_bounds_are_inclusive(api, http):
 
 def test_unknown_passport_is_404(api, http):
     assert_result(http.get(f"{api}/v1/dpps/{enc('urn:does-not-exist:x/y')}"), 404, "PassportNotFound")
-    assert_result(http.get(f"{api}/v1/dppsByProductId/nothing"), 404)
+    assert_result(http.get(f"{api}/v1/dppsByProductId/nothing"), 404, "PassportNotFound")
     assert_result(http.get(f"{api}/v1/dppsByIdAndDate/nothing", params={"date": "2030-01-01T00:00:00Z"}), 404)
 
 

@@ -261,11 +261,12 @@ def test_dates_with_an_offset_at_the_range_ends_are_a_400_on_every_path(api, htt
     )
     for body in ({"lastUpdate": value}, {"dppLifecycle": {"validTo": value}}):
         assert_result(http.post(f"{api}/v1/dpps", json=make_passport(**body), headers=auth), 400)
-    assert_result(http.patch(f"{api}/v1/dpps/{enc(dpp_id)}", json={"lastUpdate": value}, headers=auth), 400)
+    patched = http.patch(f"{api}/v1/dpps/{enc(dpp_id)}", json={"lastUpdate": value}, headers=auth)
+    assert_result(patched, 400, "InvalidPassport")
     published = http.post(
         f"{api}/v1/dpps/{enc(dpp_id)}/publish", json={"versionLabel": "v2", "validFrom": value}, headers=auth
     )
-    assert_result(published, 400)
+    assert_result(published, 400, "InvalidTimestamp")
 
 
 def test_years_before_1000_order_as_dates(api, http, auth, create):
@@ -458,8 +459,8 @@ def test_malformed_path_is_400_and_path_to_nothing_is_404(api, http, sample):
     for malformed in ("%24%5B", _jsonpath("$['nameplate'"), _jsonpath("$..nameplate"), _jsonpath("$[*]")):
         assert_result(http.get(f"{base}/{malformed}"), 400, "InvalidElementPath")
     for missing in (_jsonpath("$['nameplate']['Nope']"), "nameplate/Materials/7", "nosection"):
-        assert_result(http.get(f"{base}/{missing}"), 404)
-    assert_result(http.get(f"{api}/v1/dpps/unknown-dpp/elements/nameplate"), 404)
+        assert_result(http.get(f"{base}/{missing}"), 404, "ElementNotFound")
+    assert_result(http.get(f"{api}/v1/dpps/unknown-dpp/elements/nameplate"), 404, "PassportNotFound")
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT"])
