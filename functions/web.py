@@ -62,7 +62,12 @@ def correlation_id(req: func.HttpRequest) -> str:
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None, content_type: str = JSON
 ) -> func.HttpResponse:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate stored before input was refused for it: escaped, it is still valid JSON.
+        body = json.dumps(data, separators=(",", ":")).encode("ascii")
     return func.HttpResponse(
         body=body, status_code=status, headers=headers or {}, mimetype=content_type, charset="utf-8"
     )

@@ -517,8 +517,33 @@ class Registry:
             REGISTRATIONS, DUE_QUERY.format(limit=limit), {"@pending": PENDING, "@now": format_ts(moment)}
         )
         for record in due:
-            counts[self.deliver(cast(RegistrationRecord, record), now=moment)] += 1
+            try:
+                outcome = self.deliver(cast(RegistrationRecord, record), now=moment)
+            except DppError:
+                raise  # the store itself is unavailable: the next run tries again
+            except Exception as exc:
+                # One item that cannot be sent (a payload stored before input was checked as
+                # strictly as now) must not stop the outbox for every item after it.
+                log.exception("Registration of %s cannot be sent", record.get("dppId"))
+                outcome = self._unsendable(cast(RegistrationRecord, record), exc)
+            counts[outcome] += 1
         return counts
+
+    def _unsendable(self, record: RegistrationRecord, exc: Exception) -> str:
+        failed = {
+            **_shown(record),
+            "state": FAILED,
+            "nextAttemptAt": None,
+            "leaseUntil": None,
+            "lastError": f"cannot be sent: {type(exc).__name__}",
+        }
+        try:
+            current = self.store.read(REGISTRATIONS, REGISTRATION_ID, record["dppId"])
+            if current is not None:
+                self.store.replace(REGISTRATIONS, failed, current["_etag"])
+        except ItemChanged:
+            return SKIPPED
+        return FAILED
 
 
 DUE_QUERY = (

@@ -639,3 +639,37 @@ def test_a_stuck_registration_whose_worker_died_after_claiming_it_is_delivered_a
     assert deliver_due(now=due + LEASE + timedelta(seconds=1))["delivered"] == 1
     assert stored(api, http, dpp_id, auth)["state"] == "delivered"
     assert len(registry.received(dpp_id)) == 2  # the failed first attempt, then this one
+
+
+def test_a_registration_that_cannot_be_sent_does_not_stop_the_outbox(
+    api: str,
+    http: requests.Session,
+    auth: dict[str, str],
+    root: Any,
+    create: Callable,
+    post: Callable,
+    configure: Configure,
+    registry: RegistryDouble,
+    deliver_due: Any,
+) -> None:
+    """Issue 14: a record holding a lone surrogate (stored before bodies were checked for them)
+    stopped the outbox run at it, and reading it was a 500."""
+    from shared.publication.registry import REGISTRATION_ID
+    from shared.storage.cosmos import REGISTRATIONS
+
+    configure(url=registry.url)
+    registry.fail_next(2, status=503)
+    poison, fine = create(), create()
+    for document in (poison, fine):
+        assert post(body_of(document)).status_code == 202
+    item = root.store.read(REGISTRATIONS, REGISTRATION_ID, poison["digitalProductPassportId"])
+    assert item is not None
+    item["payload"] = {**item["payload"], "endpointUrl": "http://x.com/\ud800"}
+    root.store.replace(REGISTRATIONS, {k: v for k, v in item.items() if not k.startswith("_")}, item["_etag"])
+    counts = deliver_due(now=later(hours=2))
+    assert (counts["delivered"], counts["failed"]) == (1, 1)
+    assert stored(api, http, fine["digitalProductPassportId"], auth)["state"] == "delivered"
+    failed = read(api, http, poison["digitalProductPassportId"], auth)
+    assert failed.status_code == 200, failed.text
+    assert failed.json()["registration"]["state"] == "failed"
+    assert "cannot be sent" in failed.json()["registration"]["lastError"]
