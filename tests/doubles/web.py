@@ -25,6 +25,18 @@ class Answer:
 Script = Callable[["Request"], Answer]
 
 
+def revalidating(body: bytes, etag: str, cache_control: str) -> Script:
+    """An answer with an ETag that is 304 to a request holding it (If-None-Match)."""
+
+    def answer(request: Request) -> Answer:
+        headers = {"ETag": etag, "Cache-Control": cache_control}
+        if request.headers.get("if-none-match") == etag:
+            return Answer(304, b"", headers)
+        return Answer(200, body, headers)
+
+    return answer
+
+
 @dataclass(frozen=True)
 class Request:
     path: str

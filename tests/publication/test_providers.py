@@ -17,7 +17,7 @@ import requests
 
 from shared.access.authentication import ANONYMOUS
 from shared.publication.relations import GraphQuery
-from tests.doubles.web import Answer, WebServer
+from tests.doubles.web import Answer, WebServer, revalidating
 from tests.support.documents import enc, gtin14, make_passport, namespace
 from tests.support.ports import free_port
 from tests.support.remote import Clock, remote_passports
@@ -213,13 +213,7 @@ def test_answers_are_kept_as_long_as_their_cache_control_allows(http, provider_b
     clock = Clock()
     remote = remote_passports(clock)
     with WebServer("127.0.0.2") as copy:
-
-        def answer(request: Any) -> Answer:
-            if request.headers.get("if-none-match") == '"v1"':
-                return Answer(304, b"", {"ETag": '"v1"', "Cache-Control": "max-age=60"})
-            return Answer(200, body, {"ETag": '"v1"', "Cache-Control": "max-age=60"})
-
-        copy.script["/fresh"] = answer
+        copy.script["/fresh"] = revalidating(body, '"v1"', "max-age=60")
         copy.script["/unkept"] = Answer(200, body, {"Cache-Control": "no-store"})
         url = copy.url("/fresh")
         first = remote.node(url, Budget(5))
@@ -399,14 +393,8 @@ def test_a_redirect_the_provider_lets_be_kept_is_not_asked_again_until_it_expire
     clock = Clock()
     remote = remote_passports(clock)
     with WebServer("127.0.0.2") as provider:
-
-        def document(request: Any) -> Answer:
-            if request.headers.get("if-none-match") == '"d1"':
-                return Answer(304, b"", {"ETag": '"d1"', "Cache-Control": "no-cache"})
-            return Answer(200, body, {"ETag": '"d1"', "Cache-Control": "no-cache"})
-
         provider.script["/01/x"] = Answer(307, b"", {"Location": "/doc", "Cache-Control": "max-age=60"})
-        provider.script["/doc"] = document
+        provider.script["/doc"] = revalidating(body, '"d1"', "no-cache")
         url = provider.url("/01/x")
         remote.node(url, Budget(5))
         assert (provider.asked("/01/x"), provider.asked("/doc")) == (1, 1)
