@@ -126,7 +126,7 @@ def _related(rows: list[dict[str, Any]]) -> list[tuple[str, list[RelatedRow]]]:
         status = str(row.get("status", "unknown"))
         grouped.setdefault(row["relation"], []).append(
             RelatedRow(
-                text=str(row.get("label") or row.get("name") or row.get("productId") or row["target"]),
+                text=str(row.get("label") or row["target"]),
                 href=row.get("href"),
                 quantity=f"\N{MULTIPLICATION SIGN} {row['quantity']}" if "quantity" in row else "",
                 status=status if status.isalnum() else "unknown",
@@ -178,7 +178,7 @@ class ConsumerPage:
             updated=document.get("lastUpdate", "")[:10],
             sections=rendered,
             artifacts=[(kind, str(ref.get("mediaType", ""))) for kind, ref in shown.artifacts.items()],
-            relations=_related(self.relations.named(document, page_of, language)),
+            relations=_related(self.relations.named(document, page_of)),
             verify_url=urls["verify"],
             keys_url=urls["keys"],
         )

@@ -1,11 +1,12 @@
 """Product relations as a graph: the reverse index kept with every version, and walks over it.
 
 Each relation a live passport's `relations` section names is one entry in the `relations`
-container, in the partition of what it names (its product key: a GS1 identification, else the
-target as written), written by the same hook as the search index, before a version becomes
-current. "Who names me" is then one single-partition query; what a passport names is in its own
-document. A walk to `depth` (at most MAX_DEPTH) reads heads by point reads, never crosses
-partitions in a query, stops at MAX_NODES nodes (and says so), and visits each node once (cycles).
+container, in the partition of what it names (`Target.index_key`: its product key, or `dpp:<id>`
+for a passport URL of this service), written by the same hook as the search index, before a
+version becomes current. "Who names me" is then one single-partition query per key; what a
+passport names is in its own document. A walk to `depth` (at most MAX_DEPTH) reads heads by point
+reads, never crosses partitions in a query, stops at MAX_NODES nodes (and says so), and visits each
+node once (cycles).
 
 Targets on this service (`shared.publication.targets`) are nodes with `verification: "local"`
 (a target named here but not found: status `NotFound`). Targets at other providers are fetched and
@@ -45,6 +46,11 @@ DIRECTIONS = ("out", "in", "both")
 
 class PassportLinks(Protocol):
     def passport(self, dpp_id: str) -> str: ...
+
+
+def head_status(head: PassportItem) -> str:
+    """A local node's status: its lifecycle's, Revoked once deleted."""
+    return "Revoked" if head["deleted"] else str(head["lifecycle"]["status"])
 
 
 def entry_id(source: str, kind: str, target: str) -> str:
@@ -163,12 +169,11 @@ class RelationGraph:
         def local(head: PassportItem) -> str:
             url = links.passport(head["dppId"])
             if url not in nodes:
-                status = "Revoked" if head["deleted"] else head["lifecycle"]["status"]
                 nodes[url] = {
                     "url": url,
                     "dppId": head["dppId"],
                     "productId": head["productId"],
-                    "status": status,
+                    "status": head_status(head),
                     "verification": LOCAL,
                 }
             return url
@@ -221,9 +226,7 @@ class RelationGraph:
             nodes[url] = found.as_node()
         return {"root": root["dppId"], "nodes": list(nodes.values()), "edges": edges, "truncated": truncated}
 
-    def named(
-        self, document: dict[str, Any], href: Callable[[str], str], language: str = "en"
-    ) -> list[dict[str, Any]]:
+    def named(self, document: dict[str, Any], href: Callable[[str], str]) -> list[dict[str, Any]]:
         """The relations a shown document names, each with where to follow it (`href`, given a
         local passport id) and how its target stands: local ones read now, by point reads, for
         the first MAX_NAMED; ones at other providers as last fetched (those not fetched or stale
@@ -237,28 +240,23 @@ class RelationGraph:
             row: dict[str, Any] = {"relation": kind, "target": link["target"]}
             row.update({name: link[name] for name in ("label", "quantity") if name in link})
             if index < len(targets):
-                row.update(self._standing(link, targets[index], href, language))
+                row.update(self._standing(link, targets[index], href))
             rows.append(row)
         return rows
 
     def _standing(
-        self,
-        link: dict[str, Any],
-        target: PassportItem | _Elsewhere,
-        href: Callable[[str], str],
-        language: str,
+        self, link: dict[str, Any], target: PassportItem | _Elsewhere, href: Callable[[str], str]
     ) -> dict[str, Any]:
         written = link["target"]
+        if isinstance(target, _Elsewhere) and target.remote:
+            known = self.remote.known(written)
+            if known is None:
+                return {"href": written, "status": UNKNOWN, "verification": UNVERIFIED}
+            return {"href": written, "status": known.status, "verification": known.verification}
         if isinstance(target, _Elsewhere):
-            known = self.remote.known(written) if target.remote else None
-            if target.remote:
-                found = {"href": written, "status": UNKNOWN, "verification": UNVERIFIED}
-                if known is not None:
-                    found.update(status=known.status, verification=known.verification)
-                return found
             missing = {"status": "NotFound", "verification": LOCAL}
             return {"href": written, **missing} if "://" in written else missing
-        status = "Revoked" if target["deleted"] else target["lifecycle"]["status"]
+        status = head_status(target)
         label = locate(written, self.index.own).label
         if label is not None and status != "Revoked" and label != target["lifecycle"]["versionLabel"]:
             status = SUPERSEDED  # an older version is named: a newer one replaced it

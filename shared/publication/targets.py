@@ -14,6 +14,7 @@ a product, `dpp:<id>` for a passport URL of this service.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
@@ -25,6 +26,7 @@ DPP_KEY_PREFIX = "dpp:"
 _PARAMETER = re.compile(r"\{([A-Za-z]+)\}")
 
 
+@functools.cache
 def _pattern(template: str) -> re.Pattern[str]:
     """A route template (`/api/v1/dpps/{dppId}`) as a regex over raw paths: each parameter one
     segment; what follows (`/page`, `/status`) does not change which passport is named."""
