@@ -108,6 +108,15 @@ def test_an_assembly_on_a_names_a_part_on_b_verified_and_sees_its_revocation(
     # B's key, from B's host: the issuer names B's origin and B's operator.
     assert remote["issuer"].startswith("did:web:127.0.0.1%3A" + provider_b.origin.rsplit(":", 1)[1])
     assert remote["issuer"].endswith(enc(B_OPERATOR))
+    # The RFC 9901 reference verifier, with the keys of B's DID document alone, agrees.
+    from tests.support.presentations import verified
+
+    did = http.get(f"{provider_b.api}/v1/operators/{enc(B_OPERATOR)}/did.json").json()
+    assert did["id"] == remote["issuer"]
+    keys = {"keys": [method["publicKeyJwk"] for method in did["verificationMethod"]]}
+    served = http.get(f"{provider_b.api}/v1/dpps/{enc(part['digitalProductPassportId'])}").json()
+    claims = verified(served["signature"], keys)
+    assert (claims["dpp"]["id"], claims["dpp"]["lifecycle"]["status"]) == (remote["dppId"], remote["status"])
     assert first["edges"] == [
         {"source": first["nodes"][0]["url"], "target": url, "type": "hasPart", "quantity": 2}
     ]
@@ -140,6 +149,13 @@ def test_a_tampered_document_on_b_is_reported_unverified(api, http, create, prov
     remote = node(graph(http, api, assembly["digitalProductPassportId"], direction="out"), url)
     assert remote["verification"] == "unverified"
     assert "content" in remote["reason"]
+    # The reference verifier too: the signature holds, but it discloses another document.
+    from tests.support.presentations import verified
+
+    did = http.get(f"{provider_b.api}/v1/operators/{enc(B_OPERATOR)}/did.json").json()
+    keys = {"keys": [method["publicKeyJwk"] for method in did["verificationMethod"]]}
+    disclosed = verified(served["signature"], keys)["document"]
+    assert disclosed["nameplate"]["ManufacturerName"] != served["nameplate"]["ManufacturerName"]
 
 
 def test_an_unreachable_provider_is_reported_without_failing_the_read(api, http, create):
