@@ -136,7 +136,7 @@ def test_read_by_product_id_follows_the_lookup(api, http, create):
     response = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
     assert response.status_code == 200
     assert response.json()["digitalProductPassportId"] == document["digitalProductPassportId"]
-    assert http.get(f"{api}/v1/dppsByProductId/{enc('urn:nothing:here')}").status_code == 404
+    assert_result(http.get(f"{api}/v1/dppsByProductId/{enc('urn:nothing:here')}"), 404, "PassportNotFound")
 
 
 def test_full_representation_expands_elements(api, http, create):
@@ -184,7 +184,7 @@ def test_if_match_mismatch_gives_412_and_changes_nothing(api, http, auth, create
     assert refused.status_code == 412
     assert refused.json()["messages"][0]["code"] == "PreconditionFailed"
     assert http.get(url).json()["dppStatus"] == "Changed"
-    assert http.delete(url, headers={**auth, "If-Match": stale}).status_code == 412
+    assert_result(http.delete(url, headers={**auth, "If-Match": stale}), 412, "PreconditionFailed")
     assert http.get(url).status_code == 200
 
 
@@ -259,8 +259,12 @@ def test_dates_with_an_offset_at_the_range_ends_are_a_400_on_every_path(api, htt
     assert_result(
         http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": value}), 400, "InvalidTimestamp"
     )
-    for body in ({"lastUpdate": value}, {"dppLifecycle": {"validTo": value}}):
-        assert_result(http.post(f"{api}/v1/dpps", json=make_passport(**body), headers=auth), 400)
+    # the document's own problems are reported together as one InvalidPassport; the lifecycle's singly
+    for body, code in (
+        ({"lastUpdate": value}, "InvalidPassport"),
+        ({"dppLifecycle": {"validTo": value}}, "InvalidTimestamp"),
+    ):
+        assert_result(http.post(f"{api}/v1/dpps", json=make_passport(**body), headers=auth), 400, code)
     patched = http.patch(f"{api}/v1/dpps/{enc(dpp_id)}", json={"lastUpdate": value}, headers=auth)
     assert_result(patched, 400, "InvalidPassport")
     published = http.post(
@@ -273,7 +277,7 @@ def test_years_before_1000_order_as_dates(api, http, auth, create):
     document = create()
     by_date = f"{api}/v1/dppsByIdAndDate/{enc(document['digitalProductPassportId'])}"
     # Year 999 is before every version: nothing was current then (the current one was returned).
-    assert_result(http.get(by_date, params={"date": "0999-01-01T00:00:00Z"}), 404)
+    assert_result(http.get(by_date, params={"date": "0999-01-01T00:00:00Z"}), 404, "PassportNotFound")
     inverted = make_passport(
         dppLifecycle={"validFrom": "1000-01-01T00:00:00Z", "validTo": "0999-06-01T00:00:00Z"}
     )
@@ -319,7 +323,7 @@ def test_ids_by_product_ids_all_body_forms_and_pagination(api, http, create):
     # a cursor only fits the query it came from
     first = http.post(url, json={"productIds": products}, params={"limit": "2"}).json()
     other = http.post(url, json={"productIds": products[:4]}, params={"cursor": first["cursor"]})
-    assert other.status_code == 400
+    assert_result(other, 400, "InvalidCursor")
 
 
 def test_delete_is_soft_and_keeps_the_archive(api, http, auth, token, create):
@@ -328,11 +332,11 @@ def test_delete_is_soft_and_keeps_the_archive(api, http, auth, token, create):
     url = f"{api}/v1/dpps/{enc(dpp_id)}"
     before_delete = http.get(url).json()["lastUpdate"]
     assert http.delete(url, headers=auth).status_code == 204
-    assert http.get(url).status_code == 404
-    assert http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").status_code == 404
+    assert_result(http.get(url), 404, "PassportNotFound")
+    assert_result(http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}"), 404, "PassportNotFound")
     assert http.post(f"{api}/v1/dppsByProductIds", json=[product_id]).json() == {"items": []}
-    assert http.patch(url, json={"dppStatus": "x"}, headers=auth).status_code == 404
-    assert http.delete(url, headers=auth).status_code == 404
+    assert_result(http.patch(url, json={"dppStatus": "x"}, headers=auth), 404, "PassportNotFound")
+    assert_result(http.delete(url, headers=auth), 404, "PassportNotFound")
 
     history = f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}"
     authority = {"Authorization": f"Bearer {token('authority', operator=None)}"}
@@ -342,14 +346,17 @@ def test_delete_is_soft_and_keeps_the_archive(api, http, auth, token, create):
         == dpp_id
     )
     assert http.get(history, params={"date": before_delete}, headers=authority).status_code == 200
-    assert http.get(history, params={"date": before_delete}).status_code == 404
-    assert http.get(history, params={"date": before_delete}, headers=stranger).status_code == 404
+    assert_result(http.get(history, params={"date": before_delete}), 404, "PassportNotFound")
+    assert_result(
+        http.get(history, params={"date": before_delete}, headers=stranger), 404, "PassportNotFound"
+    )
     # after the deletion the passport did not exist, even for its owner
-    assert http.get(history, params={"date": "2999-01-01T00:00:00Z"}, headers=auth).status_code == 404
+    after = http.get(history, params={"date": "2999-01-01T00:00:00Z"}, headers=auth)
+    assert_result(after, 404, "PassportNotFound")
     by_product = f"{api}/v1/dppsByProductIdAndDate/{enc(product_id)}"
     assert http.get(by_product, params={"date": before_delete}, headers=auth).status_code == 200
     # the id stays taken by its archive; the product may get a new passport
-    assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 409
+    assert_result(http.post(f"{api}/v1/dpps", json=document, headers=auth), 409, "PassportExists")
     successor = make_passport(uniqueProductIdentifier=product_id)
     assert http.post(f"{api}/v1/dpps", json=successor, headers=auth).status_code == 201
     current = http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").json()
@@ -364,18 +371,20 @@ def test_second_live_passport_for_a_product_is_a_conflict(api, http, auth, creat
     response = http.post(f"{api}/v1/dpps", json=duplicate, headers=auth)
     assert response.status_code == 409
     assert response.json()["messages"][0]["code"] == "ProductHasPassport"
-    assert http.get(f"{api}/v1/dpps/{enc(duplicate['digitalProductPassportId'])}").status_code == 404
+    assert_result(
+        http.get(f"{api}/v1/dpps/{enc(duplicate['digitalProductPassportId'])}"), 404, "PassportNotFound"
+    )
 
 
 def test_owner_is_taken_from_the_document(api, http, token):
     document = make_passport(economicOperatorId="did:example:other-operator")
     mine = {"Authorization": f"Bearer {token('operator', operator=OWNER)}"}
     theirs = {"Authorization": f"Bearer {token('operator', operator='did:example:other-operator')}"}
-    assert http.post(f"{api}/v1/dpps", json=document, headers=mine).status_code == 403
+    assert_result(http.post(f"{api}/v1/dpps", json=document, headers=mine), 403, "NotPassportOwner")
     assert http.post(f"{api}/v1/dpps", json=document, headers=theirs).status_code == 201
     url = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"
-    assert http.patch(url, json={"dppStatus": "x"}, headers=mine).status_code == 403
-    assert http.delete(url, headers=mine).status_code == 403
+    assert_result(http.patch(url, json={"dppStatus": "x"}, headers=mine), 403, "NotPassportOwner")
+    assert_result(http.delete(url, headers=mine), 403, "NotPassportOwner")
     assert http.get(url).json()["dppStatus"] == "Active"
 
 
@@ -494,7 +503,9 @@ def test_element_update_honours_if_match(api, http, auth, sample):
     etag = http.get(url).headers["ETag"]
     element = f"{url}/elements/nameplate/ManufacturerName"
     assert http.patch(element, json="B", headers={**auth, "If-Match": etag}).status_code == 200
-    assert_result(http.patch(element, json="C", headers={**auth, "If-Match": etag}), 412)
+    assert_result(
+        http.patch(element, json="C", headers={**auth, "If-Match": etag}), 412, "PreconditionFailed"
+    )
     assert http.get(element).json() == "B"
 
 

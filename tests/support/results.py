@@ -21,5 +21,5 @@ def assert_result(response: Any, status: int, code: str | None = None) -> dict[s
     assert message["correlationId"] == response.headers["x-correlation-id"]
     assert "Traceback" not in response.text
     if code:
-        assert message["code"] == code
+        assert message["code"] == code, message
     return message
