@@ -266,7 +266,7 @@ def test_unknown_product_or_label_is_404_and_malformed_label_400(api, http, seed
     missing = http.get(view_url(api, "urn:nobody:product:none", "v1") + "?lite=true")
     assert missing.status_code == 404
     assert result_code(missing) == "PassportNotFound"
-    assert http.get(view_url(api, SEED_PRODUCT, "v9.9.9", "/status")).status_code == 404
+    assert_result(http.get(view_url(api, SEED_PRODUCT, "v9.9.9", "/status")), 404, "PassportNotFound")
     malformed = http.get(view_url(api, SEED_PRODUCT, "v1 2", "/status"))
     assert malformed.status_code == 400
     assert result_code(malformed) == "InvalidVersionLabel"
@@ -372,7 +372,9 @@ def test_create_refuses_server_members(api, http, auth):
         response = http.post(f"{api}/v1/dpps", json=document, headers=auth)
         assert response.status_code == 400, response.text
         assert result_code(response) == code
-        assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+        assert_result(
+            http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"), 404, "PassportNotFound"
+        )
 
 
 def test_echoing_the_stored_document_back_is_accepted(api, http, auth, create, verified):
@@ -407,14 +409,14 @@ def test_revocation_is_signed_final_and_410_on_the_passport_view(api, http, auth
     document = product_passport(create)
     product, dpp_id = document["uniqueProductIdentifier"], document["digitalProductPassportId"]
     revoke = f"{api}/v1/dpps/{enc(dpp_id)}/revoke"
-    assert http.post(revoke, json={"reason": "x"}).status_code == 401
+    assert_result(http.post(revoke, json={"reason": "x"}), 401, "AuthenticationRequired")
     other = bearer(token("operator", operator="did:example:operator:other"))
-    assert http.post(revoke, json={"reason": "x"}, headers=other).status_code == 403
+    assert_result(http.post(revoke, json={"reason": "x"}, headers=other), 403, "NotPassportOwner")
     missing_reason = http.post(revoke, json={}, headers=auth)
     assert missing_reason.status_code == 400
     assert result_code(missing_reason) == "InvalidRevocation"
     stale = http.post(revoke, json={"reason": "x"}, headers={**auth, "If-Match": '"not-current"'})
-    assert stale.status_code == 412
+    assert_result(stale, 412, "PreconditionFailed")
     assert http.get(view_url(api, product, "v1", "/status")).json()["status"] == "Valid"
 
     done = http.post(revoke, json={"reason": "Safety recall 2026-17"}, headers=auth)
@@ -457,7 +459,7 @@ def test_deleted_passport_is_gone_on_the_view_and_status_still_answers(api, http
     gone = http.get(view_url(api, product, "latest") + "?lite=true")
     assert (gone.status_code, result_code(gone)) == (410, "PassportGone")
     artifact = http.get(view_url(api, product, "v1", "/artifact/composition"))
-    assert artifact.status_code == 410
+    assert_result(artifact, 410, "PassportGone")
     status = http.get(view_url(api, product, "v1", "/status"))
     assert status.status_code == 200
     assert status.json()["status"] == "Revoked"
@@ -591,8 +593,8 @@ def test_restricted_artifact_needs_a_role_that_reads_its_section(api, http, auth
         == 201
     )
     url = view_url(api, product, "v1", "/artifact/supplychain")
-    assert http.get(url).status_code == 401
-    assert http.get(url, headers=bearer(token("repairer", operator=None))).status_code == 403
+    assert_result(http.get(url), 401, "ElementRestricted")
+    assert_result(http.get(url, headers=bearer(token("repairer", operator=None))), 403, "ElementRestricted")
     assert http.get(url, headers=bearer(token("recycler", operator=None))).status_code == 200
     assert http.get(url, headers=auth).status_code == 200
 
@@ -699,11 +701,13 @@ def test_a_passports_own_access_policy_is_validated_on_write(api, http, auth, cr
         refused = http.post(f"{api}/v1/dpps", json=document, headers=auth)
         assert refused.status_code == 400, refused.text
         assert result_code(refused) == "InvalidAccessPolicy"
-        assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+        assert_result(
+            http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"), 404, "PassportNotFound"
+        )
     existing = create()
     url = f"{api}/v1/dpps/{enc(existing['digitalProductPassportId'])}"
     patched = http.patch(url, json={"dppAccessPolicy": policy}, headers=auth)
-    assert patched.status_code == 400, patched.text
+    assert_result(patched, 400, "InvalidAccessPolicy")
     assert "dppAccessPolicy" not in http.get(url, headers=auth).json()
 
 
@@ -719,9 +723,9 @@ def test_publish_and_artifact_refusals(api, http, auth, create, token):
     ):
         response = http.post(publish, json=body, headers=auth)
         assert (response.status_code, result_code(response)) == (status, code), body
-    assert http.post(publish, json={"versionLabel": "v2"}).status_code == 401
+    assert_result(http.post(publish, json={"versionLabel": "v2"}), 401, "AuthenticationRequired")
     other = bearer(token("operator", operator="did:example:operator:other"))
-    assert http.post(publish, json={"versionLabel": "v2"}, headers=other).status_code == 403
+    assert_result(http.post(publish, json={"versionLabel": "v2"}, headers=other), 403, "NotPassportOwner")
     assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}/history").json()["versions"][-1]["operation"] == "create"
     http.post(f"{api}/v1/dpps/{enc(dpp_id)}/revoke", json={"reason": "withdrawn"}, headers=auth)
     late = upload(http, api, dpp_id, "repair", b"{}", auth)
