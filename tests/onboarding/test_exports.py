@@ -15,6 +15,7 @@ import pytest
 from local.run import assign_namespaces as assign
 from tests.support.documents import enc, make_passport, namespace
 from tests.support.presentations import verified
+from tests.support.results import assert_result
 
 
 def bearer(value: str) -> dict[str, str]:
@@ -198,15 +199,17 @@ def test_export_with_history_carries_every_signed_version(export, api, http, ope
 
 
 def test_export_refusals(export, api, http, auth, token, operator):
-    assert http.post(f"{api}/v1/exports", json={}).status_code == 401
-    assert http.post(f"{api}/v1/exports", json={}, headers=bearer(token("authority"))).status_code == 403
+    assert_result(http.post(f"{api}/v1/exports", json={}), 401, "AuthenticationRequired")
+    assert_result(
+        http.post(f"{api}/v1/exports", json={}, headers=bearer(token("authority"))), 403, "RoleRequired"
+    )
     bad = http.post(f"{api}/v1/exports", json={"history": "yes"}, headers=auth)
     assert (bad.status_code, bad.json()["messages"][0]["code"]) == (400, "InvalidExport")
     _, headers = operator
     job = export(api, http, headers)
     url = f"{api}/v1/exports/{job['exportId']}"
-    assert http.get(url, headers=auth).status_code == 404  # another operator
-    assert http.get(url).status_code == 404
+    assert_result(http.get(url, headers=auth), 404, "ExportNotFound")  # another operator
+    assert_result(http.get(url), 404, "ExportNotFound")
     assert http.get(url, headers=bearer(token("authority", operator=None))).status_code == 200
 
 

@@ -23,6 +23,7 @@ import pytest
 
 from shared.onboarding.mappings import MAPPINGS_DIR
 from tests.support.documents import OWNER, REPO, enc, gtin14, make_passport
+from tests.support.results import assert_result
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 
@@ -374,8 +375,10 @@ def test_an_import_killed_midway_resumes_and_loses_no_row(deliver, api, http, au
 
 def test_grant_refusals(api, http, auth, token):
     url = f"{api}/v1/imports"
-    assert http.post(url, json={"fileName": "a.csv"}).status_code == 401
-    assert http.post(url, json={"fileName": "a.csv"}, headers=bearer(token("authority"))).status_code == 403
+    assert_result(http.post(url, json={"fileName": "a.csv"}), 401, "AuthenticationRequired")
+    assert_result(
+        http.post(url, json={"fileName": "a.csv"}, headers=bearer(token("authority"))), 403, "RoleRequired"
+    )
     for body, code in (
         ({}, "InvalidImport"),
         ({"fileName": "../a.csv"}, "InvalidImport"),
@@ -400,7 +403,7 @@ def test_status_is_for_the_owner_and_authorities(api, http, auth, token, new_imp
     for headers in ({}, bearer(token("operator", operator="did:example:other"))):
         response = http.get(url, headers=headers)
         assert (response.status_code, code_of(response)) == (404, "ImportNotFound")
-    assert http.get(f"{api}/v1/imports/{uuid.uuid4().hex}", headers=auth).status_code == 404
+    assert_result(http.get(f"{api}/v1/imports/{uuid.uuid4().hex}", headers=auth), 404, "ImportNotFound")
 
 
 def test_rows_cannot_write_for_another_operator(deliver, api, http, auth, token, new_import, create):
