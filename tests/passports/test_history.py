@@ -139,7 +139,7 @@ def test_verify_accepts_an_untouched_response_and_names_each_tampering(api, http
     assert _verify(http, api, {**stored, "signature": unknown_kid})["failedChecks"] == ["kid"]
     assert _verify(http, api, {**stored, "signature": "not-an-sd-jwt"})["failedChecks"] == ["signatureFormat"]
     removed = {k: v for k, v in stored.items() if k != "signature"}
-    assert_result(http.post(f"{api}/v1/verify", json=removed), 400)
+    assert_result(http.post(f"{api}/v1/verify", json=removed), 400, "InvalidBody")
 
 
 def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_passport):
@@ -172,13 +172,15 @@ def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_pass
 
 
 def test_verify_rejects_bad_requests(api, http, create):
-    assert_result(http.post(f"{api}/v1/verify", json=[1]), 400)
-    assert_result(http.post(f"{api}/v1/verify", json={"foo": 1}), 400)
+    assert_result(http.post(f"{api}/v1/verify", json=[1]), 400, "InvalidBody")
+    assert_result(http.post(f"{api}/v1/verify", json={"foo": 1}), 400, "InvalidBody")
     document = create()
     assert_result(
-        http.post(f"{api}/v1/verify", json={"dppId": document["digitalProductPassportId"], "version": 9}), 400
+        http.post(f"{api}/v1/verify", json={"dppId": document["digitalProductPassportId"], "version": 9}),
+        400,
+        "InvalidVersion",
     )
-    assert_result(http.post(f"{api}/v1/verify", json={"dppId": "urn:unknown"}), 404)
+    assert_result(http.post(f"{api}/v1/verify", json={"dppId": "urn:unknown"}), 404, "PassportNotFound")
 
 
 class _CountingSigner:
@@ -249,10 +251,13 @@ def test_signing_outage_is_503_and_stores_nothing(api, http, auth, create, swap_
     message = assert_result(response, 503, "SignerThrottled")
     assert response.headers["Retry-After"] == "7"
     assert message["text"]
-    assert_result(http.patch(url, json={"dppStatus": "x"}, headers=auth), 503)
+    assert_result(http.patch(url, json={"dppStatus": "x"}, headers=auth), 503, "SignerThrottled")
     swap_signer(root.sealer.signer.inner)
-    assert http.get(f"{api}/v1/dpps/{enc(fresh['digitalProductPassportId'])}").status_code == 404
-    assert http.get(f"{api}/v1/dppsByProductId/{enc(fresh['uniqueProductIdentifier'])}").status_code == 404
+    assert_result(
+        http.get(f"{api}/v1/dpps/{enc(fresh['digitalProductPassportId'])}"), 404, "PassportNotFound"
+    )
+    by_product = http.get(f"{api}/v1/dppsByProductId/{enc(fresh['uniqueProductIdentifier'])}")
+    assert_result(by_product, 404, "PassportNotFound")
     assert http.get(url).text == before
 
 

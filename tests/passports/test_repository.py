@@ -20,6 +20,7 @@ from shared.platform.clock import next_ts, now_ts
 from shared.platform.errors import Conflict
 from shared.storage.cosmos import PASSPORTS, PRODUCTS
 from tests.support.documents import OWNER, enc, make_passport
+from tests.support.results import assert_result
 
 OWNER_PRINCIPAL = Principal("tester", frozenset({OPERATOR}), OWNER)
 
@@ -83,18 +84,15 @@ def test_crashed_create_is_invisible_and_completed_by_a_retry(api, http, auth, s
     document = make_passport()
     dpp_id = document["digitalProductPassportId"]
     _orphan_version(service, {**document, "lastUpdate": now_ts()}, None, CREATE)
-    assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").status_code == 404
-    assert http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}").status_code == 404
-    assert (
-        http.get(
-            f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": "2999-01-01T00:00:00Z"}
-        ).status_code
-        == 404
-    )
+    assert_result(http.get(f"{api}/v1/dpps/{enc(dpp_id)}"), 404, "PassportNotFound")
+    by_product = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
+    assert_result(by_product, 404, "PassportNotFound")
+    by_date = http.get(f"{api}/v1/dppsByIdAndDate/{enc(dpp_id)}", params={"date": "2999-01-01T00:00:00Z"})
+    assert_result(by_date, 404, "PassportNotFound")
 
     # the client retries its create: the interrupted one is finished, so the id now exists
     retry = http.post(f"{api}/v1/dpps", json=document, headers=auth)
-    assert retry.status_code == 409
+    assert_result(retry, 409, "PassportExists")
     assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()["digitalProductPassportId"] == dpp_id
     by_product = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
     assert by_product.json()["digitalProductPassportId"] == dpp_id
@@ -118,7 +116,7 @@ def test_lookup_written_before_a_crash_points_at_nothing_visible(api, http, auth
             "updatedAt": stale,
         },
     )
-    assert http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").status_code == 404
+    assert_result(http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}"), 404, "PassportNotFound")
     assert http.post(f"{api}/v1/dppsByProductIds", json=[product_id]).json() == {"items": []}
     # a stale claim from a crashed create does not block the product forever
     assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
