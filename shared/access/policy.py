@@ -49,6 +49,7 @@ DEFAULT_POLICY_FILE = Path(__file__).resolve().parent / "access-policy.json"
 ALWAYS_PUBLIC: frozenset[str] = frozenset({*HEADER_FIELDS, *INTEGRITY_FIELDS, LIFECYCLE})
 
 Path_ = tuple[Segment, ...]
+RULE_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,26 @@ class AccessPolicy:
     default: frozenset[str] | None = None
     # Keyed by member path in normal names: sections are one-segment paths, elements longer ones.
     rules: Mapping[Path_, frozenset[str]] = field(default_factory=dict)
+    # rule_for is asked the same few paths on every read (each rule, each section): answered once.
+    _decided: dict[Path_, frozenset[str] | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def rule_for(self, path: Path_) -> frozenset[str] | None:
         """The most specific rule covering `path`: the longest rule path that names it or an
         ancestor; when several equally long ones do (a member answering to two names), only roles
         every one of them admits."""
+        try:
+            return self._decided[path]
+        except KeyError:
+            pass
+        rule = self._rule_for(path)
+        if len(self._decided) >= RULE_CACHE_SIZE:
+            self._decided.clear()  # member names come from documents: keep the cache bounded
+        self._decided[path] = rule
+        return rule
+
+    def _rule_for(self, path: Path_) -> frozenset[str] | None:
         matching = [rule for rule in self.rules if covers(rule, path)]
         if not matching:
             return self.default
