@@ -4,10 +4,12 @@ dispatch of one request to its function."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import inspect
 import json
 import logging
+import math
 import os
 import re
 import uuid
@@ -55,8 +57,8 @@ class Segment:
     constraints: tuple[str, ...] = ()
     default: str | None = None
 
-    def matches(self, raw: str) -> bool:
-        value = unquote(raw)
+    def matches(self, value: str) -> bool:
+        """Whether the percent-decoded path segment `value` fits."""
         if self.kind == LITERAL:
             return value.lower() == self.text.lower()  # ASP.NET literals are case-insensitive
         if value == "":
@@ -82,8 +84,21 @@ class Route:
     def precedence(self) -> tuple[int, ...]:
         return tuple(segment.kind for segment in self.segments)
 
-    def match(self, raw_segments: list[str]) -> dict[str, str] | None:
-        """Route values (percent-decoded once) if the raw path segments fit this template."""
+    @functools.cached_property
+    def lengths(self) -> tuple[int, float]:
+        """The fewest and most path segments this template can match."""
+        fewest = sum(1 for segment in self.segments if segment.kind not in (OPTIONAL, CATCH_ALL))
+        most = len(self.segments) if all(segment.kind != CATCH_ALL for segment in self.segments) else math.inf
+        return fewest, most
+
+    def match(self, raw_segments: list[str], decoded: list[str] | None = None) -> dict[str, str] | None:
+        """Route values (percent-decoded once) if the raw path segments fit this template;
+        `decoded` is the same segments percent-decoded, when the caller already has them."""
+        fewest, most = self.lengths
+        if not fewest <= len(raw_segments) <= most:
+            return None
+        if decoded is None:
+            decoded = [unquote(raw) for raw in raw_segments]
         params: dict[str, str] = {}
         for index, segment in enumerate(self.segments):
             if segment.kind == CATCH_ALL:
@@ -97,10 +112,10 @@ class Route:
                 if segment.default is not None:
                     params[segment.text] = segment.default
                 continue
-            if not segment.matches(raw_segments[index]):
+            if not segment.matches(decoded[index]):
                 return None
             if segment.kind != LITERAL:
-                params[segment.text] = unquote(raw_segments[index])
+                params[segment.text] = decoded[index]
         return params if len(raw_segments) <= len(self.segments) else None
 
     def accepts(self, method: str) -> str | None:
@@ -218,8 +233,10 @@ class LocalFunctionsHost:
         if raw_segments is None:
             return error_response(404, "NotFound", f"No function serves {path}")
         allowed: set[str] = set()
+        # Decoded once here, not once per route tried.
+        decoded = [unquote(raw) for raw in raw_segments]
         for route in self.routes:
-            params = route.match(raw_segments)
+            params = route.match(raw_segments, decoded)
             if params is None:
                 continue
             seen_method = route.accepts(method)
