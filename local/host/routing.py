@@ -176,7 +176,9 @@ def _route_of(function: Any, trigger: Any) -> Route:
 def error_response(status: int, code: str, text: str, correlation_id: str | None = None) -> func.HttpResponse:
     cid = correlation_id or str(uuid.uuid4())
     body = json.dumps(result_object(text, code, cid)).encode()
-    return func.HttpResponse(body=body, status_code=status, mimetype="application/json")
+    # The header too, as the app's own refusals carry it: a client logs one place for every answer.
+    headers = {"x-correlation-id": cid}
+    return func.HttpResponse(body=body, status_code=status, headers=headers, mimetype="application/json")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

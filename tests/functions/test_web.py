@@ -64,34 +64,50 @@ def test_create_rejects_invalid_documents_and_stores_nothing(api, http, auth, na
         else:
             document[key] = value
     response = http.post(f"{api}/v1/dpps", json=document, headers=auth)
-    assert_result(response, 400, "InvalidPassport" if name != "array content section" else None)
+    assert_result(response, 400, "InvalidPassport")
     dpp_id = document["digitalProductPassportId"]
     if isinstance(dpp_id, str) and dpp_id.strip() and "\u0000" not in dpp_id:
-        assert http.get(f"{api}/v1/dpps/{enc(dpp_id)}").status_code == 404
+        assert_result(http.get(f"{api}/v1/dpps/{enc(dpp_id)}"), 404, "PassportNotFound")
     product = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
-    assert product.status_code == 404
+    assert_result(product, 404, "PassportNotFound")
 
 
-BAD_PATCHES: list[tuple[str, dict[str, str], bytes, int]] = [
-    ("bad json", {}, b"{oops", 400),
-    ("non-object patch", {}, b"[]", 400),
-    ("blank required field", {}, b'{"dppStatus": ""}', 400),
-    ("removing a required field", {}, b'{"dppSchemaVersion": null}', 400),
-    ("bad granularity", {}, b'{"granularity": "Crate"}', 400),
-    ("bad timestamp", {}, b'{"lastUpdate": "2025-13-45"}', 400),
-    ("scalar section", {}, b'{"nameplate": 5}', 400),
-    ("changing the id", {}, b'{"digitalProductPassportId": "urn:other"}', 409),
-    ("changing the product", {}, b'{"uniqueProductIdentifier": "urn:other"}', 409),
-    ("changing the owner", {}, b'{"economicOperatorId": "did:example:thief"}', 409),
-    ("wrong media type", {"Content-Type": "text/plain"}, b'{"dppStatus": "x"}', 415),
-    ("stale If-Match", {"If-Match": '"stale"'}, b'{"dppStatus": "x"}', 412),
-    ("full representation write", {"X-Query": "representation=full"}, b'{"dppStatus": "x"}', 501),
-    ("bad representation on write", {"X-Query": "representation=weird"}, b'{"dppStatus": "x"}', 400),
+BAD_PATCHES: list[tuple[str, dict[str, str], bytes, int, str]] = [
+    ("bad json", {}, b"{oops", 400, "InvalidJson"),
+    ("non-object patch", {}, b"[]", 400, "InvalidBody"),
+    ("blank required field", {}, b'{"dppStatus": ""}', 400, "InvalidPassport"),
+    ("removing a required field", {}, b'{"dppSchemaVersion": null}', 400, "InvalidPassport"),
+    ("bad granularity", {}, b'{"granularity": "Crate"}', 400, "InvalidPassport"),
+    ("bad timestamp", {}, b'{"lastUpdate": "2025-13-45"}', 400, "InvalidPassport"),
+    ("scalar section", {}, b'{"nameplate": 5}', 400, "InvalidPassport"),
+    ("changing the id", {}, b'{"digitalProductPassportId": "urn:other"}', 409, "ImmutableField"),
+    ("changing the product", {}, b'{"uniqueProductIdentifier": "urn:other"}', 409, "ImmutableField"),
+    ("changing the owner", {}, b'{"economicOperatorId": "did:example:thief"}', 409, "ImmutableField"),
+    ("wrong media type", {"Content-Type": "text/plain"}, b'{"dppStatus": "x"}', 415, "UnsupportedMediaType"),
+    ("stale If-Match", {"If-Match": '"stale"'}, b'{"dppStatus": "x"}', 412, "PreconditionFailed"),
+    (
+        "full representation write",
+        {"X-Query": "representation=full"},
+        b'{"dppStatus": "x"}',
+        501,
+        "NotImplemented",
+    ),
+    (
+        "bad representation on write",
+        {"X-Query": "representation=weird"},
+        b'{"dppStatus": "x"}',
+        400,
+        "InvalidRepresentation",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "headers", "body", "status"), BAD_PATCHES, ids=[c[0] for c in BAD_PATCHES])
-def test_bad_patch_is_refused_and_changes_nothing(api, http, auth, passport, name, headers, body, status):
+@pytest.mark.parametrize(
+    ("name", "headers", "body", "status", "code"), BAD_PATCHES, ids=[c[0] for c in BAD_PATCHES]
+)
+def test_bad_patch_is_refused_and_changes_nothing(
+    api, http, auth, passport, name, headers, body, status, code
+):
     url = f"{api}/v1/dpps/{enc(passport['digitalProductPassportId'])}"
     headers = dict(headers)
     query = headers.pop("X-Query", "")
@@ -101,7 +117,7 @@ def test_bad_patch_is_refused_and_changes_nothing(api, http, auth, passport, nam
         data=body,
         headers={"Content-Type": "application/merge-patch+json", **auth, **headers},
     )
-    assert_result(response, status)
+    assert_result(response, status, code)
     assert _state(http, api, passport) == before
 
 
@@ -109,19 +125,19 @@ def test_bad_element_updates_change_nothing(api, http, auth, passport):
     base = f"{api}/v1/dpps/{enc(passport['digitalProductPassportId'])}/elements"
     before = _state(http, api, passport)
     cases = [
-        (f"{base}/%24%5B", b'"x"', 400),
-        (f"{base}/nameplate/Nope", b'"x"', 404),
-        (f"{base}/nameplate/ManufacturerName", b"{bad", 400),
-        (f"{base}/nameplate", b'"a scalar section"', 400),
-        (f"{base}/digitalProductPassportId", b'"urn:other"', 409),
-        (f"{base}/granularity", b'"Crate"', 400),
+        (f"{base}/%24%5B", b'"x"', 400, "InvalidElementPath"),
+        (f"{base}/nameplate/Nope", b'"x"', 404, "ElementNotFound"),
+        (f"{base}/nameplate/ManufacturerName", b"{bad", 400, "InvalidJson"),
+        (f"{base}/nameplate", b'"a scalar section"', 400, "InvalidPassport"),
+        (f"{base}/digitalProductPassportId", b'"urn:other"', 409, "ImmutableField"),
+        (f"{base}/granularity", b'"Crate"', 400, "InvalidPassport"),
     ]
-    for url, body, status in cases:
+    for url, body, status, code in cases:
         for method in ("PATCH", "PUT"):
             response = http.request(
                 method, url, data=body, headers={**auth, "Content-Type": "application/json"}
             )
-            assert_result(response, status)
+            assert_result(response, status, code)
     assert _state(http, api, passport) == before
 
 
@@ -132,7 +148,9 @@ def test_body_over_the_limit_is_413_and_writes_nothing(api, http, auth, root):
         f"{api}/v1/dpps", data=json.dumps(document), headers={**auth, "Content-Type": "application/json"}
     )
     assert_result(response, 413, "BodyTooLarge")
-    assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+    assert_result(
+        http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"), 404, "PassportNotFound"
+    )
 
 
 def test_unsupported_media_type_is_415(api, http, auth):
@@ -195,22 +213,22 @@ def test_limit_bounds_are_inclusive(api, http):
 def test_unknown_passport_is_404(api, http):
     assert_result(http.get(f"{api}/v1/dpps/{enc('urn:does-not-exist:x/y')}"), 404, "PassportNotFound")
     assert_result(http.get(f"{api}/v1/dppsByProductId/nothing"), 404, "PassportNotFound")
-    assert_result(http.get(f"{api}/v1/dppsByIdAndDate/nothing", params={"date": "2030-01-01T00:00:00Z"}), 404)
+    by_date = http.get(f"{api}/v1/dppsByIdAndDate/nothing", params={"date": "2030-01-01T00:00:00Z"})
+    assert_result(by_date, 404, "PassportNotFound")
 
 
 def test_malformed_ids_in_paths_are_400(api, http, auth):
     for raw in ("%00abc", "a%0Ab", "%FF%FE", "%20%20"):
         assert_result(http.get(f"{api}/v1/dpps/{raw}"), 400, "InvalidIdentifier")
         assert_result(http.get(f"{api}/v1/dppsByProductId/{raw}"), 400, "InvalidIdentifier")
-        assert_result(http.patch(f"{api}/v1/dpps/{raw}", json={"dppStatus": "x"}, headers=auth), 400)
+        patched = http.patch(f"{api}/v1/dpps/{raw}", json={"dppStatus": "x"}, headers=auth)
+        assert_result(patched, 400, "InvalidIdentifier")
 
 
 def test_unknown_route_and_wrong_method_are_result_objects(api, http):
-    response = http.get(f"{api}/v1/nothing-here")
-    assert response.status_code == 404
-    assert response.json()["messages"][0]["messageType"] == "Error"
+    assert_result(http.get(f"{api}/v1/nothing-here"), 404, "NotFound")
     response = http.put(f"{api}/v1/dpps/x", json={})
-    assert response.status_code == 405
+    assert_result(response, 405, "MethodNotAllowed")
     assert "PATCH" in response.headers["Allow"]
 
 

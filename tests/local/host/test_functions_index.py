@@ -37,5 +37,9 @@ def test_route_prefix_comes_from_host_json_next_to_the_app(
     host = LocalFunctionsHost(app)
     assert host.route_prefix == "custom"
     assert host.handle("GET", "/custom/ping", {}, b"", "http://h").get_body() == b"pong"
-    assert host.handle("GET", "/api/ping", {}, b"", "http://h").status_code == 404
+    unprefixed = host.handle("GET", "/api/ping", {}, b"", "http://h")
+    assert (unprefixed.status_code, json.loads(unprefixed.get_body())["messages"][0]["code"]) == (
+        404,
+        "NotFound",
+    )
     monkeypatch.delitem(sys.modules, "prefixed_toy_app")

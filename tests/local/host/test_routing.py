@@ -19,6 +19,7 @@ from tests.local.host.toy_app import (
     build_app,
     result_message,
 )
+from tests.support.results import assert_result
 
 
 def test_routes_come_from_one_get_functions_call(served: Served, session: requests.Session) -> None:
@@ -61,7 +62,7 @@ def test_literal_segment_beats_parameter(served: Served, session: requests.Sessi
 
 def test_int_constraint_is_enforced(served: Served, session: requests.Session) -> None:
     assert session.get(f"{served.base}/v1/numbers/-12").json()["route"] == {"n": "-12"}
-    assert session.get(f"{served.base}/v1/numbers/twelve").status_code == 404
+    assert_result(session.get(f"{served.base}/v1/numbers/twelve"), 404, "NotFound")
 
 
 def test_wrong_method_is_405_with_allow_and_result_body(served: Served, session: requests.Session) -> None:
@@ -75,10 +76,8 @@ def test_wrong_method_is_405_with_allow_and_result_body(served: Served, session:
 
 def test_unknown_path_is_404_result(served: Served, session: requests.Session) -> None:
     for url in (f"{served.base}/v1/nothing/here", f"{served.base[: -len('/api')]}/v1/items/abc"):
-        response = session.get(url)
-        assert response.status_code == 404, url
-        assert result_message(response)["code"] == "NotFound"
-    assert session.get(f"{served.base}/hourly").status_code == 404  # timer functions are not routed
+        assert_result(session.get(url), 404, "NotFound")  # a Result with its correlation id header
+    assert_result(session.get(f"{served.base}/hourly"), 404, "NotFound")  # timer functions are not routed
 
 
 def test_function_level_route_needs_the_key(served: Served, session: requests.Session) -> None:
@@ -86,7 +85,7 @@ def test_function_level_route_needs_the_key(served: Served, session: requests.Se
     missing = session.get(url)
     assert missing.status_code == 401
     assert result_message(missing)["code"] == "Unauthorized"
-    assert session.get(url, headers={"x-functions-key": "wrong"}).status_code == 401
+    assert_result(session.get(url, headers={"x-functions-key": "wrong"}), 401, "Unauthorized")
     with_header = session.get(url, headers={"x-functions-key": KEY})
     assert (with_header.status_code, with_header.text) == (200, "secret plans")
     assert session.get(url, params={"code": KEY}).status_code == 200
