@@ -65,8 +65,8 @@ def test_missing_operator_role_is_403(api, http, token, create):
     for role in ("authority", "recycler", "repairer"):
         headers = _bearer(token(role))
         assert_result(http.post(f"{api}/v1/dpps", json=make_passport(), headers=headers), 403, "RoleRequired")
-        assert_result(http.patch(url, json={"dppStatus": "x"}, headers=headers), 403)
-        assert_result(http.delete(url, headers=headers), 403)
+        assert_result(http.patch(url, json={"dppStatus": "x"}, headers=headers), 403, "RoleRequired")
+        assert_result(http.delete(url, headers=headers), 403, "RoleRequired")
 
 
 def test_operator_token_without_operator_claim_is_403(api, http, token):

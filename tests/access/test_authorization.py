@@ -809,7 +809,8 @@ def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api
 def test_an_invalid_passport_policy_is_refused_at_creation(api, http, auth):
     document = make_passport(dppAccessPolicy={"sections": {"nameplate": ["wizard"]}})
     assert_result(http.post(f"{api}/v1/dpps", json=document, headers=auth), 400, "InvalidAccessPolicy")
-    assert_result(http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}", headers=auth), 404)
+    stored = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}", headers=auth)
+    assert_result(stored, 404, "PassportNotFound")
 
 
 def test_a_refused_create_with_an_invalid_passport_policy_leaves_the_id_usable(api, http, auth):
@@ -850,4 +851,4 @@ def test_a_restricted_element_path_answers_the_same_whether_it_exists_or_not(api
     assert_result(http.get(f"{base}/nameplate/nothing-here"), 404, "ElementNotFound")  # public: 404
     recycler = {"Authorization": f"Bearer {token('recycler', operator=None)}"}
     assert http.get(f"{base}/supplychain/smelter", headers=recycler).json() == "Smelter A"
-    assert_result(http.get(f"{base}/supplychain/nothing-here", headers=recycler), 404)
+    assert_result(http.get(f"{base}/supplychain/nothing-here", headers=recycler), 404, "ElementNotFound")

@@ -119,7 +119,9 @@ def test_overlapping_assignments_are_refused_and_change_nothing(api, http, token
         message = assert_result(put(second, body), 409, "NamespaceOverlap")
         assert first in message["text"]
     assert_result(
-        http.get(f"{api}/v1/operators/{enc(second)}", headers=bearer(token("authority", operator=None))), 404
+        http.get(f"{api}/v1/operators/{enc(second)}", headers=bearer(token("authority", operator=None))),
+        404,
+        "OperatorNotFound",
     )
     # Beside it is fine, and the first operator may change its own assignment freely.
     assert put(second, {"productIdPrefixes": [area + "shoes/"]}).status_code == 200
@@ -144,8 +146,10 @@ def test_creates_outside_the_callers_namespaces_are_403_and_write_nothing(api, h
     )
     assert namespace(squatter) in message["text"]
     product = enc(document["uniqueProductIdentifier"])
-    assert http.get(f"{api}/v1/dppsByProductId/{product}").status_code == 404
-    assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+    assert_result(http.get(f"{api}/v1/dppsByProductId/{product}"), 404, "PassportNotFound")
+    assert_result(
+        http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"), 404, "PassportNotFound"
+    )
     # The owner creates it; once it is deleted the product id stays the owner's.
     as_owner = bearer(token("operator", operator=owner))
     assert http.post(f"{api}/v1/dpps", json=document, headers=as_owner).status_code == 201
