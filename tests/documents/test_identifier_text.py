@@ -47,4 +47,6 @@ def test_single_script_words_and_nfc_ids_pass(value):
 def test_a_confusable_id_is_a_400_over_http_and_nothing_is_stored(api, http, auth):
     document = make_passport(digitalProductPassportId=f"urn:x:{CYRILLIC_A}pple")
     assert_result(http.post(f"{api}/v1/dpps", json=document, headers=auth), 400, "InvalidPassport")
-    assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+    assert_result(
+        http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"), 404, "PassportNotFound"
+    )

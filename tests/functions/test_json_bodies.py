@@ -27,7 +27,9 @@ def test_a_document_nested_330_deep_is_refused_and_not_stored(api, http, auth):
     document = make_passport(nameplate={"ManufacturerName": "ACME", "deep": _nested(330)})
     response = http.post(f"{api}/v1/dpps", data=json.dumps(document), headers={**auth, **JSON})
     assert_result(response, 400, "InvalidJson")
-    assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 404
+    assert_result(
+        http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}"), 404, "PassportNotFound"
+    )
 
 
 def test_duplicate_keys_and_integers_beyond_2_53_are_refused_not_rounded(api, http, auth, create):

@@ -18,6 +18,7 @@ import requests
 from shared.documents.model import HEADER_FIELDS
 from tests.support.documents import OWNER, enc, make_passport
 from tests.support.presentations import jcs_hash, verified
+from tests.support.results import assert_result
 
 # One marker per restricted part: found in a response, it would mean the part leaked.
 SUPPLY_SECRET = "Spinnerei-Geheim-7731"
@@ -199,7 +200,7 @@ def test_json_ld_views_disclose_exactly_their_sections_and_references(
     url = f"{api}/v1/dpp/{enc(passport['productId'])}/latest"
     response = requests.get(url, params={"lite": lite}, headers=readers[reader], timeout=10)
     if lite == "false" and reader == "anonymous":
-        assert response.status_code == 401
+        assert_result(response, 401, "AuthenticationRequired")
         return
     assert response.status_code == 200, response.text
     body = response.json()
@@ -304,7 +305,7 @@ def test_the_issuer_resolves_to_the_keys_that_signed(
     assert did["id"].endswith(":v1:operators:" + enc(operator))
     assert [method["publicKeyJwk"] for method in did["verificationMethod"]] == keys["keys"]
     unknown = requests.get(f"{api}/v1/operators/{enc('did:example:nobody')}/did.json", timeout=10)
-    assert unknown.status_code == 404
+    assert_result(unknown, 404, "OperatorNotFound")
 
 
 def test_verify_names_a_tampered_presentation(api: str, passport: dict[str, Any], create: Callable[..., Any]):
