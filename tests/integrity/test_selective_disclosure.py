@@ -355,23 +355,29 @@ def test_the_passport_policy_has_its_own_signed_write(
     assert CONTRACT_SECRET in requests.get(url, timeout=10).text
 
     refusals = [
-        (requests.put(f"{url}/accessPolicy", json=POLICY, timeout=10), 401),
-        (requests.put(f"{url}/accessPolicy", json=POLICY, headers=readers["authority"], timeout=10), 403),
+        (requests.put(f"{url}/accessPolicy", json=POLICY, timeout=10), 401, "AuthenticationRequired"),
+        (
+            requests.put(f"{url}/accessPolicy", json=POLICY, headers=readers["authority"], timeout=10),
+            403,
+            "RoleRequired",
+        ),
         (
             requests.put(
                 f"{url}/accessPolicy", json={"sections": {"x": ["nobody"]}}, headers=owner, timeout=10
             ),
             400,
+            "InvalidAccessPolicy",
         ),
         (
             requests.put(
                 f"{url}/accessPolicy", json=POLICY, headers={**owner, "If-Match": '"stale"'}, timeout=10
             ),
             412,
+            "PreconditionFailed",
         ),
     ]
-    for response, status in refusals:
-        assert response.status_code == status, response.text
+    for response, status, code in refusals:
+        assert_result(response, status, code)
     assert len(requests.get(f"{url}/history", timeout=10).json()["versions"]) == 1  # nothing written
 
     etag = requests.get(url, headers=owner, timeout=10).headers["ETag"]
