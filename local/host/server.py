@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,10 @@ def content_type(response: func.HttpResponse) -> str:
     return response.mimetype
 
 
+# The last Date header sent and its second: shared by every connection's thread.
+_date_header: list[tuple[int, str]] = [(0, "")]
+
+
 class _TooLarge(Exception):
     pass
 
@@ -66,6 +71,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.request_version = self.protocol_version
         text = message or self.responses.get(code, ("Error",))[0]
         self._write(error_response(code, STATUS_CODES.get(code, "BadRequest"), text))
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, formatted once per second (it has a resolution of one second)."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        second = int(time.time())
+        formatted = _date_header[0]  # one tuple: a thread never sees one second's text for another
+        if formatted[0] != second:
+            formatted = (second, super().date_time_string(second))
+            _date_header[0] = formatted
+        return formatted[1]
 
     def log_message(self, format: str, *args: Any) -> None:
         if log.isEnabledFor(logging.DEBUG):  # called for every response: skip building its text
