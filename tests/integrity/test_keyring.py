@@ -77,7 +77,7 @@ def test_an_unknown_kid_refreshes_at_most_every_few_seconds() -> None:
 def test_a_new_signer_brings_its_own_keys() -> None:
     clock = Clock()
     keys = ring(ListingSigner("old"), clock)
-    assert keys.jwk("old") is not None
+    assert keys.jwk("old") == {"kid": "old", "kty": "EC"}
     keys.signer = ListingSigner("new")
     assert [key["kid"] for key in keys.jwks()["keys"]] == ["new"]
     assert keys.jwk("old") is None
@@ -89,7 +89,8 @@ def test_a_vault_hiccup_keeps_the_last_set_and_a_first_failure_is_reported() -> 
     keys.jwks()
     signer.down = True
     clock.now += 301
-    assert keys.jwk("k1") is not None
+    assert keys.jwk("k1") == {"kid": "k1", "kty": "EC"}  # the last set, though its time is up
+    assert signer.listings == 2  # it was asked again, and failed
     fresh = ring(ListingSigner("k1"), clock)
     fresh.signer.down = True  # type: ignore[union-attr]
     with pytest.raises(ServiceUnavailable):
