@@ -6,7 +6,7 @@ ROLE     ?= operator
 OPERATOR ?= did:pierriecardin:manufacturing:europe
 N        ?= 1000
 
-.PHONY: setup browser run test lint format token bench clean
+.PHONY: setup browser run test lint format token bench mutate clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -46,5 +46,11 @@ token: setup
 bench: setup
 	$(BIN)/python -m bench.read_latency --n $(N)
 
+# Mutation testing of the pure modules of shared/ (configured in pyproject.toml, [tool.mutmut]);
+# not part of `make test`. A rerun only tests mutants of functions that changed.
+mutate: setup
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache mutants

@@ -8,10 +8,13 @@ import pytest
 from shared.documents.digital_link import (
     DigitalLink,
     InvalidDigitalLink,
+    canonical_uri,
     check_digit,
     is_digital_link,
+    link_key,
     parse,
     parse_path,
+    product_key,
 )
 from shared.documents.model import validate_document
 from shared.platform.errors import BadRequest
@@ -91,3 +94,23 @@ def test_a_passport_with_a_bad_digital_link_is_refused_on_write():
     assert combined.value.code == "InvalidPassport" and "check digit" in combined.value.text
     good = make_passport(uniqueProductIdentifier="https://id.gs1.org/01/09506000134352/21/A")
     assert validate_document(good)["uniqueProductIdentifier"] == good["uniqueProductIdentifier"]
+
+
+def test_the_canonical_uri_of_a_product_id_on_this_resolver():
+    base = "https://dpp.example.com/"
+    assert (
+        canonical_uri("https://id.gs1.org/x/01/9506000134352/21/S%2F1?17=261231&linkType=all", base)
+        == "https://dpp.example.com/01/09506000134352/21/S%2F1?17=261231"
+    )
+    assert canonical_uri("9506000134352", base) == "https://dpp.example.com/01/09506000134352"  # a bare GTIN
+    assert canonical_uri("09506000134352", base) == "https://dpp.example.com/01/09506000134352"
+    # Anything that is not a valid GS1 identification has no canonical Digital Link URI.
+    assert canonical_uri("https://id.gs1.org/01/09506000134353", base) is None  # bad check digit
+    assert canonical_uri("9506000134353", base) is None
+    assert canonical_uri("urn:epc:id:sgtin:4012345.000001.7", base) is None
+
+
+def test_a_link_is_looked_up_by_the_key_of_its_product_id():
+    uri = "https://id.gs1.org/01/9506000134352/10/L%2F1?17=261231"
+    assert link_key(parse(uri)) == product_key(uri) == "gs1:/01/09506000134352/10/L%2F1"
+    assert link_key(parse_path("01/09506000134352")) == product_key("9506000134352")

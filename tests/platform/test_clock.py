@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from shared.platform.clock import format_ts, parse_ts
+from shared.platform import clock
+from shared.platform.clock import format_ts, next_ts, now_ts, parse_ts, utcnow
 from shared.platform.errors import BadRequest
 
 
@@ -26,3 +27,27 @@ def test_years_before_1000_are_written_with_four_digits_so_they_order_as_strings
 def test_the_offset_is_applied():
     assert format_ts(parse_ts("2026-12-01T15:30:00.250+05:30", "date")) == "2026-12-01T10:00:00.250Z"
     assert format_ts(parse_ts("2026-12-01T10:00:00", "date")) == "2026-12-01T10:00:00.000Z"  # no offset: UTC
+
+
+def test_now_is_utc_and_written_in_the_one_form():
+    before = datetime.now(UTC)
+    moment, written = utcnow(), now_ts()
+    assert moment.utcoffset() == timedelta(0) and before <= moment <= datetime.now(UTC)
+    assert format_ts(moment) <= written <= format_ts(datetime.now(UTC))
+    assert parse_ts(written, "ts") - moment < timedelta(seconds=5)
+
+
+def test_a_time_in_another_zone_is_written_as_utc():
+    paris = datetime(2026, 12, 1, 11, 0, 0, 999_999, tzinfo=timezone(timedelta(hours=1)))
+    assert format_ts(paris) == "2026-12-01T10:00:00.999Z"  # milliseconds truncated, never rounded up
+
+
+def test_the_next_timestamp_is_now_unless_that_would_not_come_after_the_previous(monkeypatch):
+    now = datetime(2026, 12, 1, 10, 0, 0, 123_456, tzinfo=UTC)
+    monkeypatch.setattr(clock, "utcnow", lambda: now)
+    assert next_ts(None) == next_ts("") == "2026-12-01T10:00:00.123Z"
+    assert next_ts("2026-12-01T09:59:59.999Z") == "2026-12-01T10:00:00.123Z"
+    assert next_ts("2026-12-01T10:00:00.122Z") == "2026-12-01T10:00:00.123Z"
+    # A previous version at the same millisecond or later (clock skew between workers): 1 ms on.
+    assert next_ts("2026-12-01T10:00:00.123Z") == "2026-12-01T10:00:00.124Z"
+    assert next_ts("2026-12-01T10:00:05.999Z") == "2026-12-01T10:00:06.000Z"
