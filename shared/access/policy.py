@@ -244,7 +244,11 @@ def may_read(path: Path_, viewer: Viewer, policies: Iterable[AccessPolicy]) -> b
     if viewer.owner or not path or path[0] in ALWAYS_PUBLIC or path == (ARTIFACTS,):
         return True
     governing = _governing_path(path)
-    return all(_allows(policy.rule_for(governing), viewer) for policy in policies)
+    # A loop, not all(<generator>) (a third slower): this runs for every rule on every read.
+    for policy in policies:  # noqa: SIM110
+        if not _allows(policy.rule_for(governing), viewer):
+            return False
+    return True
 
 
 # -- disclosures -------------------------------------------------------------------------------
@@ -278,6 +282,32 @@ def members_named(document: dict[str, Any], rule: Path_) -> list[Path_]:
             if name in names_of(key)
         ]
     return [path for path, _ in found]
+
+
+def _named_in(document: dict[str, Any], index: Mapping[str, list[str]], rule: Path_) -> list[Path_]:
+    """`members_named(document, rule)`, its first level looked up in `index` (`_member_index`)."""
+    if not rule:
+        return members_named(document, rule)
+    first = index.get(rule[0], []) if isinstance(rule[0], str) else []
+    found: list[tuple[tuple[str, ...], Any]] = [((key,), document[key]) for key in first]
+    for name in rule[1:]:
+        found = [
+            ((*path, key), child)
+            for path, value in found
+            if isinstance(value, dict)
+            for key, child in value.items()
+            if name in names_of(key)
+        ]
+    return [path for path, _ in found]
+
+
+def _member_index(document: dict[str, Any]) -> dict[str, list[str]]:
+    """A document's top-level members by each name they answer to, in document order."""
+    index: dict[str, list[str]] = {}
+    for key in document:
+        for name in names_of(key):
+            index.setdefault(name, []).append(key)
+    return index
 
 
 def _names(rule: Path_, member: tuple[str, ...]) -> bool:
@@ -334,6 +364,8 @@ def withheld(
     policies = (deployment, passport_policy(own_policy))
     present = set(paths)
     refused = {path for path in present if not may_read(policy_path(path), viewer, policies)}
+    # Each rule a reader may not read is looked for in the document: index its members once.
+    index: dict[str, list[str]] | None = None
     for policy in policies:
         for rule in policy.rules:
             if may_read(rule, viewer, policies):
@@ -342,7 +374,8 @@ def withheld(
             # disclosure it names, if the version has one, else something inside a disclosure.
             members: list[Path_]
             if document is not None:
-                members = members_named(document, rule)
+                index = _member_index(document) if index is None else index
+                members = _named_in(document, index, rule)
             else:
                 exact: list[Path_] = [
                     path[1:] for path in present if path[:1] == (DOCUMENT_CLAIM,) and _names(rule, path[1:])
