@@ -76,7 +76,12 @@ def test_operator_token_without_operator_claim_is_403(api, http, token):
 
 def test_reads_are_anonymous_and_ignore_no_token(api, http, create):
     document = create()
-    assert http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}").status_code == 200
+    response = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["digitalProductPassportId"] == document["digitalProductPassportId"]
+    assert body["nameplate"] == document["nameplate"]  # a public section, shown without a token
+    assert response.headers["Cache-Control"].startswith("public, ")
 
 
 def test_writer_subject_is_recorded_on_the_version(api, http, token, root):

@@ -202,12 +202,15 @@ def test_ids_by_product_ids_rejects_bad_input(api, http, params, body, code):
     assert_result(http.post(f"{api}/v1/dppsByProductIds", json=body, params=params), 400, code)
 
 
-def test_limit_bounds_are_inclusive(api, http):
-    for limit in ("1", "1000"):
-        assert (
-            http.post(f"{api}/v1/dppsByProductIds", json=["urn:a"], params={"limit": limit}).status_code
-            == 200
-        )
+def test_limit_bounds_are_inclusive(api, http, create):
+    documents = [create(), create()]
+    products = [d["uniqueProductIdentifier"] for d in documents]
+    ids = [d["digitalProductPassportId"] for d in documents]
+    url = f"{api}/v1/dppsByProductIds"
+    one = http.post(url, json=products, params={"limit": "1"})
+    assert one.status_code == 200, one.text
+    assert one.json()["items"] == ids[:1] and one.json()["cursor"]
+    assert http.post(url, json=products, params={"limit": "1000"}).json() == {"items": ids}
 
 
 def test_unknown_passport_is_404(api, http):
