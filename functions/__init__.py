@@ -1,7 +1,8 @@
 """HTTP and trigger adapters: one Blueprint per area of `shared/`, one function per operation.
 
-`create_app(root)` registers them all on a FunctionApp; each area's `blueprint(root)` closes over
-the composition root it is given, so no function reaches for a global.
+`create_app(root)` registers them all on a FunctionApp; each area's `blueprint(root, catalog)` closes over
+the composition root it is given (so no function reaches for a global) and records its operations
+in the catalog the OpenAPI document is built from.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import azure.functions as func
 from functions import access, integrity, onboarding, passports, platform, publication, resolver
 from functions.routes import own_routes
 from shared.composition import Root
+from shared.platform.openapi import Catalog
 from shared.platform.settings import Settings
 
 AREAS = (passports, access, integrity, publication, resolver, onboarding, platform)
@@ -26,6 +28,8 @@ def app_root(settings: Settings, **given: Any) -> Root:
 
 def create_app(root: Root) -> func.FunctionApp:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    # What every area registers, as the OpenAPI document describes it (functions/platform.py).
+    catalog = Catalog()
     for area in AREAS:
-        app.register_functions(area.blueprint(root))
+        app.register_functions(area.blueprint(root, catalog))
     return app

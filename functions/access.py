@@ -9,11 +9,12 @@ from functions.routes import Route
 from functions.web import PRIVATE, Adapter, json_response, path_param
 from shared.access.operators import require_authority
 from shared.composition import Root
+from shared.platform.openapi import Catalog
 
 
-def blueprint(root: Root) -> func.Blueprint:
+def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
-    web = Adapter(root)
+    web = Adapter(root, catalog)
 
     @web.operation(bp, Route.OPERATOR, "PUT")
     def assign_operator_namespaces(req: func.HttpRequest) -> func.HttpResponse:

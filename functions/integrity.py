@@ -12,14 +12,15 @@ from shared.composition import Root
 from shared.documents.entity_tags import content_etag, entity_tag
 from shared.integrity.did import did_document, operator_did, service_did
 from shared.platform.errors import ErrorCode, NotFound
+from shared.platform.openapi import Catalog
 
 KEYS_MAX_AGE = 300
 DID_JSON = "application/did+json"
 
 
-def blueprint(root: Root) -> func.Blueprint:
+def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
-    web = Adapter(root)
+    web = Adapter(root, catalog)
 
     @web.operation(bp, Route.KEYS, "GET")
     def read_signing_keys(req: func.HttpRequest) -> func.HttpResponse:

@@ -14,6 +14,7 @@ from shared.access.authentication import Principal
 from shared.composition import Root
 from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
 from shared.onboarding.imports import IMPORTS_CONTAINER
+from shared.platform.openapi import Catalog
 
 log = logging.getLogger(__name__)
 # Every five minutes, at second 30 (NCRONTAB): a job is never running longer than its lease plus this.
@@ -39,9 +40,9 @@ def blob_trigger(bp: func.Blueprint, arg_name: str, prefix: str) -> Any:
     )
 
 
-def blueprint(root: Root) -> func.Blueprint:
+def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
-    web = Adapter(root)
+    web = Adapter(root, catalog)
 
     def job_status(req: func.HttpRequest, route: Route, name: str, jobs: Jobs) -> func.HttpResponse:
         """A job as its owner (or an authority) sees it; never stored by a cache."""

@@ -32,6 +32,7 @@ from shared.documents.representation import to_full_element
 from shared.passports.records import PassportItem
 from shared.passports.service import PassportService
 from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.openapi import Catalog
 
 # Where an element read, whose body is a bare value, carries its SD-JWT presentation.
 SIGNATURE_HEADER = "DPP-Signature"
@@ -39,9 +40,9 @@ LifecycleWrite = Callable[[PassportService, str, Any, Principal, "str | None"], 
 DatedRead = Callable[[PassportService, str, "str | None", Principal], PassportItem]
 
 
-def blueprint(root: Root) -> func.Blueprint:
+def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
-    web = Adapter(root)
+    web = Adapter(root, catalog)
     _life_cycle(bp, root, web)
     _elements(bp, root, web)
     _artifacts(bp, root, web)

@@ -25,6 +25,7 @@ from functions.web import (
 from shared.composition import Root
 from shared.documents.entity_tags import content_etag, entity_tag
 from shared.documents.relations import schema as relations_schema
+from shared.platform.openapi import Catalog
 from shared.platform.results import message
 from shared.publication.context import context_document
 from shared.publication.registry import check_registrar
@@ -67,9 +68,9 @@ def _messages(notes: list[dict[str, str]]) -> list[dict[str, Any]]:
     return [message(note["messageType"], note["text"], note["code"], None) for note in notes]
 
 
-def blueprint(root: Root) -> func.Blueprint:
+def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
-    web = Adapter(root)
+    web = Adapter(root, catalog)
 
     def release(req: func.HttpRequest, route: Route) -> Release:
         product_id = path_param(req, route, "productId")

@@ -16,6 +16,7 @@ from functions.web import Adapter, conditional_response, json_response, path_par
 from shared.composition import Root
 from shared.documents.digital_link import parse_path
 from shared.documents.entity_tags import content_etag, entity_tag, not_modified
+from shared.platform.openapi import Catalog
 from shared.publication.carriers import carrier_content, parse_request, render
 from shared.publication.resolver import DEFAULT, DPP, LINKSET, PIP, Resolution, parse_link_type
 
@@ -64,9 +65,9 @@ def _accepted(header: str | None) -> str | None:
     return None if best is None else best[2]
 
 
-def blueprint(root: Root) -> func.Blueprint:
+def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
-    web = Adapter(root)
+    web = Adapter(root, catalog)
     _resolver(bp, root, web)
     _page_and_carriers(bp, root, web)
     return bp

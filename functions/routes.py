@@ -78,6 +78,7 @@ class Route(StrEnum):
     LINKSET_CONTEXT = "api/v1/contexts/linkset.jsonld"
     # platform
     HEALTH = "api/health"
+    OPENAPI = "api/openapi.json"
     PREFLIGHT = "{*path}"  # OPTIONS only: the CORS preflight of every route
 
 

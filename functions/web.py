@@ -34,6 +34,7 @@ from shared.platform.errors import (
     UnsupportedMediaType,
 )
 from shared.platform.json_input import JsonRejected, read_json
+from shared.platform.openapi import Catalog
 from shared.platform.parameters import is_ascii_integer
 from shared.platform.results import result_object
 
@@ -99,8 +100,9 @@ def endpoint(handler: Handler) -> Handler:
 class Adapter:
     """Request parsing that needs the service's settings or parts, bound to one composition root."""
 
-    def __init__(self, root: Root):
+    def __init__(self, root: Root, catalog: Catalog):
         self.root = root
+        self.catalog = catalog
         self.cors = CorsPolicy(root.settings.cors_origins)
 
     def operation(
@@ -115,9 +117,11 @@ class Adapter:
         Every operation is anonymous at the Functions level (the API authorizes bearer tokens
         itself, in `shared.access`), answers failures as Result objects, and carries the CORS
         headers its caller's origin is granted (functions/cors.py); `outer` wraps that once more.
+        The catalog records it for the OpenAPI document.
         """
 
         def register(handler: Handler) -> Any:
+            self.catalog.record(handler.__name__, route.value, methods)
             wrapped = self._with_cors(endpoint(handler))
             if outer is not None:
                 wrapped = outer(wrapped)
