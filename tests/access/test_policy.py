@@ -1044,3 +1044,85 @@ def test_a_member_two_rules_name_admits_only_who_both_admit():
     both = "https://spec.example.org/supplychain/manufacture"
     assert policy.rule_for((both,)) == frozenset({"authority"})
     assert policy.rule_for(("supplyChain",)) == frozenset({"recycler", "authority"})
+
+
+# -- rules a mutation run found untested (docs/testing.md) ---------------------------------------
+
+
+def test_a_member_answering_to_a_public_and_a_restricted_rule_stays_restricted():
+    # Fail closed: `https://spec.example/SupplyChain/1` answers to both rules, equally specific.
+    policy = parse_policy({"sections": {"SupplyChain": ["public"], "spec.example": ["authority"]}})
+    member = ("https://spec.example/SupplyChain/1",)
+    assert policy.rule_for(member) == frozenset({"authority"})
+    assert not may_read(member, ANONYMOUS, [policy]) and may_read(member, AUTHORITY, [policy])
+
+
+def test_two_spellings_of_one_rule_admit_only_what_both_admit():
+    policy = parse_policy(
+        {"sections": {"supplyChain": ["authority", "recycler"], "supply_chain": ["authority"]}}
+    )
+    assert policy.rule_for(("supplyChain",)) == frozenset({"authority"})
+
+
+@pytest.mark.parametrize(
+    ("data", "fault"),
+    [
+        ([], "'dppAccessPolicy' must be a JSON object"),
+        ({"sectons": {}}, "'dppAccessPolicy' has unknown members ['sectons']"),
+        ({"default": []}, "'dppAccessPolicy.default' must be a non-empty list of roles"),
+        ({"sections": []}, "'dppAccessPolicy.sections' must be a JSON object"),
+        ({"sections": {"dppLifecycle": ["authority"]}}, "'dppLifecycle' is always public and takes no rule"),
+        ({"sections": {"--": ["authority"]}}, "'dppAccessPolicy.sections.--' names no letters or digits"),
+        # A non-string path: JSON keys are strings, a caller's dict's need not be.
+        ({"elements": {5: ["authority"]}}, "Element rule paths must be strings"),
+        ({"elements": {"$.a[": ["authority"]}}, "Element rule '$.a['"),
+        ({"elements": {"repair": ["authority"]}}, "Element rule 'repair' must name a member below a section"),
+        (
+            {"sections": {"repair": ["mechanic"]}},
+            "'dppAccessPolicy.sections.repair' names unknown roles ['mechanic']; "
+            "allowed: authority, operator, public, recycler, repairer",
+        ),
+    ],
+)
+def test_an_invalid_policy_is_refused_naming_the_first_problem(data, fault):
+    with pytest.raises(BadRequest) as refused:
+        parse_policy(data)
+    assert refused.value.code == "InvalidAccessPolicy" and fault in refused.value.text
+
+
+def test_a_deployment_policy_file_that_cannot_be_loaded_names_itself(tmp_path):
+    broken = tmp_path / "policy.json"
+    broken.write_text("[]", encoding="utf-8")
+    with pytest.raises(DppError) as refused:
+        load_policy_file(str(broken))
+    assert refused.value.code == "AccessPolicyInvalid"
+    assert refused.value.text == (
+        f"The service's access policy cannot be loaded: 'access policy file {broken}' must be a JSON object"
+    )
+
+
+def test_without_the_document_a_rule_deeper_than_every_disclosure_withholds_its_section():
+    # The version has a disclosure inside the restricted element but none for the element itself:
+    # the section's disclosure holds the rest of it, so the section is withheld (fail closed).
+    paths = [("document", "Nameplate"), ("document", "Nameplate", "Serial", "Check")]
+    deployment = parse_policy({"elements": {"nameplate.serial": ["authority"]}})
+    assert withheld(paths, ANONYMOUS, deployment, None) == frozenset(paths)
+    assert withheld(paths, AUTHORITY, deployment, None) == frozenset()
+
+
+def test_every_member_a_rule_names_is_withheld_not_only_the_first():
+    document = {"Nameplate": {"serial": "1"}, "name_plate": {"serial": "2"}}
+    paths = [("document", "Nameplate"), ("document", "name_plate"), ("document", "Nameplate", "serial")]
+    deployment = parse_policy({"elements": {"nameplate.serial": ["authority"]}})
+    refused = withheld(paths, ANONYMOUS, deployment, None, document)
+    assert refused == {("document", "Nameplate", "serial"), ("document", "name_plate")}
+
+
+def test_header_objects_are_not_disclosed_as_sections():
+    document = {"facilityId": {"odd": True}, "repair": {"a": 1}}
+    assert disclosable(document, {}, None, AccessPolicy()) == [("document", "repair")]
+
+
+def test_prune_keeps_scalars_beside_what_it_cuts():
+    value = {"a": 1, "b": {"c": 2, "d": [3]}}
+    assert prune(value, (), frozenset({("b", "c")})) == {"a": 1, "b": {"d": [3]}}

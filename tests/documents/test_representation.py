@@ -352,6 +352,10 @@ def test_no_sections_gives_an_empty_elements_array():
         ("2026-05-18T24:00:00Z", "xsd:string"),
         ("2026-05-18T10:00:00+24:00", "xsd:string"),
         ("2026-02-30T10:00:00Z", "xsd:string"),
+        ("2026-05-18T10:60:00Z", "xsd:string"),
+        ("2026-05-18T10:00:61Z", "xsd:string"),
+        ("2026-05-18T10:00:00+02:60", "xsd:string"),
+        ("2026-05-18T23:59:59-23:59", "xsd:dateTime"),
         ("https://example.org/x", "xsd:anyURI"),
         ("urn:epc:id:sgtin:1.2.3", "xsd:anyURI"),
         ("mailto:a@example.org", "xsd:anyURI"),
@@ -524,3 +528,16 @@ def test_empty_list_is_multi_valued_without_a_type():
         "objectType": "MultiValuedDataElement",
         "elements": [],
     }
+
+
+def test_header_members_are_copied_deeply():
+    document = {"facilityId": {"site": {"lines": [1]}}, "s": {}}
+    full = to_full(document)
+    full["facilityId"]["site"]["lines"].append(2)
+    assert document["facilityId"] == {"site": {"lines": [1]}}
+
+
+def test_a_spec_id_that_is_not_text_names_no_section():
+    ids = [7, None, "https://example.org/specs/Nameplate/1"]
+    (section,) = to_full({"contentSpecificationIds": ids, "nameplate": {}})["elements"]
+    assert section["dictionaryReference"] == "https://example.org/specs/Nameplate/1"

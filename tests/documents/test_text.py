@@ -33,3 +33,11 @@ def test_the_product_name_is_the_first_non_blank_one_in_the_language_asked():
     assert product_name(content, "de") == "Poloshirt"
     assert product_name({"nameplate": {"productName": "Trail shoe"}}, "de") == "Trail shoe"
     assert product_name({"nameplate": {"brand": "ACME"}}, "en") is None
+
+
+def test_an_exact_match_wins_over_an_earlier_language_of_the_same_primary_subtag():
+    assert matching_language("en-GB", ["en-US", "en-GB"]) == "en-GB"
+    assert matching_language("EN-gb", ["en-us", "en-GB"]) == "en-GB"
+    # The primary subtag is the first one: fr-CA finds fr, and a region alone matches nothing.
+    assert matching_language("fr-CA", ["de", "fr"]) == "fr"
+    assert matching_language("CA", ["fr-CA"]) is None

@@ -89,7 +89,32 @@ def test_nested_structures_and_no_whitespace():
     assert canonicalize({"b": [1, {"d": 2, "c": None}], "a": "x"}) == b'{"a":"x","b":[1,{"c":null,"d":2}]}'
 
 
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 10**400, "\ud800"])
-def test_values_outside_json_are_refused(bad):
-    with pytest.raises(BadRequest):
-        canonicalize({"v": bad})
+@pytest.mark.parametrize(
+    ("bad", "fault"),
+    [
+        ({"v": float("nan")}, "NaN and Infinity"),
+        ({"v": float("inf")}, "NaN and Infinity"),
+        ({"v": 10**400}, "IEEE 754 double range"),
+        ({"v": "\ud800"}, "lone surrogate"),
+        ({"\ud800": 1, "a": 2}, "lone surrogate"),
+    ],
+)
+def test_values_outside_json_are_refused(bad, fault):
+    with pytest.raises(BadRequest) as refused:
+        canonicalize(bad)
+    assert refused.value.code == "InvalidJson" and fault in refused.value.text
+
+
+def test_what_is_not_json_at_all_is_a_programming_error_naming_its_type():
+    with pytest.raises(TypeError, match="not a JSON value: set"):
+        canonicalize({"v": {1, 2}})
+
+
+def test_fractions_below_one_keep_their_leading_zero():
+    assert [format_number(v) for v in (0.5, -0.25, 0.1, 0.000001)] == ["0.5", "-0.25", "0.1", "0.000001"]
+
+
+def test_names_and_text_are_written_as_utf8_not_escaped():
+    assert (
+        canonicalize({"\u20ac": "\u00f6", "\U0001f600": 1}) == '{"\u20ac":"\u00f6","\U0001f600":1}'.encode()
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -51,3 +52,39 @@ def test_the_next_timestamp_is_now_unless_that_would_not_come_after_the_previous
     # A previous version at the same millisecond or later (clock skew between workers): 1 ms on.
     assert next_ts("2026-12-01T10:00:00.123Z") == "2026-12-01T10:00:00.124Z"
     assert next_ts("2026-12-01T10:00:05.999Z") == "2026-12-01T10:00:06.000Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "fault"),
+    [
+        (None, "must be an ISO 8601 UTC timestamp"),
+        (20261201, "must be an ISO 8601 UTC timestamp"),
+        ("  ", "must be an ISO 8601 UTC timestamp"),
+        ("yesterday", "is not a valid ISO 8601 timestamp: 'yesterday'"),
+        ("2026-12-01 10:00:00Z", "is not a valid ISO 8601 timestamp"),  # a space for the T
+        ("20261201", "is not a valid ISO 8601 timestamp"),  # basic format: Python reads it, RFC 3339 not
+    ],
+)
+def test_what_is_not_a_timestamp_is_a_400_naming_the_field(value, fault):
+    with pytest.raises(BadRequest) as refused:
+        parse_ts(value, "validFrom")
+    assert refused.value.code == "InvalidTimestamp" and refused.value.text.startswith("'validFrom' ")
+    assert fault in refused.value.text
+
+
+def test_a_date_alone_is_midnight_utc():
+    assert format_ts(parse_ts("2026-12-01", "date")) == "2026-12-01T00:00:00.000Z"
+    assert format_ts(parse_ts(" 2026-12-01T10:00:00Z ", "date")) == "2026-12-01T10:00:00.000Z"
+
+
+def test_the_host_time_zone_plays_no_part(monkeypatch):
+    # Functions hosts run in UTC, a developer's machine need not: naive means UTC, never local time.
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert format_ts(parse_ts("2026-12-01T10:00:00", "date")) == "2026-12-01T10:00:00.000Z"
+        assert parse_ts("2026-12-01T10:00:00+01:00", "date").utcoffset() == timedelta(0)
+        assert format_ts(datetime(2026, 12, 1, 10, 0, tzinfo=UTC)) == "2026-12-01T10:00:00.000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

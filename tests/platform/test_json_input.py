@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from shared.platform.json_input import MAX_DEPTH, JsonRejected, check_value, nesting_depth, read_json
+from shared.platform.json_input import (
+    MAX_DEPTH,
+    MAX_SAFE_INTEGER,
+    JsonRejected,
+    check_value,
+    nesting_depth,
+    read_json,
+)
 
 
 @pytest.mark.parametrize(
@@ -23,6 +30,8 @@ from shared.platform.json_input import MAX_DEPTH, JsonRejected, check_value, nes
         ("NaN", "not a JSON number"),
         ('"http://x.com/\\ud800"', "lone UTF-16 surrogate"),
         ('{"\\udc00": 1}', "lone UTF-16 surrogate"),
+        ('["ok", ["\\ud800"]]', "lone UTF-16 surrogate"),
+        ("[[], [], []" + ", [" * MAX_DEPTH + "]" * MAX_DEPTH + "]", "nested deeper"),
         (b"\xff\xfe", "not UTF-8"),
         ("{", "Expecting"),
     ],
@@ -31,6 +40,7 @@ def test_refused_with_a_reason(text, reason):
     with pytest.raises(JsonRejected) as refused:
         read_json(text)
     assert reason in refused.value.reason
+    assert str(refused.value) == refused.value.reason  # what callers that catch ValueError report
 
 
 def test_what_it_keeps_exactly():
@@ -42,10 +52,28 @@ def test_what_it_keeps_exactly():
         ("[" * MAX_DEPTH) + ("]" * MAX_DEPTH)
     )
     assert read_json('"a \\\\ud800 b"') == "a \\ud800 b"  # an escaped backslash, not a surrogate
+    assert read_json('["\\ud83d\\ude00", ["\\ud83d\\ude00"]]') == ["\U0001f600", ["\U0001f600"]]
 
 
 def test_brackets_inside_strings_do_not_nest():
     assert nesting_depth('{"a": "[[[[{{{{", "b": ["\\"]]"]}') == 2
+
+
+def test_depth_counts_nesting_not_siblings():
+    assert nesting_depth("[[], [[]], {}]") == 3
+    assert nesting_depth("[]" * 100) == 1
+
+
+def test_a_long_integer_is_quoted_in_part():
+    with pytest.raises(JsonRejected) as refused:
+        read_json("1" * 5000)
+    assert refused.value.reason == (
+        f"the integer {'1' * 24}... is beyond ±(2^53 - 1), which not every reader holds exactly; "
+        "send it as a string"
+    )
+    with pytest.raises(JsonRejected) as short:
+        read_json(str(2**70))
+    assert short.value.reason.startswith(f"the integer {2**70} is beyond")
 
 
 def test_values_from_other_parsers_get_the_same_limits():
@@ -58,3 +86,28 @@ def test_values_from_other_parsers_get_the_same_limits():
         with pytest.raises(JsonRejected):
             check_value(value)
     check_value({"ok": [1, 2.5, True, None, "x"]})
+
+
+def nested(levels: int, make) -> object:
+    value: object = 1
+    for _ in range(levels):
+        value = make(value)
+    return value
+
+
+@pytest.mark.parametrize("make", [lambda v: [v], lambda v: {"a": v}], ids=["lists", "objects"])
+def test_other_parsers_values_may_nest_to_the_limit_and_no_deeper(make):
+    check_value(nested(MAX_DEPTH, make))
+    with pytest.raises(JsonRejected) as refused:
+        check_value(nested(MAX_DEPTH + 1, make), where="the mapping")
+    assert refused.value.reason == f"the mapping is nested deeper than {MAX_DEPTH} levels"
+
+
+def test_other_parsers_values_are_checked_whole_and_say_where():
+    check_value({"max": MAX_SAFE_INTEGER, "min": -MAX_SAFE_INTEGER, "flags": [True, False]})
+    with pytest.raises(JsonRejected) as refused:
+        check_value([2**60, True])  # a boolean met first stops nothing
+    assert refused.value.reason == "the value holds an integer beyond ±(2^53 - 1)"
+    with pytest.raises(JsonRejected) as infinite:
+        check_value({"x": [float("-inf")]}, where="row 3")
+    assert infinite.value.reason == "row 3 holds a number that is not finite"
