@@ -221,8 +221,9 @@ def test_refusal_names_where_the_policy_came_from():
 
 
 def test_malformed_element_rule_path_is_refused():
-    with pytest.raises(BadRequest):
+    with pytest.raises(BadRequest) as excinfo:
         parse_policy({"elements": {"$.repair..costs": ["authority"]}})
+    assert code_of(excinfo) == "InvalidAccessPolicy"
 
 
 @pytest.mark.parametrize("rule", ["$.repair..costs", "$.repair[*]", "repair/costs", "$.repair.costs["])

@@ -93,8 +93,9 @@ def test_a_vault_hiccup_keeps_the_last_set_and_a_first_failure_is_reported() -> 
     assert signer.listings == 2  # it was asked again, and failed
     fresh = ring(ListingSigner("k1"), clock)
     fresh.signer.down = True  # type: ignore[union-attr]
-    with pytest.raises(ServiceUnavailable):
+    with pytest.raises(ServiceUnavailable) as reported:
         fresh.jwks()
+    assert reported.value.code == ErrorCode.SIGNER_UNAVAILABLE  # the signer's own failure, passed on
 
 
 def test_without_a_signer_nothing_is_trusted() -> None:

@@ -240,8 +240,9 @@ def test_put_refuses_unknown_artifact_type_and_bad_media_type(store: ArtifactSto
     with pytest.raises(BadRequest) as caught:
         store.put(new_dpp_id(), "invoice", b"x", "text/plain")
     assert caught.value.code == "InvalidArtifactType"
-    with pytest.raises(UnsupportedMediaType):
+    with pytest.raises(UnsupportedMediaType) as unsupported:
         store.put(new_dpp_id(), "repair", b"x", "pdf")
+    assert unsupported.value.code == "InvalidMediaType"
 
 
 def test_every_artifact_type_is_accepted() -> None:

@@ -140,7 +140,7 @@ def test_fresh_claim_by_an_in_flight_create_is_a_retryable_conflict(service):
     )
     with pytest.raises(Conflict) as raised:
         service.create(document, OWNER_PRINCIPAL)
-    assert raised.value.headers.get("Retry-After") == "1"
+    assert (raised.value.code, raised.value.headers.get("Retry-After")) == ("ProductHasPassport", "1")
     assert service.passports.head(document["digitalProductPassportId"]) is None
 
 
