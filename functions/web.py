@@ -48,6 +48,8 @@ PRIVATE = {"Cache-Control": "private, no-store"}
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 Handler = Callable[[func.HttpRequest], func.HttpResponse]
+# What json.dumps(data, ensure_ascii=False, separators=(",", ":")) builds on every call, built once.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def correlation_id(req: func.HttpRequest) -> str:
@@ -63,7 +65,7 @@ def correlation_id(req: func.HttpRequest) -> str:
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None, content_type: str = JSON
 ) -> func.HttpResponse:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _COMPACT.encode(data)
     try:
         body = text.encode("utf-8")
     except UnicodeEncodeError:
