@@ -1,10 +1,18 @@
 import copy
+import json
 from urllib.parse import quote
 
 import jsonpath_rfc9535
 import pytest
 
-from shared.documents.element_paths import assign, locate, normalized_path, parse_element_path, resolve
+from shared.documents.element_paths import (
+    assign,
+    locate,
+    normalized_path,
+    parse_element_path,
+    parse_jsonpath,
+    resolve,
+)
 from shared.platform.errors import BadRequest, NotFound
 
 DOC = {
@@ -296,6 +304,7 @@ def test_assign_to_the_whole_document_is_400():
     with pytest.raises(BadRequest) as raised:
         assign(DOC, (), {})
     assert raised.value.code == "InvalidElementPath"
+    assert "an update needs the path of an element, not of the whole passport" in raised.value.text
 
 
 def test_normalized_path_escapes():
@@ -310,3 +319,93 @@ def test_normalized_path_escapes():
 def test_normalized_path_round_trips_through_the_parser():
     segments = ("it's", "a\\b", "\x01\n", "x]y", 'q"', "ü", 3)
     assert parse_element_path(enc(normalized_path(segments))) == segments
+
+
+# Each refusal says why and where (a position in the decoded path, which it shows).
+REFUSALS = {
+    "$": "'$' alone is the whole passport, not an element; expected a segment at position 1",
+    "$ ": "blank space after the last segment at position 2",
+    "$['a'] ": "blank space after the last segment at position 7",
+    "$.": "expected a member name (a letter, '_' or non-ASCII character) at position 2",
+    "$.1abc": "expected a member name (a letter, '_' or non-ASCII character) at position 2",
+    "$[": "unterminated '[' at position 2",
+    "$[X]": "expected a quoted name or an index at position 2",
+    "$[*]": "wildcard and filter selectors can select many elements; not accepted at position 2",
+    "$[1X]": "expected ']' but found 'X' at position 3",
+    "$[12": "unterminated '['; expected ']' at position 4",
+    "$[-]": "expected digits after '-' at position 3",
+    "$[-0]": "an index has no leading zeros and '-0' is not an index at position 2",
+    "$[9007199254740992]": "index beyond +/-9007199254740991 at position 2",
+    "$['a\x01']": "unescaped control character in a name at position 4",
+    "$['a\\x']": "invalid escape '\\x' at position 4",
+    "$['\\udc00']": "low surrogate without a high surrogate before it at position 3",
+    "$['\\udfff']": "low surrogate without a high surrogate before it at position 3",
+    "$['\\ud83dx']": "high surrogate not followed by a '\\u' low surrogate at position 3",
+    "$['\\ud83d\\u0041']": "high surrogate not followed by a low surrogate at position 9",
+    "$['\\ud800\\ue000']": "high surrogate not followed by a low surrogate at position 9",
+    "$['\\u12']": "'\\u' must be followed by four hex digits at position 3",
+}
+
+
+@pytest.mark.parametrize(("path", "reason"), REFUSALS.items())
+def test_a_refusal_says_why_and_where(path, reason):
+    with pytest.raises(BadRequest) as raised:
+        parse_element_path(enc(path))
+    assert raised.value.text == f"Malformed element path: {reason} of {json.dumps(path, ensure_ascii=False)}"
+
+
+def test_a_long_path_is_shown_in_part_and_non_ascii_as_it_is():
+    for shown in ("$['" + "a" * 196 + "'", "$['ü'"):  # 200 characters at most are shown whole
+        with pytest.raises(BadRequest) as whole:
+            parse_element_path(enc(shown))
+        assert whole.value.text.endswith(f' of "{shown}"')
+    long = "$['" + "a" * 300 + "'"
+    with pytest.raises(BadRequest) as cut:
+        parse_element_path(enc(long))
+    assert cut.value.text.endswith(f' of "{long[:200]}..."')
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("%24%FF", "the percent-encoding of the path is not UTF-8"),
+        ("a/%C3", "the percent-encoding of segment 2 is not UTF-8"),
+        ("", "the path is empty"),
+        ("a//b", 'segment 2 of the idShort path "a//b" is empty'),
+        ("/a", 'segment 1 of the idShort path "/a" is empty'),
+    ],
+)
+def test_a_refused_url_path_says_which_part(raw, reason):
+    with pytest.raises(BadRequest) as raised:
+        parse_element_path(raw)
+    assert raised.value.text == f"Malformed element path: {reason}"
+
+
+def test_a_policy_path_must_start_with_a_dollar():
+    with pytest.raises(BadRequest) as raised:
+        parse_jsonpath("nameplate.serial")
+    assert raised.value.text == "Malformed element path: a JSONPath query starts with '$'"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("$.z", ("z",)),
+        ("$.Z", ("Z",)),
+        ("$.A", ("A",)),
+        ("$.\x80x", ("\x80x",)),  # RFC 9535 name-first: %x80 and up
+        ("$['\\ue000']", ("\ue000",)),
+        ("$['\\ud800\\udc00']", ("\U00010000",)),
+        ("$['\\udbff\\udfff']", ("\U0010ffff",)),
+        ("$[9007199254740991]", (9007199254740991,)),
+        ("$[-9007199254740991]", (-9007199254740991,)),
+    ],
+)
+def test_the_edges_of_what_is_accepted(path, expected):
+    assert parse_element_path(enc(path)) == expected
+
+
+def test_a_long_text_index_on_a_list_is_named_as_an_index():
+    with pytest.raises(NotFound) as raised:
+        resolve(DOC, ("nameplate", "Materials", "9" * 16))
+    assert raised.value.text == f"No element at $['nameplate']['Materials'][{'9' * 16}]"
