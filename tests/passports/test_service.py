@@ -222,11 +222,13 @@ def test_version_by_date_before_between_and_after(api, http, auth, create):
     def at(moment: str, by_product: bool = False) -> tuple[int, str | None]:
         path = f"dppsByProductIdAndDate/{enc(product_id)}" if by_product else f"dppsByIdAndDate/{enc(dpp_id)}"
         response = http.get(f"{api}/v1/{path}", params={"date": moment})
-        return response.status_code, response.json().get("dppStatus") if response.status_code == 200 else None
+        if response.status_code == 200:
+            return 200, response.json().get("dppStatus")
+        return response.status_code, assert_result(response, response.status_code)["code"]
 
     before = _iso(datetime.fromisoformat(v1_time.replace("Z", "+00:00")) - timedelta(seconds=5))
     for by_product in (False, True):
-        assert at(before, by_product) == (404, None)
+        assert at(before, by_product) == (404, "PassportNotFound")
         assert at(v1_time, by_product) == (200, "V1")  # inclusive at the exact instant
         assert at(between, by_product) == (200, "V1")
         assert at(v2_time, by_product) == (200, "V2")

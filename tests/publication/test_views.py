@@ -523,7 +523,10 @@ def test_artifact_upload_is_signed_into_a_new_version_and_downloads_exactly(
     assert sha256_b64url(downloaded.content) == meta["hash"]
     # read-only: the link cannot overwrite the bytes
     overwrite = http.put(meta["downloadUrl"], data=b"tampered", headers={"x-ms-blob-type": "BlockBlob"})
-    assert overwrite.status_code == 403
+    assert (overwrite.status_code, overwrite.headers.get("x-ms-error-code")) == (
+        403,
+        "AuthorizationPermissionMismatch",
+    )
     assert http.get(meta["downloadUrl"]).content == data
 
 
