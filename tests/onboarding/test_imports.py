@@ -33,7 +33,8 @@ def bearer(value: str) -> dict[str, str]:
 
 
 def code_of(response: Any) -> str:
-    return response.json()["messages"][0]["code"]
+    """The code of an error answer, once it is checked to be a whole Result object."""
+    return assert_result(response, response.status_code)["code"]
 
 
 def upload(http, grant: dict[str, Any], data: bytes, metadata: dict[str, str] | None = None) -> None:

@@ -93,9 +93,8 @@ def body_of(document: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def error_code(response: requests.Response) -> str:
-    messages = response.json()["messages"]
-    assert messages[0]["messageType"] == "Error"
-    return messages[0]["code"]
+    """The code of an error answer, once it is checked to be a whole Result object."""
+    return assert_result(response, response.status_code)["code"]
 
 
 def ts(value: str) -> datetime:

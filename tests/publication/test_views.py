@@ -91,9 +91,8 @@ def view_url(api: str, product_id: str, label: str, tail: str = "") -> str:
 
 
 def result_code(response: Any) -> str:
-    message = response.json()["messages"][0]
-    assert set(message) == {"messageType", "text", "code", "correlationId", "timestamp"}
-    return message["code"]
+    """The code of an error answer, once it is checked to be a whole Result object."""
+    return assert_result(response, response.status_code)["code"]
 
 
 # -- the seed's example responses, in shape --------------------------------------------------------
