@@ -34,6 +34,8 @@ AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 START_TIMEOUT = 60.0
 STOP_GRACE = 5.0
+# The order of Stack.processes.
+SERVICES = ("cosmos", "azurite")
 LOG_TAIL_CHARS = 2000
 
 
@@ -109,6 +111,36 @@ class Stack:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+
+    # Fault runs (bench/load.py, tests/storage/test_outages.py) stop one service and bring it back.
+
+    def _service(self, name: str) -> subprocess.Popen[bytes]:
+        return self.processes[SERVICES.index(name)]
+
+    def freeze(self, name: str) -> None:
+        """SIGSTOP a service ("cosmos" or "azurite"): connections open, nothing answers."""
+        _signal_group(self._service(name), signal.SIGSTOP)
+
+    def thaw(self, name: str) -> None:
+        _signal_group(self._service(name), signal.SIGCONT)
+
+    def stop_azurite(self) -> None:
+        """Stop Azurite alone; its data stays in data_dir for `start_azurite`. (The Cosmos server
+        keeps its data in memory only, so it cannot be stopped this way without losing it.)"""
+        process = self._service("azurite")
+        _signal_group(process, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+
+    def start_azurite(self) -> None:
+        """Start Azurite again on its ports and data; returns once it answers."""
+        log_file = self.data_dir / "azurite.log"
+        process = _spawn(_azurite_command(self), log_file)
+        self.processes[SERVICES.index("azurite")] = process
+        _wait_for_azurite(self, process, log_file, time.monotonic() + START_TIMEOUT)
 
     def __enter__(self) -> Stack:
         return self
@@ -239,17 +271,23 @@ def start_stack(
             log_file=cosmos_log,
             deadline=deadline,
         )
-        # Azurite opens its three services independently; the app may use any of them at once.
-        for service, port, path in (
-            ("Azurite Blob", stack.blob_port, f"/{AZURITE_ACCOUNT}?comp=list"),
-            ("Azurite Queue", stack.queue_port, f"/{AZURITE_ACCOUNT}?comp=list"),
-            ("Azurite Table", stack.table_port, f"/{AZURITE_ACCOUNT}/Tables"),
-        ):
-            _wait_until_up(azurite, service, port=port, path=path, log_file=azurite_log, deadline=deadline)
+        _wait_for_azurite(stack, azurite, azurite_log, deadline)
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def _wait_for_azurite(
+    stack: Stack, azurite: subprocess.Popen[bytes], log_file: Path, deadline: float
+) -> None:
+    # Azurite opens its three services independently; the app may use any of them at once.
+    for service, port, path in (
+        ("Azurite Blob", stack.blob_port, f"/{AZURITE_ACCOUNT}?comp=list"),
+        ("Azurite Queue", stack.queue_port, f"/{AZURITE_ACCOUNT}?comp=list"),
+        ("Azurite Table", stack.table_port, f"/{AZURITE_ACCOUNT}/Tables"),
+    ):
+        _wait_until_up(azurite, service, port=port, path=path, log_file=log_file, deadline=deadline)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

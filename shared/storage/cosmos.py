@@ -78,6 +78,18 @@ def without_system(item: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in item.items() if not key.startswith("_")}
 
 
+# A store that stops answering must cost a request seconds, not minutes: the SDK's defaults (a 65 s
+# socket read timeout, reads retried three times) kept a point read against a hung server waiting
+# 262 s. With these, one SDK call waits at most 2 x 2 s to connect or 5 s for an answer, then the
+# request is a 503 with Retry-After. Throttling retries (429, Retry-After) keep the SDK's settings.
+SDK_TIMEOUTS: dict[str, Any] = {
+    "connection_timeout": 2,
+    "read_timeout": 5,
+    "retry_connect": 1,
+    "retry_read": 0,
+}
+
+
 class ItemExists(Exception):
     """Create lost to an existing item (HTTP 409 from Cosmos)."""
 
@@ -115,6 +127,7 @@ class Store:
             # The local server and the emulator have no regional endpoints to discover.
             enable_endpoint_discovery=not config.is_local,
             consistency_level="Session",
+            **SDK_TIMEOUTS,
         )
         if config.is_local:
             return _create_layout(client, config.cosmos_database)
