@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 ROLE     ?= operator
 OPERATOR ?= did:pierriecardin:manufacturing:europe
 N        ?= 1000
+# bench.load's arguments (default: 60 s per phase, 32 clients, 10,000 passports).
+LOAD     ?=
 
 .PHONY: setup browser run test lint format token bench mutate clean
 
@@ -45,6 +47,7 @@ token: setup
 
 bench: setup
 	$(BIN)/python -m bench.read_latency --n $(N)
+	$(BIN)/python -m bench.load $(LOAD)
 
 # Mutation testing of the pure modules of shared/ (configured in pyproject.toml, [tool.mutmut]);
 # not part of `make test`. A rerun only tests mutants of functions that changed.

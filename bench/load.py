@@ -15,7 +15,7 @@ nothing answers, the harder case for timeouts; it keeps its data in memory only,
 killed) for --outage seconds at a fifth of the phase, and Azurite is stopped (SIGTERM) and
 started again on its ports and data at a half; the host is never restarted.
 
-Each patch writes `nameplate.LoadMarks.c<client>` = a sequence number unique to its client. At the
+Each patch writes `nameplate.LoadMarks.<phase>-c<client>` = a number unique to its client. At the
 end every patched passport is read with its whole history: a lost update is an acknowledged (2xx)
 value missing from the history, a client's value going backwards from one version to the next, or
 a head older than that client's last acknowledged value. Prints throughput, p50/p99 per operation

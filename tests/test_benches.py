@@ -13,3 +13,22 @@ def test_the_selective_disclosure_bench_measures_both_pairs(capsys: pytest.Captu
     printed = capsys.readouterr().out
     assert "ratio SD-JWT/JWS" in printed and "ratio presented/plain" in printed
     assert printed.rstrip().endswith(": 0")  # no signer call while presenting
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--phases", "soak,chaos"], ["--phases", ","], ["--hot", "20", "--passports", "10"], ["--clients", "0"]],
+)
+def test_the_load_bench_refuses_bad_arguments_before_starting_anything(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.load
+
+    def no_stack() -> None:
+        raise AssertionError("a stack was started")
+
+    monkeypatch.setattr(bench.load, "stack_environment", no_stack)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.load.main(argv)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
