@@ -1,4 +1,8 @@
-"""What every error response must be: an EN 18222 Result object, and nothing else."""
+"""What every error response must be: an EN 18222 Result object, and nothing else.
+
+A refusal test names the code as well as the status: many refusals share a status (a 404 for a
+route, a passport, an element or a job; a 403 for a role or an owner), and only the code tells
+which one the service gave."""
 
 from __future__ import annotations
 
