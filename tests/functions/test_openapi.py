@@ -128,3 +128,24 @@ def test_an_operation_without_a_description_or_a_description_without_an_operatio
             route_prefix="",
             server_url="https://x",
         )
+
+
+def test_a_method_the_document_does_not_list_is_a_405_result_naming_the_ones_it_does(
+    served: requests.Response, root: Any
+) -> None:
+    from tests.support.results import assert_result
+
+    paths = served.json()["paths"]
+    checked = 0
+    for path, methods in paths.items():
+        if path == "/{path}":  # the preflight's catch-all: every path answers OPTIONS
+            continue
+        listed = {method.upper() for method in methods}
+        concrete = path.replace("{", "x").replace("}", "x")
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - listed):
+            response = requests.request(method, root.settings.public_url + concrete, timeout=30)
+            assert_result(response, 405, "MethodNotAllowed")
+            allowed = {name.strip() for name in response.headers["Allow"].split(",")}
+            assert allowed - {"HEAD"} == listed, (method, path)
+            checked += 1
+    assert checked > 100
