@@ -1,15 +1,19 @@
 """The HTTP server (local/host/server.py): keep-alive framing, HEAD, 204 and 304 without bodies,
-Nagle off, combined headers, chunked bodies, unreadable lengths."""
+Nagle off, combined headers, chunked bodies, unreadable lengths, request headers parsed as the
+stdlib parses them."""
 
 from __future__ import annotations
 
+import io
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
 
+from local.host.server import _Handler
 from tests.local.host.toy_app import Served
 
 
@@ -180,3 +184,70 @@ def test_a_body_that_stops_arriving_is_a_408_in_bounded_time(served: Served) -> 
         assert time.monotonic() - started < 3
     finally:
         handler.body_timeout = before
+
+
+class _Unserved(_Handler):
+    """A handler over bytes in memory, parsing one request as the server would."""
+
+    def __init__(self, data: bytes) -> None:  # no socket: only parse_request runs
+        self.rfile = io.BufferedReader(io.BytesIO(data))  # type: ignore[assignment]
+        self.wfile = io.BytesIO()  # type: ignore[assignment]
+        self.client_address = ("127.0.0.1", 1)
+        self.raw_requestline = self.rfile.readline(65537)
+        self.command = None  # type: ignore[assignment]
+        self.refused: tuple[int, str | None] | None = None
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        self.refused = (code, message)
+
+
+def _parsed(handler: _Unserved, parse: Callable[[_Unserved], bool]) -> tuple[object, ...]:
+    accepted = parse(handler)
+    headers = getattr(handler, "headers", None)
+    return (
+        accepted,
+        handler.refused,
+        handler.command,
+        getattr(handler, "path", None),
+        handler.request_version,
+        handler.close_connection,
+        None if headers is None else (headers.items(), [type(defect) for defect in headers.defects]),
+        handler.rfile.read(),  # what is left for the body
+    )
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /a HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n",
+        b"GET /a HTTP/1.1\r\n\r\n",
+        b"GET /a HTTP/1.1\r\nX-Tag: one\r\nx-tag:  \ttwo  \r\nH: \xe9\xff\r\n\r\nbody",
+        b"GET /a HTTP/1.1\r\nConnection: close\r\n\r\n",
+        b"GET /a HTTP/1.1\r\nConnection: Keep-Alive\r\n\r\n",
+        b"GET /a HTTP/1.1\r\nX-Long: one\r\n two\r\n\r\n",  # a continuation line
+        b"GET /a HTTP/1.1\r\nNo colon\r\nX: y\r\n\r\n",
+        b"GET /a HTTP/1.1\r\n: no name\r\n\r\n",
+        b"GET /a HTTP/1.1\r\nX: a\rb\r\n\r\n",
+        b"GET /a HTTP/1.1\nX: y\n\n",
+        b"GET /a HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
+        b"GET //a HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /a HTTP/1.0\r\nHost: x\r\n\r\n",
+        b"GET /a\r\n\r\n",
+        b"GET /a HTTP/1.1\r\n" + b"X: y\r\n" * 98 + b"\r\n",
+        b"GET /a HTTP/1.1\r\n" + b"X: y\r\n" * 99 + b"\r\n",
+        b"GET /a HTTP/1.1\r\n" + b"X: y\r\n" * 100 + b"\r\n",
+        b"GET /a HTTP/1.1\r\nX: " + b"y" * 65_600 + b"\r\n\r\n",
+    ],
+)
+def test_request_headers_are_parsed_as_the_stdlib_parses_them(raw: bytes) -> None:
+    """The host splits plain header blocks itself (the stdlib's email parser was a third of its
+    time per request) and leaves the rest to the stdlib: the outcome must be the stdlib's."""
+    assert _parsed(_Unserved(raw), _Handler.parse_request) == _parsed(
+        _Unserved(raw), BaseHTTPRequestHandler.parse_request
+    )
+
+
+def test_a_plain_request_takes_the_plain_path() -> None:
+    handler = _Unserved(b"GET /a HTTP/1.1\r\nHost: x\r\nX-Tag: one\r\n\r\nrest")
+    assert handler._parse_plain_request() is True
+    assert (handler.headers.items(), handler.rfile.read()) == ([("Host", "x"), ("X-Tag", "one")], b"rest")
