@@ -52,6 +52,9 @@ def test_the_next_timestamp_is_now_unless_that_would_not_come_after_the_previous
     # A previous version at the same millisecond or later (clock skew between workers): 1 ms on.
     assert next_ts("2026-12-01T10:00:00.123Z") == "2026-12-01T10:00:00.124Z"
     assert next_ts("2026-12-01T10:00:05.999Z") == "2026-12-01T10:00:06.000Z"
+    late = datetime(2026, 12, 1, 10, 0, 0, 999_500, tzinfo=UTC)
+    monkeypatch.setattr(clock, "utcnow", lambda: late)
+    assert next_ts(None) == "2026-12-01T10:00:00.999Z"  # the millisecond it is in
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,12 @@ def test_a_cursor_gives_back_its_position_and_travels_in_a_query_string_unescape
     assert decode_cursor(cursor, list(QUERY)) == position
 
 
+def test_every_cursor_round_trips_whatever_its_length():
+    # Lengths of every remainder modulo 3: the decoder restores 0, 1 or 2 padding characters.
+    positions: list[Any] = [*range(120), *("x" * n for n in range(12))]
+    assert [decode_cursor(encode_cursor(position, QUERY), QUERY) for position in positions] == positions
+
+
 @pytest.mark.parametrize("cursor", [None, ""])
 def test_no_cursor_is_the_first_page(cursor: str | None):
     assert decode_cursor(cursor, QUERY) is None
@@ -35,6 +41,9 @@ def test_a_cursor_of_another_query_is_refused_naming_what_it_was_presented_to(ot
         decode_cursor(cursor, other, "this history")
     assert refused.value.code == ErrorCode.INVALID_CURSOR
     assert refused.value.text == "'cursor' does not belong to this history"
+    with pytest.raises(BadRequest) as unnamed:
+        decode_cursor(cursor, other)
+    assert unnamed.value.text == "'cursor' does not belong to this query"
 
 
 @pytest.mark.parametrize(
