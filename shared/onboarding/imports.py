@@ -75,6 +75,10 @@ MAX_DELIVERIES = 3
 UPLOAD_LINK_MINUTES = 60
 SHOWN_FAILURES = 20
 ROW_ATTEMPTS = 5
+# A store or storage outage met between rows (a checkpoint, the report, the download) is waited
+# out by the worker, which then goes on from its checkpoint, instead of leaving the import
+# `running` for the sweeper (a lease and a sweep: up to ten minutes). Seconds before each retry.
+OUTAGE_WAITS = (2.0, 5.0, 10.0, 20.0, 30.0)
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 COUNTERS = ("created", "updated", "unchanged", "failed")
 
@@ -263,7 +267,7 @@ class Imports:
         if claimed is None:
             return "running elsewhere"
         try:
-            return self._process(claimed, data, metadata or {})
+            return self._process_through_outages(claimed, data, metadata or {})
         except (ImportFileError, _mappings().MappingError, _TooLarge) as exc:
             self._finish(claimed, FAILED, reason=str(exc))
             return FAILED
@@ -272,6 +276,29 @@ class Imports:
             # the report should every attempt break the same way.
             self._note_error(claimed, exc)
             raise
+
+    def _process_through_outages(
+        self, claimed: ImportJob, data: ByteStream | None, metadata: dict[str, str]
+    ) -> str:
+        job = claimed
+        for attempt, wait in enumerate((0.0, *OUTAGE_WAITS)):
+            time.sleep(wait)
+            try:
+                if attempt:
+                    current = cast(ImportJob | None, load_job(self.store, claimed["jobId"], "import"))
+                    # Another worker claimed it meanwhile (a claim counts a delivery): it goes on.
+                    if current is None or current["state"] != RUNNING:
+                        return "lease lost"
+                    if current["deliveries"] != claimed["deliveries"]:
+                        return "lease lost"
+                    # The upload stream is spent: the file is read again from storage.
+                    job, data = current, None
+                return self._process(job, data, metadata)
+            except ServiceUnavailable as exc:
+                if attempt == len(OUTAGE_WAITS) or not exc.headers.get("Retry-After"):
+                    raise
+                log.warning("Import %s met an outage (%s); going on from its checkpoint", job["jobId"], exc)
+        raise AssertionError("unreachable")
 
     def take_over(self, job: ImportJob) -> str:
         """A running import whose lease ran out (its worker stopped): run it again from its

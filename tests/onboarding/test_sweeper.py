@@ -122,3 +122,35 @@ def test_an_export_that_never_started_or_whose_worker_died_is_run_by_the_sweeper
         exported = http.get(done["downloads"]["passports"]).text
         assert [json.loads(line)["economicOperatorId"] for line in exported.splitlines()] == [name]
     assert name != OWNER
+
+
+def test_an_import_that_meets_a_storage_outage_waits_it_out_and_finishes(
+    api, http, auth, root, new_import, monkeypatch
+):
+    """bench/load.py's fault run: Azurite stopped for 10 s while an import wrote its report left the
+    import `running` until the sweeper (up to ten minutes); the worker now goes on by itself."""
+    import shared.onboarding.imports as imports_module
+    from shared.platform.errors import ErrorCode, ServiceUnavailable
+
+    items = documents(3)
+    data = jsonl(items)
+    grant = new_import("passports.jsonl")
+    upload(http, grant, data)
+    worker = importer(root)
+    monkeypatch.setattr(imports_module, "OUTAGE_WAITS", (0.0, 0.0))
+    write_text, written = worker._write_text, []
+
+    def storage_down_once(name: str, *args: Any) -> None:
+        written.append(name)
+        if len(written) == 1:
+            raise ServiceUnavailable("down", code=ErrorCode.STORAGE_UNAVAILABLE, headers={"Retry-After": "5"})
+        write_text(name, *args)
+
+    monkeypatch.setattr(worker, "_write_text", storage_down_once)
+    blob = grant["importId"] + "/" + grant["fileName"]
+    assert worker.run(blob, io.BytesIO(data)) == "done"
+    finished = status(http, api, auth, grant["importId"])
+    assert (finished["state"], finished["created"], finished["failed"]) == ("done", 3, 0)
+    assert written == [f"{blob}.json", f"{blob}.json"]  # the report, again once storage was back
+    assert http.get(finished["report"]["json"]).json()["state"] == "done"
+    assert all(passport(http, api, item["uniqueProductIdentifier"]) for item in items)
