@@ -585,18 +585,15 @@ def _rewritten(data: bytes, name: str, content: bytes) -> bytes:
 
 
 def test_a_workbook_declaring_millions_of_shared_strings_is_refused_before_reading() -> None:
-    import time
-
     strings = (
         b'<?xml version="1.0" encoding="UTF-8"?>'
         b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         b'count="3000000" uniqueCount="3000000">' + b"<si><t>x</t></si>" * 3 + b"</sst>"
     )
     bomb = _rewritten(_workbook(), "xl/sharedStrings.xml", strings)
-    started = time.monotonic()
+    # Refused for what the table declares: it holds three texts, so reading it would pass.
     with pytest.raises(ImportFileError, match="3000000 distinct texts"):
         records(bomb, "xlsx")
-    assert time.monotonic() - started < 2
 
 
 def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused() -> None:

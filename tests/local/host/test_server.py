@@ -171,17 +171,14 @@ def test_every_malformed_request_and_unknown_method_gets_a_result_object(
 
 
 def test_a_body_that_stops_arriving_is_a_408_in_bounded_time(served: Served) -> None:
-    import time
-
     handler = served.server.RequestHandlerClass
     before = handler.body_timeout
     handler.body_timeout = 0.5
     try:
-        started = time.monotonic()
         raw = b"POST /api/v1/items HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab"
-        status, _, body = _answer(served.port, raw)
+        # The client gives up after 5 s, before the default 10 s: only the 0.5 s set here answers.
+        status, _, body = _answer(served.port, raw, timeout=5)
         assert (status, body["messages"][0]["code"]) == (408, "RequestTimeout")
-        assert time.monotonic() - started < 3
     finally:
         handler.body_timeout = before
 
