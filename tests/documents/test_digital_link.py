@@ -87,6 +87,11 @@ def test_canonical_form_orders_qualifiers_pads_the_gtin_and_keeps_attributes():
     )
     assert link.without("21").granularity == "Batch" and link.without("10", "21").granularity == "Model"
     assert link.without("21") == DigitalLink("09506000134352", (("10", "AB/1"),))
+    # One spelling of each data attribute, encoded as a path segment is, whatever the input's.
+    for query in ("8200=A/(1)", "8200=A%2F%281%29"):
+        assert parse(f"https://id.gs1.org/01/09506000134352?{query}").uri("https://r.example.com") == (
+            "https://r.example.com/01/09506000134352?8200=A%2F(1)"
+        )
     two = parse("https://id.gs1.org/01/09506000134352?17=261231&3103=000189")
     assert two.uri("https://r.example.com") == "https://r.example.com/01/09506000134352?17=261231&3103=000189"
     assert parse_path("01/09506000134352/10/AB%2F1") == DigitalLink("09506000134352", (("10", "AB/1"),))
