@@ -82,6 +82,35 @@ class Route(StrEnum):
     PREFLIGHT = "{*path}"  # OPTIONS only: the CORS preflight of every route
 
 
+# Reads whose anonymous answers are public (Cache-Control: public): the resolver, the consumer page
+# and the passport views under them, the keys and DID documents, the contexts and schemas. Front Door
+# caches their paths (edge_pattern; infra/modules/frontdoor-routes.bicep, checked by tests/infra).
+PUBLIC_READS: tuple[Route, ...] = (
+    Route.RESOLVER,
+    Route.RESOLVER_DESCRIPTION,
+    Route.SHORT,
+    Route.DPP,
+    Route.BY_PRODUCT,
+    Route.BY_ID_AND_DATE,
+    Route.BY_PRODUCT_AND_DATE,
+    Route.VIEW,
+    Route.KEYS,
+    Route.DID_DOCUMENT,
+    Route.OPERATOR_DID,
+    Route.CONTEXT,
+    Route.LINKSET_CONTEXT,
+    Route.RELATIONS_SCHEMA,
+    Route.OPENAPI,
+)
+
+
+def edge_pattern(route: Route) -> str:
+    """The Front Door path pattern of a route: its fixed text, then `*` from its first parameter."""
+    fixed, brace, _ = route.value.partition("{")
+    path = f"/{ROUTE_PREFIX}/{fixed}" if ROUTE_PREFIX else f"/{fixed}"
+    return path + "*" if brace else path
+
+
 _PARAMETER = re.compile(r"\{\*?([A-Za-z]+)\}")
 # A route's fixed text up to its first parameter: where, in a raw path, that parameter starts.
 ELEMENT_MARKER = "/elements/"

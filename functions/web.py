@@ -77,7 +77,10 @@ def json_response(
 
 
 def error_response(error: DppError, cid: str) -> func.HttpResponse:
-    return json_response(result_object(error.text, error.code, cid), error.status, dict(error.headers))
+    # A refusal names its request's correlation id: no cache (Front Door keeps answers without a
+    # Cache-Control for days) may hand it to another reader.
+    headers = {"Cache-Control": "no-store", **error.headers}
+    return json_response(result_object(error.text, error.code, cid), error.status, headers)
 
 
 def endpoint(handler: Handler) -> Handler:

@@ -20,6 +20,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "COSMOS_KEY",
     "COSMOS_DATABASE",
     "COSMOS_VERIFY_TLS",
+    "COSMOS_PREFERRED_REGIONS",
     "AZURE_CLIENT_ID",
     "AUTH_ISSUER",
     "AUTH_AUDIENCE",
@@ -107,6 +108,11 @@ def _origins(raw: str) -> tuple[str, ...]:
     return origins
 
 
+def _regions(raw: str) -> tuple[str, ...]:
+    """Azure regions, nearest first (`westeurope, North Europe`): the SDK matches either spelling."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 def _networks(raw: str) -> tuple[str, ...]:
     """CIDR networks (`127.0.0.0/8, ::1/128`), each checked here so a typo fails at start."""
     import ipaddress
@@ -138,6 +144,7 @@ class Settings:
     cosmos_key: str | None = None
     cosmos_database: str = "dpp"
     cosmos_verify_tls: bool = True
+    cosmos_preferred_regions: tuple[str, ...] = ()
     managed_identity_client_id: str | None = None
     auth_issuer: str = ""
     auth_audience: str = ""
@@ -181,6 +188,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cosmos_key=env.get("COSMOS_KEY") or None,
         cosmos_database=env.get("COSMOS_DATABASE", "dpp") or "dpp",
         cosmos_verify_tls=_bool(env.get("COSMOS_VERIFY_TLS"), True),
+        cosmos_preferred_regions=_regions(env.get("COSMOS_PREFERRED_REGIONS", "")),
         managed_identity_client_id=env.get("AZURE_CLIENT_ID") or None,
         auth_issuer=env.get("AUTH_ISSUER", ""),
         auth_audience=env.get("AUTH_AUDIENCE", ""),

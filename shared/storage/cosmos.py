@@ -127,6 +127,9 @@ class Store:
             # The local server and the emulator have no regional endpoints to discover.
             enable_endpoint_discovery=not config.is_local,
             consistency_level="Session",
+            # Reads go to the first of these regions the account has (the deployment's own region
+            # first, then its EU read replicas); writes always go to the write region.
+            preferred_locations=list(config.cosmos_preferred_regions) or None,
             **SDK_TIMEOUTS,
         )
         if config.is_local:
