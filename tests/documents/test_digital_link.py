@@ -98,6 +98,12 @@ def test_canonical_form_orders_qualifiers_pads_the_gtin_and_keeps_attributes():
     assert parse_path("/01/09506000134352/", "17=261231&linkType=all") == DigitalLink(
         "09506000134352", (), (("17", "261231"),)
     )
+    # Only slashes are trimmed: a serial may end in any character of set 82, and so may a base.
+    assert parse_path("/01/09506000134352/21/BOX/").serial == "BOX"
+    assert (
+        DigitalLink("09506000134352").uri("https://r.example.com/BOX/")
+        == "https://r.example.com/BOX/01/09506000134352"
+    )
 
 
 @pytest.mark.parametrize(
@@ -107,6 +113,8 @@ def test_canonical_form_orders_qualifiers_pads_the_gtin_and_keeps_attributes():
         ("01/09506000134352/10", "the path must be /01/<GTIN> then AI/value pairs"),
         ("01/09506000134352//10", "the path must be /01/<GTIN> then AI/value pairs"),
         ("/01/09506000134353", "has check digit 3, expected 2"),
+        ("01/09506000134352/21/X/10/X", "key qualifiers must appear once each"),
+        ("01/09506000134352/21X", "the path must be /01/<GTIN> then AI/value pairs"),
     ],
 )
 def test_a_resolver_path_is_refused_naming_itself_and_the_fault(path: str, fault: str):
