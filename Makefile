@@ -10,13 +10,20 @@ LOAD     ?=
 
 .PHONY: setup browser run test lint format token bench mutate clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-worker.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps --ignore-requires-python -r requirements-worker.txt
+	touch $@
+
+# checkov scans infra/ (tests/infra/test_checkov.py); its pins clash with ours, so it has its own venv.
+.venv-checkov/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --upgrade pip
+	.venv-checkov/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -56,4 +63,4 @@ mutate: setup
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) node_modules .local .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) .venv-checkov node_modules .local .pytest_cache .ruff_cache mutants

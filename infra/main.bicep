@@ -8,8 +8,55 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Azure region of every resource.')
+@description('Azure region of every resource; one of allowedRegions.')
 param location string
+
+// Seed 000: data stays in EU datacenters. Another jurisdiction is a deliberate override: pass its
+// regions here (docs/deploy.md). A region outside the list fails the deployment at its first step.
+@description('Regions location may be; default the EU regions.')
+param allowedRegions array = [
+  'westeurope'
+  'northeurope'
+  'francecentral'
+  'francesouth'
+  'germanywestcentral'
+  'germanynorth'
+  'italynorth'
+  'spaincentral'
+  'swedencentral'
+  'polandcentral'
+]
+
+@description('Development only: public network access on Cosmos DB, Key Vault and Storage, and no VNet or private endpoints (about $40 a month less). Off: the hardened shape.')
+param developmentPublicAccess bool = false
+
+@allowed([
+  'Standard_AzureFrontDoor'
+  'Premium_AzureFrontDoor'
+])
+@description('Front Door tier: Premium adds the managed WAF rule sets and the Private Link origin (about $300 a month more).')
+param frontDoorSku string = 'Standard_AzureFrontDoor'
+
+@description('Custom host name for the resolver and the API (a CNAME to the Front Door endpoint, managed certificate); empty = none.')
+param customDomainName string = ''
+
+@description('HSM-backed signing key (EC-HSM, Key Vault Premium); false = a software key.')
+param hsmSigningKey bool = true
+
+@description('EU regions with Cosmos DB read replicas (e.g. [\'northeurope\']); provisioned mode only.')
+param cosmosReadRegions array = []
+
+@description('Zone redundancy of Cosmos DB and the Function App plan (cost: docs/deploy.md).')
+param zoneRedundant bool = false
+
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+@description('Storage replication (cost: docs/deploy.md).')
+param storageReplication string = 'Standard_ZRS'
 
 @description('Expected issuer (iss) of bearer tokens: https://login.microsoftonline.com/<tenant-id>/v2.0 for Entra ID.')
 param authIssuer string
@@ -63,14 +110,20 @@ var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
 }
-var jwksUrl = empty(authJwksUrl)
-  ? 'https://login.microsoftonline.com/${tenant().tenantId}/discovery/v2.0/keys'
-  : authJwksUrl
+// One line: checkov's Bicep parser stops at conditionals spread over lines.
+var entraKeys = 'https://login.microsoftonline.com/${tenant().tenantId}/discovery/v2.0/keys'
+var jwksUrl = empty(authJwksUrl) ? entraKeys : authJwksUrl
+var regionAllowed = contains(allowedRegions, location)
+var hardened = !developmentPublicAccess
+var dataNetworkAccess = developmentPublicAccess ? 'Enabled' : 'Disabled'
+var dataFirewall = developmentPublicAccess ? 'Allow' : 'Deny'
+var functionAppName = 'func-dpp-${token}'
 var deploymentContainerName = 'deployment-package'
 
 resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-${environmentName}'
-  location: location
+  // Not a region: the deployment stops here, naming why.
+  location: regionAllowed ? location : 'location-${location}-is-not-in-allowedRegions'
   tags: tags
 }
 
@@ -105,6 +158,9 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     principalId: identity.outputs.principalId
     deploymentContainerName: deploymentContainerName
+    replication: storageReplication
+    publicNetworkAccess: dataNetworkAccess
+    firewallDefaultAction: dataFirewall
   }
 }
 
@@ -118,6 +174,10 @@ module cosmos 'modules/cosmos.bicep' = {
     principalId: identity.outputs.principalId
     capacityMode: cosmosCapacityMode
     autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    readRegions: cosmosReadRegions
+    zoneRedundant: zoneRedundant
+    publicNetworkAccess: dataNetworkAccess
+    logAnalyticsId: monitoring.outputs.workspaceId
   }
 }
 
@@ -129,6 +189,45 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: tags
     principalId: identity.outputs.principalId
+    keyType: hsmSigningKey ? 'EC-HSM' : 'EC'
+    publicNetworkAccess: dataNetworkAccess
+    firewallDefaultAction: dataFirewall
+    logAnalyticsId: monitoring.outputs.workspaceId
+  }
+}
+
+module network 'modules/network.bicep' = if (hardened) {
+  scope: group
+  name: 'network'
+  params: {
+    name: 'vnet-dpp-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module privateEndpoints 'modules/privateendpoints.bicep' = if (hardened) {
+  scope: group
+  name: 'privateendpoints'
+  params: {
+    prefix: 'dpp-${token}'
+    location: location
+    tags: tags
+    subnetId: hardened ? network.outputs.endpointSubnetId : ''
+    cosmosAccountId: cosmos.outputs.id
+    keyVaultId: keyVault.outputs.id
+    storageAccountId: storage.outputs.id
+  }
+}
+
+module frontDoor 'modules/frontdoor.bicep' = {
+  scope: group
+  name: 'frontdoor'
+  params: {
+    name: 'afd-dpp-${token}'
+    tags: tags
+    sku: frontDoorSku
+    logAnalyticsId: monitoring.outputs.workspaceId
   }
 }
 
@@ -136,7 +235,7 @@ module functionApp 'modules/functionapp.bicep' = {
   scope: group
   name: 'functionapp'
   params: {
-    name: 'func-dpp-${token}'
+    name: functionAppName
     planName: 'plan-dpp-${token}'
     location: location
     tags: tags
@@ -160,14 +259,39 @@ module functionApp 'modules/functionapp.bicep' = {
     registryUrl: registryUrl
     registryAutoRegister: registryAutoRegister
     corsOrigins: corsOrigins
+    cosmosRegions: cosmos.outputs.regions
+    subnetId: hardened ? network.outputs.appSubnetId : ''
+    frontDoorId: frontDoor.outputs.frontDoorId
+    zoneRedundant: zoneRedundant
+  }
+  // The app's host storage and data are reached through the private endpoints from its first start.
+  dependsOn: [privateEndpoints]
+}
+
+module edge 'modules/frontdoor-routes.bicep' = {
+  scope: group
+  name: 'frontdoor-routes'
+  params: {
+    profileName: frontDoor.outputs.name
+    endpointName: 'dpp-${token}'
+    wafPolicyId: frontDoor.outputs.wafPolicyId
+    premium: frontDoor.outputs.premium
+    appHostName: functionApp.outputs.defaultHostName
+    appId: functionApp.outputs.id
+    location: location
+    customDomainName: customDomainName
   }
 }
 
 output AZURE_LOCATION string = location
 output AZURE_RESOURCE_GROUP string = group.name
-output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
-output JWKS_URL string = 'https://${functionApp.outputs.defaultHostName}/api/v1/keys'
-output DID_DOCUMENT_URL string = 'https://${functionApp.outputs.defaultHostName}/api/did.json'
+// Readers and clients use the edge (the app itself admits Front Door only).
+var publicHost = empty(customDomainName) ? edge.outputs.hostName : customDomainName
+output API_BASE_URL string = 'https://${publicHost}/api'
+output JWKS_URL string = 'https://${publicHost}/api/v1/keys'
+output DID_DOCUMENT_URL string = 'https://${publicHost}/api/did.json'
+output FRONT_DOOR_ENDPOINT string = edge.outputs.hostName
+output CUSTOM_DOMAIN_VALIDATION_TOKEN string = edge.outputs.customDomainValidation
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output EVENT_GRID_SYSTEM_TOPIC string = storage.outputs.systemTopicName

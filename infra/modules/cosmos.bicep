@@ -13,6 +13,18 @@ param capacityMode string = 'serverless'
 @description('Autoscale ceiling (RU/s) shared by the database in provisioned mode.')
 param autoscaleMaxThroughput int = 1000
 param databaseName string = 'dpp'
+@description('EU regions that hold read replicas (e.g. northeurope); provisioned mode only: serverless accounts are single-region.')
+param readRegions array = []
+@description('Replicas in availability zones of each region (about +25% on provisioned throughput).')
+param zoneRedundant bool = false
+// Plain values with the hardened defaults, so a scanner (checkov) reads what is deployed.
+@allowed([
+  'Disabled'
+  'Enabled'
+])
+@description('Disabled: reached through its private endpoint only; Enabled for development.')
+param publicNetworkAccess string = 'Disabled'
+param logAnalyticsId string
 
 // The containers, partition keys and indexing the code uses (shared/storage/cosmos.py CONTAINERS);
 // tests/infra/test_bicep.py checks this list against the code.
@@ -61,6 +73,10 @@ var containers = [
   }
 ]
 
+// The write region first, then the read replicas (serverless accounts have one region only).
+var replicaRegions = capacityMode == 'provisioned' ? readRegions : []
+var regions = concat([location], replicaRegions)
+
 // Cosmos DB Built-in Data Contributor: items only, no control plane.
 var dataContributor = '00000000-0000-0000-0000-000000000002'
 
@@ -74,14 +90,22 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     disableLocalAuth: true
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
+    publicNetworkAccess: publicNetworkAccess
+    // One write region (the app's Session consistency and conflict-free writes rely on it).
+    enableMultipleWriteLocations: false
+    // No public IP may call it; the private endpoint is a separate path and not filtered here.
+    isVirtualNetworkFilterEnabled: publicNetworkAccess == 'Disabled'
+    virtualNetworkRules: []
+    ipRules: []
     consistencyPolicy: {
       defaultConsistencyLevel: 'Session'
     }
+    enableAutomaticFailover: true
     locations: [
-      {
-        locationName: location
-        failoverPriority: 0
-        isZoneRedundant: false
+      for (region, i) in regions: {
+        locationName: region
+        failoverPriority: i
+        isZoneRedundant: zoneRedundant
       }
     ]
     capabilities: capacityMode == 'serverless' ? [{ name: 'EnableServerless' }] : []
@@ -132,6 +156,32 @@ resource appAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@202
   }
 }
 
+resource logs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: account
+  properties: {
+    workspaceId: logAnalyticsId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      {
+        category: 'DataPlaneRequests'
+        enabled: true
+      }
+      {
+        category: 'ControlPlaneRequests'
+        enabled: true
+      }
+      {
+        category: 'QueryRuntimeStatistics'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = account.id
 output name string = account.name
+// Where reads go, nearest first (COSMOS_PREFERRED_REGIONS).
+output regions array = regions
 output endpoint string = account.properties.documentEndpoint
 output databaseName string = database.name

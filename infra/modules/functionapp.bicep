@@ -24,6 +24,13 @@ param publicMaxAge int
 param registryUrl string
 param registryAutoRegister bool
 param corsOrigins string
+@description('Regions Cosmos DB reads go to, nearest first (COSMOS_PREFERRED_REGIONS).')
+param cosmosRegions array
+@description('Subnet of the VNet integration (delegated to Microsoft.App/environments); empty = none.')
+param subnetId string
+@description('Front Door profile id (X-Azure-FDID): only requests through this profile are let in.')
+param frontDoorId string
+param zoneRedundant bool
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -53,9 +60,34 @@ var appSettings = {
   DPP_REGISTRY_URL: registryUrl
   DPP_REGISTRY_AUTO_REGISTER: string(registryAutoRegister)
   DPP_CORS_ORIGINS: corsOrigins
+  COSMOS_PREFERRED_REGIONS: join(cosmosRegions, ',')
 }
 
+// The only callers let in: this Front Door profile (its service tag and its id in X-Azure-FDID,
+// which another customer's Front Door cannot forge), and Event Grid delivering blob events to the
+// blob triggers' webhook. Everything else is refused (403) before it reaches the app.
+var accessRules = [
+  {
+    name: 'front-door'
+    priority: 100
+    action: 'Allow'
+    tag: 'ServiceTag'
+    ipAddress: 'AzureFrontDoor.Backend'
+    headers: {
+      'x-azure-fdid': [frontDoorId]
+    }
+  }
+  {
+    name: 'event-grid'
+    priority: 200
+    action: 'Allow'
+    tag: 'ServiceTag'
+    ipAddress: 'AzureEventGrid'
+  }
+]
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  // #checkov:skip=CKV_AZURE_225: zone redundancy is the zoneRedundant parameter (off by default: it needs always-ready instances in every zone, cost in docs/deploy.md)
   name: planName
   location: location
   tags: tags
@@ -66,10 +98,14 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   }
   properties: {
     reserved: true
+    zoneRedundant: zoneRedundant
   }
 }
 
 resource app 'Microsoft.Web/sites@2024-04-01' = {
+  // #checkov:skip=CKV_AZURE_222: Front Door Standard reaches its origin over the internet; the access rules admit only this profile (AzureFrontDoor.Backend with its X-Azure-FDID) and Event Grid, and deny the rest
+  // #checkov:skip=CKV_AZURE_17: callers authenticate with Entra ID bearer tokens, and public reads are anonymous by design; client certificates have no issuer to trust
+  // #checkov:skip=CKV_AZURE_212: Flex Consumption scales out by itself; always-ready instances are the alwaysReadyHttpInstances parameter
   name: name
   location: location
   tags: union(tags, { 'azd-service-name': 'api' })
@@ -83,10 +119,19 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Outbound through the VNet: the data services' names resolve to their private endpoints.
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: {
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
+      // Readiness (functions/platform.py): the platform replaces an instance that fails it.
+      healthCheckPath: '/api/health'
+      ipSecurityRestrictions: accessRules
+      ipSecurityRestrictionsDefaultAction: 'Deny'
+      // Deployments (azd, OneDeploy) use the scm site, which takes Entra ID only (basic publishing
+      // credentials are off below), so it keeps its own, open rules.
+      scmIpSecurityRestrictionsUseMain: false
       // Platform CORS off: the app answers preflights and grants origins itself (functions/cors.py);
       // with origins listed here the platform would answer instead and replace the app's headers.
       cors: {
@@ -124,6 +169,13 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   }
 
   resource settings 'config' = {
+    // #checkov:skip=CKV_AZURE_13: the app validates Entra ID tokens itself (shared/access); App Service Authentication would refuse the anonymous public reads the resolver must answer
+    // #checkov:skip=CKV_AZURE_63: App Service HTTP logs do not exist on Flex Consumption; requests are logged by Application Insights and Front Door access logs
+    // #checkov:skip=CKV_AZURE_65: detailed error pages are an IIS (Windows) feature; errors are Result objects, traced in Application Insights
+    // #checkov:skip=CKV_AZURE_66: failed request tracing is an IIS (Windows) feature; failures are traced in Application Insights
+    // #checkov:skip=CKV_AZURE_80: a Python app, no .NET Framework
+    // #checkov:skip=CKV_AZURE_88: Flex Consumption has no Azure Files content share; the package is a blob read with the identity
+    // #checkov:skip=CKV_AZURE_222: these are app settings, not a network setting; the site's access rules are above
     name: 'appsettings'
     properties: appSettings
   }
@@ -148,3 +200,4 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
 
 output name string = app.name
 output defaultHostName string = app.properties.defaultHostName
+output id string = app.id

@@ -1,11 +1,35 @@
 // Key Vault holding the passport signing key (EC P-256, ES256). RBAC mode, soft delete and purge
-// protection; the app may only sign with this one key (Key Vault Crypto User on the key).
+// protection; the app may only sign with this one key (Key Vault Crypto User on the key). The key is
+// HSM-backed (Premium vault) unless keyType is EC, and rotates itself before it expires.
 param name string
 param location string
 param tags object
 @description('Principal (the app identity) that signs passports.')
 param principalId string
 param signingKeyName string = 'dpp-signing'
+// Plain values with the hardened defaults, so a scanner (checkov) reads what is deployed.
+@allowed([
+  'EC-HSM'
+  'EC'
+])
+@description('EC-HSM: the key lives in an HSM (Premium vault, default); EC: a software key (Standard vault).')
+param keyType string = 'EC-HSM'
+@allowed([
+  'Disabled'
+  'Enabled'
+])
+@description('Disabled: reached through its private endpoint only; Enabled for development.')
+param publicNetworkAccess string = 'Disabled'
+@allowed([
+  'Deny'
+  'Allow'
+])
+param firewallDefaultAction string = 'Deny'
+param logAnalyticsId string
+@description('Lifetime of each key version; the rotation policy makes the next one 30 days before it ends.')
+param keyLifetime string = 'P1Y'
+// Deployment time, the start of the first version's lifetime (utcNow() is allowed only here).
+param deployedAt string = utcNow()
 
 var cryptoUser = '12338af0-0e69-4776-bea7-57ae8d297424'
 
@@ -17,12 +41,17 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     tenantId: subscription().tenantId
     sku: {
       family: 'A'
-      name: 'standard'
+      name: keyType == 'EC-HSM' ? 'premium' : 'standard'
     }
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: {
+      defaultAction: firewallDefaultAction
+      bypass: 'None'
+    }
   }
 }
 
@@ -30,11 +59,37 @@ resource signingKey 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
   parent: vault
   name: signingKeyName
   properties: {
-    kty: 'EC'
+    kty: keyType
     curveName: 'P-256'
     keyOps: ['sign', 'verify']
     attributes: {
       enabled: true
+      exp: dateTimeToEpoch(dateTimeAdd(deployedAt, keyLifetime))
+    }
+    // A new version 30 days before the current one expires; the app signs with the newest and the
+    // key ring keeps publishing (and verifying with) every version that signed.
+    rotationPolicy: {
+      attributes: {
+        expiryTime: keyLifetime
+      }
+      lifetimeActions: [
+        {
+          trigger: {
+            timeBeforeExpiry: 'P30D'
+          }
+          action: {
+            type: 'rotate'
+          }
+        }
+        {
+          trigger: {
+            timeBeforeExpiry: 'P30D'
+          }
+          action: {
+            type: 'notify'
+          }
+        }
+      ]
     }
   }
 }
@@ -49,6 +104,21 @@ resource signer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+resource auditLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      {
+        categoryGroup: 'audit'
+        enabled: true
+      }
+    ]
+  }
+}
+
+output id string = vault.id
 output name string = vault.name
 // Without a version: the app follows rotations, and every version that signed stays published.
 output signingKeyId string = '${vault.properties.vaultUri}keys/${signingKey.name}'

@@ -46,3 +46,4 @@ resource publisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 // Names where telemetry goes; with local auth disabled it is not a credential.
 output connectionString string = appInsights.properties.ConnectionString
 output name string = appInsights.name
+output workspaceId string = logs.id

@@ -6,6 +6,26 @@ param tags object
 @description('Principal (the app identity) that gets data-plane access.')
 param principalId string
 param deploymentContainerName string
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+@description('Replication: ZRS (default) keeps three copies across the region\'s zones.')
+param replication string = 'Standard_ZRS'
+// Plain values with the hardened defaults, so a scanner (checkov) reads what is deployed.
+@allowed([
+  'Disabled'
+  'Enabled'
+])
+@description('Disabled: reached through its private endpoints only; Enabled for development.')
+param publicNetworkAccess string = 'Disabled'
+@allowed([
+  'Deny'
+  'Allow'
+])
+param firewallDefaultAction string = 'Deny'
 
 // The app's containers (shared/passports/artifacts.py, shared/onboarding/imports.py, shared/onboarding/exports.py); tests/infra/test_bicep.py
 // checks this list against the code.
@@ -27,14 +47,23 @@ var roles = [
 ]
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  // #checkov:skip=CKV_AZURE_206: geo replication copies the data to the paired region, which several EU regions lack (Italy North, Spain Central, Poland Central); ZRS by default, GZRS with the replication parameter
+  // #checkov:skip=CKV_AZURE_36: no trusted Azure service needs the data: the app is the only caller, through its private endpoints
   name: name
   location: location
   tags: tags
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_LRS'
+    name: replication
   }
   properties: {
+    publicNetworkAccess: publicNetworkAccess
+    networkAcls: {
+      defaultAction: firewallDefaultAction
+      bypass: 'None'
+      ipRules: []
+      virtualNetworkRules: []
+    }
     allowSharedKeyAccess: false
     allowBlobPublicAccess: false
     minimumTlsVersion: 'TLS1_2'
@@ -93,6 +122,7 @@ resource blobEvents 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   }
 }
 
+output id string = account.id
 output name string = account.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output queueEndpoint string = account.properties.primaryEndpoints.queue

@@ -165,7 +165,8 @@ def test_every_setting_the_code_reads_is_set_or_optional_and_none_is_a_secret():
 def test_app_settings_are_the_app_config():
     source = text("modules/functionapp.bicep")
     assert re.search(
-        r"resource settings 'config' = \{\s*name: 'appsettings'\s*properties: appSettings", source
+        r"resource settings 'config' = \{(\s*//[^\n]*)*\s*name: 'appsettings'\s*properties: appSettings",
+        source,
     )
     identity_based = read(source).variables["appSettings"]
     assert identity_based["AzureWebJobsStorage__credential"] == "managedidentity"
@@ -204,7 +205,10 @@ def test_the_signing_key_is_what_the_code_signs_with():
     template = read(text("modules/keyvault.bicep"))
     [key] = template.resources_of("Microsoft.KeyVault/vaults/keys")
     properties = key.body["properties"]
-    assert (properties["kty"], properties["curveName"]) == KEY_FOR_ALGORITHM[ALGORITHM]
+    # the key type is a parameter: EC-HSM by default, EC (software) as the option; the same curve
+    assert properties["kty"] == Expr("keyType")
+    kty = template.default("keyType").removesuffix("-HSM")
+    assert (kty, properties["curveName"]) == KEY_FOR_ALGORITHM[ALGORITHM]
     assert "sign" in properties["keyOps"]
     vault = template.resources_of("Microsoft.KeyVault/vaults")[0].body["properties"]
     assert vault["enableRbacAuthorization"] is True
@@ -319,3 +323,353 @@ def test_azd_project_deploys_the_app_and_subscribes_blob_events():
     script = REPO / hook.removeprefix("./")
     assert script.is_file()
     assert "eventgrid.bicep" in script.read_text(encoding="utf-8")
+
+
+# -- the edge: Front Door, caching, WAF ------------------------------------------------------------
+
+
+def edge_problems(routes_source: str) -> list[str]:
+    """How the Front Door routes differ from what the code allows to be cached (empty: they agree)."""
+    from functions.routes import PUBLIC_READS, edge_pattern
+
+    template = read(routes_source)
+    problems = []
+    cached = set(template.variables["cachedPaths"])
+    public = {edge_pattern(route) for route in PUBLIC_READS}
+    problems += [f"{path} is cached but not a public read" for path in sorted(cached - public)]
+    problems += [f"{path} is a public read but not cached" for path in sorted(public - cached)]
+    reads = template.resource("publicReads").body["properties"]
+    if reads["patternsToMatch"] != Expr("cachedPaths"):
+        problems.append("the cached route does not match cachedPaths")
+    cache = reads.get("cacheConfiguration") or {}
+    if cache.get("queryStringCachingBehavior") != "UseQueryString":
+        problems.append("the query string is not in the cache key")
+    if not cache.get("compressionSettings", {}).get("isCompressionEnabled"):
+        problems.append("public reads are not compressed")
+    if "cacheConfiguration" in template.resource("api").body["properties"]:
+        problems.append("the pass-through route caches")
+    rules = {rule["name"]: rule for rule in template.variables["cacheRules"]}
+    token = rules.get("TokenNeverCached", {}).get("conditions", [])
+    if not any(c["parameters"].get("selector") == "Authorization" for c in token):
+        problems.append("requests with a token may be served from the cache")
+    headers = {c["parameters"].get("selector") for rule in rules.values() for c in rule["conditions"]}
+    problems += [
+        f"{name} is not part of the cache decision"
+        for name in ("Accept", "Accept-Language")
+        if name not in headers
+    ]
+    if "cacheConfiguration" in template.variables["uncached"]:
+        problems.append("the bypass rules still cache")
+    return problems
+
+
+def test_front_door_caches_the_public_reads_only_and_never_a_token_s_answer():
+    assert edge_problems(text("modules/frontdoor-routes.bicep")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  '/api/v1/keys'\n",
+            "  '/api/v1/keys'\n  '/api/v1/imports/*'\n",
+            "/api/v1/imports/* is cached but",
+        ),
+        ("  '/p/*'\n", "", "/p/* is a public read but not cached"),
+        ("selector: 'Authorization'", "selector: 'Cookie'", "requests with a token may be served"),
+        ("selector: 'Accept-Language'", "selector: 'User-Agent'", "Accept-Language is not part"),
+        (
+            "queryStringCachingBehavior: 'UseQueryString'",
+            "queryStringCachingBehavior: 'IgnoreQueryString'",
+            "the query",
+        ),
+        (
+            "    patternsToMatch: ['/*']\n",
+            "    patternsToMatch: ['/*']\n    cacheConfiguration: {}\n",
+            "the pass-through",
+        ),
+    ],
+)
+def test_edge_caching_that_drifts_is_caught(old, new, expected):
+    source = text("modules/frontdoor-routes.bicep")
+    assert old in source
+    problems = edge_problems(source.replace(old, new, 1))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def waf_problems(frontdoor_source: str) -> list[str]:
+    template = read(frontdoor_source)
+    [policy] = template.resources_of("Microsoft.Network/FrontDoorWebApplicationFirewallPolicies")
+    properties = policy.body["properties"]
+    problems = []
+    if (
+        properties["policySettings"]["mode"] != "Prevention"
+        or properties["policySettings"]["enabledState"] != "Enabled"
+    ):
+        problems.append("the WAF does not block")
+    rules = {rule["name"]: rule for rule in properties["customRules"]["rules"]}
+    anonymous = rules.get("AnonymousReadRate", {})
+    if anonymous.get("ruleType") != "RateLimitRule" or anonymous.get("groupBy") != [
+        {"variableName": "SocketAddr"}
+    ]:
+        problems.append("no per-client rate limit on anonymous reads")
+    conditions = anonymous.get("matchConditions", [])
+    if not any(c.get("selector") == "Authorization" and c.get("negateCondition") for c in conditions):
+        problems.append("the anonymous rate limit counts authenticated calls")
+    size = rules.get("RequestTooLarge", {}).get("matchConditions", [{}])[0]
+    if (size.get("selector"), size.get("operator"), rules.get("RequestTooLarge", {}).get("action")) != (
+        "Content-Length",
+        "GreaterThan",
+        "Block",
+    ):
+        problems.append("no request size limit")
+    sets = {s["ruleSetType"] for s in template.variables["premiumRuleSets"]}
+    if "Microsoft_DefaultRuleSet" not in sets:
+        problems.append("no managed rule set on Premium")
+    if properties["managedRules"]["managedRuleSets"] != Expr("managedRuleSets"):
+        problems.append("the managed rule sets are not applied")
+    return problems
+
+
+def test_the_waf_limits_rates_and_sizes_and_runs_managed_rules_on_premium():
+    assert waf_problems(text("modules/frontdoor.bicep")) == []
+    template = read(text("modules/frontdoor.bicep"))
+    assert template.default("sku") == "Standard_AzureFrontDoor"
+    # the policy guards every host of the endpoint
+    [policy] = read(text("modules/frontdoor-routes.bicep")).resources_of(
+        "Microsoft.Cdn/profiles/securityPolicies"
+    )
+    [association] = policy.body["properties"]["parameters"]["associations"]
+    assert association["patternsToMatch"] == ["/*"]
+    assert policy.body["properties"]["parameters"]["wafPolicy"] == {"id": Expr("wafPolicyId")}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("mode: 'Prevention'", "mode: 'Detection'", "the WAF does not block"),
+        ("variableName: 'SocketAddr'", "variableName: 'GeoLocation'", "no per-client rate limit"),
+        ("negateCondition: true\n", "negateCondition: false\n", "the anonymous rate limit counts"),
+        ("operator: 'GreaterThan'", "operator: 'LessThan'", "no request size limit"),
+        ("managedRuleSets: managedRuleSets", "managedRuleSets: []", "the managed rule sets"),
+    ],
+)
+def test_a_weakened_waf_is_caught(old, new, expected):
+    source = text("modules/frontdoor.bicep")
+    assert old in source
+    problems = waf_problems(source.replace(old, new, 1))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def access_problems(functionapp_source: str) -> list[str]:
+    """The Function App admits Front Door (this profile) and Event Grid only, and checks readiness."""
+    from functions.routes import Route, route_path
+
+    template = read(functionapp_source)
+    site = template.resource("app").body["properties"]
+    config = site["siteConfig"]
+    problems = []
+    rules = {
+        rule["ipAddress"]: rule for rule in template.variables["accessRules"] if rule["action"] == "Allow"
+    }
+    front_door = rules.pop("AzureFrontDoor.Backend", None)
+    if front_door is None or front_door.get("tag") != "ServiceTag":
+        problems.append("Front Door is not admitted by its service tag")
+    elif front_door.get("headers") != {"x-azure-fdid": [Expr("frontDoorId")]}:
+        problems.append("any Front Door profile is admitted, not only this one")
+    problems += [f"{source} is admitted" for source in rules if source != "AzureEventGrid"]
+    if config.get("ipSecurityRestrictions") != Expr("accessRules"):
+        problems.append("the access rules are not applied")
+    if config.get("ipSecurityRestrictionsDefaultAction") != "Deny":
+        problems.append("callers outside the rules are let in")
+    if config.get("healthCheckPath") != route_path(Route.HEALTH):
+        problems.append("no health check on the readiness endpoint")
+    if "virtualNetworkSubnetId" not in site:
+        problems.append("no VNet integration")
+    return problems
+
+
+def test_the_function_app_admits_front_door_only_and_checks_readiness():
+    assert access_problems(text("modules/functionapp.bicep")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("      'x-azure-fdid': [frontDoorId]\n", "", "any Front Door profile is admitted"),
+        ("ipAddress: 'AzureEventGrid'", "ipAddress: '0.0.0.0/0'", "0.0.0.0/0 is admitted"),
+        (
+            "ipSecurityRestrictionsDefaultAction: 'Deny'",
+            "ipSecurityRestrictionsDefaultAction: 'Allow'",
+            "callers",
+        ),
+        ("healthCheckPath: '/api/health'", "healthCheckPath: '/api/v1/keys'", "no health check"),
+    ],
+)
+def test_an_open_function_app_is_caught(old, new, expected):
+    source = text("modules/functionapp.bicep")
+    assert old in source
+    problems = access_problems(source.replace(old, new, 1))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+# -- zero trust for data: private endpoints, DNS zones, public access off, the HSM key ----------------
+
+
+def private_problems(sources: dict[str, str]) -> list[str]:
+    network = read(sources["network"])
+    endpoints = read(sources["privateendpoints"]).variables["endpoints"]
+    problems = []
+    zones = set(network.variables["zones"])
+    problems += [f"{e['name']}: zone {e['zone']} is not linked" for e in endpoints if e["zone"] not in zones]
+    groups = {e["groupId"] for e in endpoints}
+    # Cosmos DB, Key Vault, and the three storage services the Functions host uses
+    problems += [
+        f"no private endpoint for {group}"
+        for group in sorted({"Sql", "vault", "blob", "queue", "table"} - groups)
+    ]
+    [app_subnet] = [s for s in network.resource("vnet").body["properties"]["subnets"] if s["name"] == "app"]
+    delegations = [d["properties"]["serviceName"] for d in app_subnet["properties"].get("delegations", [])]
+    if delegations != ["Microsoft.App/environments"]:
+        problems.append("the app subnet is not delegated to Flex Consumption")
+    for name, type_ in (
+        ("cosmos", "Microsoft.DocumentDB/databaseAccounts"),
+        ("keyvault", "Microsoft.KeyVault/vaults"),
+        ("storage", "Microsoft.Storage/storageAccounts"),
+    ):
+        template = read(sources[name])
+        properties = template.resources_of(type_)[0].body["properties"]
+        if template.default("publicNetworkAccess") != "Disabled":
+            problems.append(f"{name}: public network access is on by default")
+        if properties.get("publicNetworkAccess") != Expr("publicNetworkAccess"):
+            problems.append(f"{name}: public network access is not the parameter")
+        acls = properties.get("networkAcls")
+        if acls is not None and template.default("firewallDefaultAction") != "Deny":
+            problems.append(f"{name}: the firewall admits by default")
+    return problems
+
+
+PRIVATE_SOURCES = ("network", "privateendpoints", "cosmos", "keyvault", "storage")
+
+
+def test_data_services_are_private_behind_endpoints_with_dns_zones():
+    assert private_problems({name: text(f"modules/{name}.bicep") for name in PRIVATE_SOURCES}) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "old", "new", "expected"),
+    [
+        (
+            "privateendpoints",
+            "zone: 'privatelink.vaultcore.azure.net'",
+            "zone: 'privatelink.vault.azure.net'",
+            "vault: zone",
+        ),
+        ("privateendpoints", "groupId: 'queue'", "groupId: 'file'", "no private endpoint for queue"),
+        (
+            "network",
+            "serviceName: 'Microsoft.App/environments'",
+            "serviceName: 'Microsoft.Web/serverFarms'",
+            "the app subnet",
+        ),
+        (
+            "cosmos",
+            "param publicNetworkAccess string = 'Disabled'",
+            "param publicNetworkAccess string = 'Enabled'",
+            "cosmos: public",
+        ),
+        (
+            "keyvault",
+            "publicNetworkAccess: publicNetworkAccess",
+            "publicNetworkAccess: 'Enabled'",
+            "keyvault: public",
+        ),
+        (
+            "storage",
+            "param firewallDefaultAction string = 'Deny'",
+            "param firewallDefaultAction string = 'Allow'",
+            "storage: the fire",
+        ),
+    ],
+)
+def test_a_data_service_left_public_is_caught(module, old, new, expected):
+    sources = {name: text(f"modules/{name}.bicep") for name in PRIVATE_SOURCES}
+    assert old in sources[module]
+    sources[module] = sources[module].replace(old, new, 1)
+    problems = private_problems(sources)
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def key_problems(keyvault_source: str) -> list[str]:
+    template = read(keyvault_source)
+    [key] = template.resources_of("Microsoft.KeyVault/vaults/keys")
+    properties = key.body["properties"]
+    problems = []
+    if template.default("keyType") != "EC-HSM" or properties["kty"] != Expr("keyType"):
+        problems.append("the signing key is not HSM-backed by default")
+    if "exp" not in properties["attributes"]:
+        problems.append("the key has no expiry")
+    policy = properties.get("rotationPolicy", {})
+    if not policy.get("attributes", {}).get("expiryTime"):
+        problems.append("new versions have no expiry")
+    actions = {action["action"]["type"].lower() for action in policy.get("lifetimeActions", [])}
+    if "rotate" not in actions:
+        problems.append("the key does not rotate")
+    return problems
+
+
+def test_the_signing_key_is_hsm_backed_and_rotates_before_it_expires():
+    assert key_problems(text("modules/keyvault.bicep")) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("param keyType string = 'EC-HSM'", "param keyType string = 'EC'", "the signing key is not HSM"),
+        ("            type: 'rotate'", "            type: 'notify'", "the key does not rotate"),
+        ("        expiryTime: keyLifetime\n", "", "new versions have no expiry"),
+    ],
+)
+def test_a_weaker_signing_key_is_caught(old, new, expected):
+    source = text("modules/keyvault.bicep")
+    assert old in source
+    problems = key_problems(source.replace(old, new, 1))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def test_front_door_waf_key_vault_and_cosmos_log_to_log_analytics():
+    for module in ("frontdoor", "keyvault", "cosmos"):
+        [setting] = read(text(f"modules/{module}.bicep")).resources_of(
+            "Microsoft.Insights/diagnosticSettings"
+        )
+        assert setting.body["properties"]["workspaceId"] == Expr("logAnalyticsId"), module
+        assert all(log["enabled"] for log in setting.body["properties"]["logs"])
+    categories = {
+        log["category"]
+        for log in read(text("modules/frontdoor.bicep"))
+        .resources_of("Microsoft.Insights/diagnosticSettings")[0]
+        .body["properties"]["logs"]
+    }
+    assert "FrontDoorWebApplicationFirewallLog" in categories
+
+
+def test_the_hardened_shape_is_the_default_and_location_stays_in_the_eu():
+    template = read(text("main.bicep"))
+    assert template.default("developmentPublicAccess") is False
+    assert template.default("hsmSigningKey") is True
+    assert all(
+        region.endswith(("europe", "central", "south", "north"))
+        for region in template.default("allowedRegions")
+    )
+    assert {"westeurope", "northeurope"} <= set(template.default("allowedRegions"))
+    given = json.loads(text("main.parameters.json"))["parameters"]
+    assert "developmentPublicAccess" not in given or given["developmentPublicAccess"]["value"].endswith(
+        "=false}"
+    )
+    # the preferred regions reach the app: the write region first, then the read replicas
+    assert read(text("modules/cosmos.bicep")).variables["regions"] == Expr(
+        "concat([location], replicaRegions)"
+    )
+    assert read(text("modules/functionapp.bicep")).variables["appSettings"][
+        "COSMOS_PREFERRED_REGIONS"
+    ] == Expr("join(cosmosRegions, ',')")

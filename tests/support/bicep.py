@@ -36,6 +36,14 @@ class Template:
     def resources_of(self, type_prefix: str) -> list[Resource]:
         return [r for r in self.resources if r.type.split("@")[0] == type_prefix]
 
+    def resource(self, symbol: str) -> Resource:
+        """The resource declared as `symbol`."""
+        [found] = [r for r in self.resources if r.symbol == symbol]
+        return found
+
+    def default(self, param: str) -> Any:
+        return self.params[param]["default"]
+
 
 @lru_cache(maxsize=1)
 def _parser() -> Any:
