@@ -270,6 +270,39 @@ def test_unexpected_failure_is_500_without_internals():
     assert "Traceback" not in response.get_body().decode()
 
 
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ("not found", "no-store"),
+        ("own", "public, max-age=60"),  # a refusal that sets its own caching keeps it
+    ],
+)
+def test_refusals_are_never_stored_by_a_cache(error, expected):
+    """A refusal names its request's correlation id, and Front Door keeps an answer without a
+    Cache-Control for days: every refusal says no-store unless it says otherwise itself."""
+    import azure.functions as func
+
+    from functions.web import endpoint
+    from shared.platform.errors import DppError, ErrorCode
+
+    @endpoint
+    def refusing(req: func.HttpRequest) -> func.HttpResponse:
+        if error == "own":
+            raise DppError("gone", code=ErrorCode.GONE, headers={"Cache-Control": "public, max-age=60"})
+        raise DppError("not found", code=ErrorCode.NOT_FOUND, headers={"Retry-After": "1"})
+
+    response = refusing(func.HttpRequest("GET", "http://h/api/x", headers={}, body=b""))
+    assert response.headers["Cache-Control"] == expected
+    if error != "own":
+        assert response.headers["Retry-After"] == "1"  # its own headers stay
+
+
+def test_a_refused_read_through_the_host_is_not_cacheable(api, http):
+    response = http.get(f"{api}/v1/dpps/{enc('urn:uuid:00000000-0000-4000-8000-000000000000')}")
+    assert response.status_code == 404
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_unreachable_store_is_503_with_retry_after(root):
     import dataclasses
     import socket
