@@ -128,8 +128,9 @@ class Store:
             enable_endpoint_discovery=not config.is_local,
             consistency_level="Session",
             # Reads go to the first of these regions the account has (the deployment's own region
-            # first, then its EU read replicas); writes always go to the write region.
-            preferred_locations=list(config.cosmos_preferred_regions) or None,
+            # first, then its EU read replicas); writes always go to the write region. A list even
+            # when empty (the SDK's default): its fallback to regional endpoints iterates it.
+            preferred_locations=list(config.cosmos_preferred_regions),
             **SDK_TIMEOUTS,
         )
         if config.is_local:

@@ -30,7 +30,7 @@ class _Recorder:
     ("raw", "expected"),
     [
         ("westeurope, North Europe ,", ["westeurope", "North Europe"]),
-        ("", None),  # none named: the SDK follows the account's own order
+        ("", []),  # none named: the SDK follows the account's own order (and a list, never None)
     ],
 )
 def test_the_cosmos_client_prefers_the_regions_the_settings_name(monkeypatch, raw, expected):
