@@ -306,7 +306,10 @@ def test_main_wires_every_module_and_outputs_what_operators_need():
         "FUNCTION_APP_NAME",
         "EVENT_GRID_SYSTEM_TOPIC",
         "KEY_VAULT_NAME",
+        "FRONT_DOOR_ENDPOINT",
     } <= set(template.outputs)
+    # readers are sent to the edge: the app's own host name admits Front Door only
+    assert "functionApp.outputs.defaultHostName" not in template.outputs["API_BASE_URL"].text
 
 
 def test_parameters_file_fills_every_required_parameter_and_names_only_real_ones():
@@ -653,15 +656,63 @@ def test_front_door_waf_key_vault_and_cosmos_log_to_log_analytics():
     assert "FrontDoorWebApplicationFirewallLog" in categories
 
 
+# Azure regions in EU member states (the Netherlands, Ireland, France, Germany, Italy, Spain,
+# Sweden, Poland): outside the EU (Switzerland, Norway, the UK) is an override, not a default.
+EU_REGIONS = {
+    "westeurope",
+    "northeurope",
+    "francecentral",
+    "francesouth",
+    "germanywestcentral",
+    "germanynorth",
+    "italynorth",
+    "spaincentral",
+    "swedencentral",
+    "polandcentral",
+}
+
+
+def region_problems(main_source: str) -> list[str]:
+    template = read(main_source)
+    allowed = template.default("allowedRegions")
+    problems = [f"{region} is not an EU region" for region in allowed if region not in EU_REGIONS]
+    if template.variables.get("regionAllowed") != Expr("contains(allowedRegions, location)"):
+        problems.append("location is not checked against allowedRegions")
+    group = template.resources_of("Microsoft.Resources/resourceGroups")[0].body
+    if not isinstance(group["location"], Expr) or not group["location"].text.startswith("regionAllowed ?"):
+        problems.append("a location outside the list is deployed")
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  'westeurope'\n  'northeurope'\n",
+            "  'westeurope'\n  'switzerlandnorth'\n",
+            "switzerlandnorth is not",
+        ),
+        (
+            "var regionAllowed = contains(allowedRegions, location)",
+            "var regionAllowed = true",
+            "location is not",
+        ),
+        ("location: regionAllowed ? location :", "location: true ? location :", "a location outside"),
+    ],
+)
+def test_a_region_outside_the_eu_is_caught(old, new, expected):
+    source = text("main.bicep")
+    assert old in source
+    problems = region_problems(source.replace(old, new, 1))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
 def test_the_hardened_shape_is_the_default_and_location_stays_in_the_eu():
     template = read(text("main.bicep"))
+    assert region_problems(text("main.bicep")) == []
     assert template.default("developmentPublicAccess") is False
     assert template.default("hsmSigningKey") is True
-    assert all(
-        region.endswith(("europe", "central", "south", "north"))
-        for region in template.default("allowedRegions")
-    )
-    assert {"westeurope", "northeurope"} <= set(template.default("allowedRegions"))
+    assert template.default("frontDoorSku") == "Standard_AzureFrontDoor"
     given = json.loads(text("main.parameters.json"))["parameters"]
     assert "developmentPublicAccess" not in given or given["developmentPublicAccess"]["value"].endswith(
         "=false}"
