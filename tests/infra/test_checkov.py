@@ -22,7 +22,7 @@ def scan(directory: str = "infra") -> dict[str, Any]:
     assert CHECKOV.is_file(), "checkov is not installed: run `make setup` (requirements-checkov.txt)"
     # --skip-download: no call to the vendor's platform (guidelines, policies), the scan is offline.
     done = subprocess.run(
-        [str(CHECKOV), "-d", directory, "--framework", "bicep", "-o", "json", "--quiet", "--skip-download"],
+        [str(CHECKOV), "-d", directory, "--framework", "bicep", "-o", "json", "--skip-download"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -60,8 +60,14 @@ def template_skips() -> dict[str, set[str]]:
 
 def test_every_skip_gives_its_reason_and_docs_list_them(report):
     skips = template_skips()
-    assert skips, "no inline skips found"
-    assert report["summary"]["skipped"] >= len(skips)
+    skipped = report["results"]["skipped_checks"]
+    print(
+        "\ncheckov skipped:",
+        *sorted(f"{c['check_id']} {c['file_path']} {c['resource']}" for c in skipped),
+        sep="\n  ",
+    )
+    # the skips checkov applied are exactly the ones written in the templates, none is stale
+    assert {c["check_id"] for c in skipped} == set(skips)
     deploy = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
     assert sorted(check for check in skips if f"`{check}`" not in deploy) == []
     assert all(len(reason) > 20 for reasons in skips.values() for reason in reasons)
