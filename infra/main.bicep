@@ -225,6 +225,7 @@ module frontDoor 'modules/frontdoor.bicep' = {
   name: 'frontdoor'
   params: {
     name: 'afd-dpp-${token}'
+    endpointName: 'dpp-${token}'
     tags: tags
     sku: frontDoorSku
     logAnalyticsId: monitoring.outputs.workspaceId
@@ -263,6 +264,7 @@ module functionApp 'modules/functionapp.bicep' = {
     subnetId: hardened ? network.outputs.appSubnetId : ''
     frontDoorId: frontDoor.outputs.frontDoorId
     zoneRedundant: zoneRedundant
+    publicUrl: 'https://${publicHost}'
   }
   // The app's host storage and data are reached through the private endpoints from its first start.
   dependsOn: [privateEndpoints]
@@ -273,7 +275,7 @@ module edge 'modules/frontdoor-routes.bicep' = {
   name: 'frontdoor-routes'
   params: {
     profileName: frontDoor.outputs.name
-    endpointName: 'dpp-${token}'
+    endpointName: frontDoor.outputs.endpointName
     wafPolicyId: frontDoor.outputs.wafPolicyId
     premium: frontDoor.outputs.premium
     appHostName: functionApp.outputs.defaultHostName
@@ -286,11 +288,11 @@ module edge 'modules/frontdoor-routes.bicep' = {
 output AZURE_LOCATION string = location
 output AZURE_RESOURCE_GROUP string = group.name
 // Readers and clients use the edge (the app itself admits Front Door only).
-var publicHost = empty(customDomainName) ? edge.outputs.hostName : customDomainName
+var publicHost = empty(customDomainName) ? frontDoor.outputs.endpointHostName : customDomainName
 output API_BASE_URL string = 'https://${publicHost}/api'
 output JWKS_URL string = 'https://${publicHost}/api/v1/keys'
 output DID_DOCUMENT_URL string = 'https://${publicHost}/api/did.json'
-output FRONT_DOOR_ENDPOINT string = edge.outputs.hostName
+output FRONT_DOOR_ENDPOINT string = frontDoor.outputs.endpointHostName
 output CUSTOM_DOMAIN_VALIDATION_TOKEN string = edge.outputs.customDomainValidation
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name

@@ -155,13 +155,9 @@ resource profile 'Microsoft.Cdn/profiles@2024-09-01' existing = {
   name: profileName
 }
 
-resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2024-09-01' = {
+resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2024-09-01' existing = {
   parent: profile
   name: endpointName
-  location: 'global'
-  properties: {
-    enabledState: 'Enabled'
-  }
 }
 
 // One origin, so no health probes (Front Door would have nothing to fail over to, and probes from
@@ -301,5 +297,4 @@ resource firewall 'Microsoft.Cdn/profiles/securityPolicies@2024-09-01' = {
   }
 }
 
-output hostName string = endpoint.properties.hostName
 output customDomainValidation string = empty(customDomainName) ? '' : customDomain.properties.validationProperties.validationToken

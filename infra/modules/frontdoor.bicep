@@ -1,7 +1,9 @@
 // The edge: a Front Door profile (Standard, or Premium for the managed WAF rule sets and the Private
-// Link origin), its WAF policy, and its logs. The endpoint, origin, caching rules and routes are in
-// frontdoor-routes.bicep, deployed after the Function App, which admits this profile's id only.
+// Link origin), its endpoint, its WAF policy, and its logs. The origin, caching rules and routes are
+// in frontdoor-routes.bicep, deployed after the Function App, which admits this profile's id only and
+// names the endpoint's host (or the custom domain) in its URLs (DPP_PUBLIC_URL).
 param name string
+param endpointName string
 param tags object
 @allowed([
   'Standard_AzureFrontDoor'
@@ -44,6 +46,17 @@ resource profile 'Microsoft.Cdn/profiles@2024-09-01' = {
   }
   properties: {
     originResponseTimeoutSeconds: 60
+  }
+}
+
+// Its host name (<name>-<hash>.z01.azurefd.net) is known only once it exists, and the app needs it.
+resource endpoint 'Microsoft.Cdn/profiles/afdEndpoints@2024-09-01' = {
+  parent: profile
+  name: endpointName
+  location: 'global'
+  tags: tags
+  properties: {
+    enabledState: 'Enabled'
   }
 }
 
@@ -165,4 +178,6 @@ output id string = profile.id
 // What the Function App admits in X-Azure-FDID.
 output frontDoorId string = profile.properties.frontDoorId
 output wafPolicyId string = waf.id
+output endpointName string = endpoint.name
+output endpointHostName string = endpoint.properties.hostName
 output premium bool = premium

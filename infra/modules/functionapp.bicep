@@ -31,6 +31,8 @@ param subnetId string
 @description('Front Door profile id (X-Azure-FDID): only requests through this profile are let in.')
 param frontDoorId string
 param zoneRedundant bool
+@description('Where readers reach the service (the Front Door endpoint or the custom domain), as https://host.')
+param publicUrl string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -61,6 +63,8 @@ var appSettings = {
   DPP_REGISTRY_AUTO_REGISTER: string(registryAutoRegister)
   DPP_CORS_ORIGINS: corsOrigins
   COSMOS_PREFERRED_REGIONS: join(cosmosRegions, ',')
+  // The app's own host name admits Front Door only: URLs and issuer DIDs name the edge's host.
+  DPP_PUBLIC_URL: publicUrl
 }
 
 // The only callers let in: this Front Door profile (its service tag and its id in X-Azure-FDID,

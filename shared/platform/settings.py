@@ -75,8 +75,6 @@ OPTIONAL_IN_AZURE: dict[str, str] = {
     "fetched from (default none)",
     "DPP_OUTBOUND_FETCH_BUDGET": "optional: default 20 outbound requests per relations read",
     "WEBSITE_HOSTNAME": "set by the Functions platform itself: the app's default host name",
-    "DPP_PUBLIC_URL": "optional: default https://<WEBSITE_HOSTNAME>, the app's own host name; set it "
-    "to the custom domain readers use, as the issuer DIDs signed into passports name it",
 }
 
 

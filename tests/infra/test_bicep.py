@@ -310,6 +310,13 @@ def test_main_wires_every_module_and_outputs_what_operators_need():
     } <= set(template.outputs)
     # readers are sent to the edge: the app's own host name admits Front Door only
     assert "functionApp.outputs.defaultHostName" not in template.outputs["API_BASE_URL"].text
+    # and the URLs and issuer DIDs the app writes name the edge's host, not its own
+    assert template.variables["publicHost"] == Expr(
+        "empty(customDomainName) ? frontDoor.outputs.endpointHostName : customDomainName"
+    )
+    assert "publicUrl: 'https://${publicHost}'" in text("main.bicep")
+    app_settings = read(text("modules/functionapp.bicep")).variables["appSettings"]
+    assert app_settings["DPP_PUBLIC_URL"] == Expr("publicUrl")
 
 
 def test_parameters_file_fills_every_required_parameter_and_names_only_real_ones():
