@@ -235,6 +235,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class LocalHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Kestrel's listen backlog. socketserver's 5 made the kernel drop connections beyond it when
+    # 32 clients connected at once (bench/load.py): some were reset after a 1 s SYN retry.
+    request_queue_size = 512
     functions_host: LocalFunctionsHost
     timer_runner: TimerRunner | None = None
     blob_triggers: BlobTriggers | None = None
