@@ -731,3 +731,58 @@ def test_the_hardened_shape_is_the_default_and_location_stays_in_the_eu():
     assert read(text("modules/functionapp.bicep")).variables["appSettings"][
         "COSMOS_PREFERRED_REGIONS"
     ] == Expr("join(cosmosRegions, ',')")
+
+
+def flex_storage_problems(functionapp_source: str, endpoints_source: str, main_source: str) -> list[str]:
+    """What Flex Consumption needs to start with its storage private: every storage service the
+    host's settings name (and the deployment package's blob) has a private endpoint, the app is
+    VNet-integrated, and it is created only once the endpoints exist."""
+    settings = read(functionapp_source).variables["appSettings"]
+    groups = {e["groupId"] for e in read(endpoints_source).variables["endpoints"]}
+    problems = []
+    for name in settings:
+        service = re.fullmatch(r"AzureWebJobsStorage__(blob|queue|table)ServiceUri", name)
+        if service and service.group(1) not in groups:
+            problems.append(f"{name}: no private endpoint for {service.group(1)}")
+    [app] = read(functionapp_source).resources_of("Microsoft.Web/sites")
+    package = app.body["properties"]["functionAppConfig"]["deployment"]["storage"]["value"]
+    if "primaryEndpoints.blob" not in package.text or "blob" not in groups:
+        problems.append("the deployment package is not read over the blob private endpoint")
+    if not re.search(
+        r"module functionApp [^\n]*\{.*?dependsOn: \[privateEndpoints\]", main_source, re.DOTALL
+    ):
+        problems.append("the app may start before its private endpoints exist")
+    if "subnetId: hardened ? network.outputs.appSubnetId : ''" not in main_source:
+        problems.append("the app is not integrated with the app subnet")
+    return problems
+
+
+def test_flex_consumption_host_storage_works_over_the_private_network():
+    sources = (text("modules/functionapp.bicep"), text("modules/privateendpoints.bicep"), text("main.bicep"))
+    assert flex_storage_problems(*sources) == []
+
+
+@pytest.mark.parametrize(
+    ("index", "old", "new", "expected"),
+    [
+        (
+            1,
+            "groupId: 'table'",
+            "groupId: 'file'",
+            "AzureWebJobsStorage__tableServiceUri: no private endpoint",
+        ),
+        (2, "  dependsOn: [privateEndpoints]\n", "", "the app may start before"),
+        (
+            2,
+            "subnetId: hardened ? network.outputs.appSubnetId : ''",
+            "subnetId: ''",
+            "the app is not integrated",
+        ),
+    ],
+)
+def test_flex_storage_that_would_need_the_internet_is_caught(index, old, new, expected):
+    sources = [text("modules/functionapp.bicep"), text("modules/privateendpoints.bicep"), text("main.bicep")]
+    assert old in sources[index]
+    sources[index] = sources[index].replace(old, new, 1)
+    problems = flex_storage_problems(*sources)
+    assert any(problem.startswith(expected) for problem in problems), problems
