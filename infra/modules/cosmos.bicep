@@ -100,7 +100,8 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     consistencyPolicy: {
       defaultConsistencyLevel: 'Session'
     }
-    enableAutomaticFailover: true
+    // Service-managed failover to a read region, where there is one (serverless: none).
+    enableAutomaticFailover: length(regions) > 1
     locations: [
       for (region, i) in regions: {
         locationName: region
