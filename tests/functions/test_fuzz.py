@@ -57,20 +57,25 @@ class Run:
         return "\n".join(lines)
 
 
-def result_schema(contract: dict[str, Any]) -> dict[str, Any]:
+def result_schema() -> dict[str, Any]:
     """The Result object's JSON Schema from the own contract (what every error body must be)."""
+    from functions.platform import read_description
+
     # Rooted so the contract's own `#/components/schemas/...` references resolve.
-    return {"$ref": "#/components/schemas/Result", "components": contract["components"]}
+    return {"$ref": "#/components/schemas/Result", "components": read_description()["components"]}
 
 
-def _result_errors(response: Any, schema: dict[str, Any]) -> str | None:
+RESULT = result_schema()
+
+
+def _result_errors(response: Any) -> str | None:
     if response.status_code < 400:
         return None
     media_type = (response.headers.get("content-type") or [""])[0]
     if not media_type.startswith("application/json"):
         return f"{response.status_code} error is {media_type or 'without a body type'}, not a Result"
     try:
-        jsonschema.validate(response.json(), schema)
+        jsonschema.validate(response.json(), RESULT)
     except (ValueError, jsonschema.ValidationError) as exc:
         return f"{response.status_code} error is not a Result object: {str(exc)[:200]}"
     return None
@@ -98,50 +103,57 @@ def full_representation_write(case: Any, response: Any) -> bool:
     return response.status_code == 501 and full and case.method.upper() in WRITES
 
 
-def fuzz(
-    schema: Any,
-    base_url: str,
-    headers: Callable[[int], dict[str, str]],
-    examples: int,
-    checks: list[Any],
-    result: dict[str, Any],
-) -> Run:
+def fuzz(schema: Any, base_url: str, auth: dict[str, str], examples: int, checks: list[Any]) -> Run:
+    """Each operation's examples from the contract, sent as the operator; then `examples`
+    generated cases, every other one anonymous."""
+    from schemathesis.generation.hypothesis.examples import generate_one
+
     run = Run()
     session = requests.Session()
-    for found in schema.get_all_operations():
-        operation = found.ok()
-        name = f"{operation.method.upper()} {operation.path}"
-        sender = _sender(run, name, session, base_url, headers, checks, result)
+    # Deletions last: the stored passports the examples name stay for every other operation.
+    operations = sorted((found.ok() for found in schema.get_all_operations()), key=_deletes)
+    for operation in operations:
+        send = _sender(run, f"{operation.method.upper()} {operation.path}", session, base_url, checks)
+        for strategy in operation.get_strategies_from_examples(fill_missing=True):
+            send(generate_one(strategy), auth)
         settings(
             max_examples=examples,
             deadline=None,
             database=None,
             derandomize=True,
             suppress_health_check=list(HealthCheck),
-            phases=[Phase.explicit, Phase.generate],
-        )(given(case=_positive_and_negative(operation))(sender))()
+            phases=[Phase.generate],
+        )(given(case=_positive_and_negative(operation))(_every_other(run, send, auth)))()
     return run
 
 
-def _sender(
-    run: Run,
-    name: str,
-    session: requests.Session,
-    base_url: str,
-    headers: Callable[[int], dict[str, str]],
-    checks: list[Any],
-    result: dict[str, Any],
+def _deletes(operation: Any) -> bool:
+    return bool(operation.method.upper() == "DELETE")
+
+
+def _every_other(
+    run: Run, send: Callable[[Any, dict[str, str]], None], auth: dict[str, str]
 ) -> Callable[[Any], None]:
+    """Send generated cases as the operator and anonymously in turn."""
+
+    def alternate(case: Any) -> None:
+        send(case, dict(auth) if sum(run.cases.values()) % 2 else {})
+
+    return alternate
+
+
+def _sender(
+    run: Run, name: str, session: requests.Session, base_url: str, checks: list[Any]
+) -> Callable[[Any, dict[str, str]], None]:
     """Send one case and record what it found (failures are collected, never raised, so one run
     reports every operation's)."""
 
-    def send(case: Any) -> None:
-        number = sum(run.cases.values())
-        response = case.call(base_url=base_url, session=session, headers=headers(number), timeout=30)
+    def send(case: Any, headers: dict[str, str]) -> None:
+        response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
         run.cases[name] += 1
         run.statuses[(name, response.status_code)] += 1
         problems = [] if full_representation_write(case, response) else _check(case, response, checks)
-        problem = _result_errors(response, result)
+        problem = _result_errors(response)
         problems += [problem] if problem else []
         if problems:
             request = f"{response.status_code} <- {case.method} {case.formatted_path} query={case.query}"
@@ -196,10 +208,6 @@ def contract(api: str) -> dict[str, Any]:
     return body
 
 
-def _alternating(auth: dict[str, str]) -> Callable[[int], dict[str, str]]:
-    return lambda number: dict(auth) if number % 2 else {}
-
-
 def test_the_own_contract_fuzzed_finds_no_server_error_and_only_what_it_documents(
     api: str, contract: dict[str, Any], stored: tuple[list[str], list[str]], auth: dict[str, str]
 ) -> None:
@@ -212,7 +220,7 @@ def test_the_own_contract_fuzzed_finds_no_server_error_and_only_what_it_document
         content_type_conformance,
         response_schema_conformance,
     ]
-    run = fuzz(schema, origin, _alternating(auth), OWN_EXAMPLES, checks, result_schema(contract))
+    run = fuzz(schema, origin, auth, OWN_EXAMPLES, checks)
     print(json.dumps({"cases": sum(run.cases.values()), "operations": len(run.cases)}))
     print(sorted(run.statuses.items()))
     assert not run.failures, run.report()
@@ -228,7 +236,7 @@ def test_the_reference_contract_fuzzed_finds_no_server_error_and_only_what_it_do
 ) -> None:
     schema = schemathesis.openapi.from_path(FIXTURES / "reference" / "basyx-dpp-openapi.yaml")
     checks = [not_a_server_error, status_code_conformance, content_type_conformance]
-    run = fuzz(schema, api, _alternating(auth), REFERENCE_EXAMPLES, checks, result_schema(contract))
+    run = fuzz(schema, api, auth, REFERENCE_EXAMPLES, checks)
     print(json.dumps({"cases": sum(run.cases.values()), "operations": len(run.cases)}))
     assert not run.failures, run.report()
     assert len(run.cases) == 9
