@@ -57,7 +57,7 @@ bench: setup
 	$(BIN)/python -m bench.load $(LOAD)
 
 # Mutation testing of the pure modules of shared/ (configured in pyproject.toml, [tool.mutmut]);
-# not part of `make test`. A rerun only tests mutants of functions that changed.
+# not part of `make test`. A rerun keeps the results of unchanged functions (docs/local.md, Tests).
 mutate: setup
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
