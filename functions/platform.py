@@ -12,10 +12,13 @@ from functions.routes import ROUTE_PREFIX, Route
 from functions.web import Adapter, conditional_response, json_response
 from shared.composition import Root
 from shared.documents.entity_tags import content_etag, entity_tag
+from shared.platform.errors import ErrorCode, ServiceUnavailable
 from shared.platform.openapi import Catalog, build_document
 
 DESCRIPTION = Path(__file__).resolve().parent / "openapi.yaml"
 OPENAPI_MAX_AGE = 300
+# Seconds: each probe waits at most the store client's timeouts (shared/storage/cosmos.py).
+READY_RETRY_AFTER = "10"
 
 
 def read_description(path: Path = DESCRIPTION) -> dict[str, Any]:
@@ -32,7 +35,15 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     @web.operation(bp, Route.HEALTH, "GET")
     def health(req: func.HttpRequest) -> func.HttpResponse:
         report = root.readiness.check()
-        return json_response(report, 200 if report["status"] == "ok" else 503)
+        if report["status"] != "ok":
+            # A Result like every error, naming what is not answering; probes read the status.
+            failing = ", ".join(
+                f"{name}: {state}" for name, state in report["checks"].items() if state != "ok"
+            )
+            raise ServiceUnavailable(
+                f"Not ready ({failing})", code=ErrorCode.NOT_READY, headers={"Retry-After": READY_RETRY_AFTER}
+            )
+        return json_response(report, headers={"Cache-Control": "no-store"})
 
     @functools.cache
     def document() -> tuple[dict[str, Any], str]:

@@ -105,6 +105,7 @@ class ErrorCode(StrEnum):
     STORE_NOT_CONFIGURED = "StoreNotConfigured"
     STORE_BUSY = "StoreBusy"
     STORE_UNAVAILABLE = "StoreUnavailable"
+    NOT_READY = "NotReady"
     STORAGE_NOT_CONFIGURED = "StorageNotConfigured"
     STORAGE_UNAVAILABLE = "StorageUnavailable"
     SIGNER_NOT_CONFIGURED = "SignerNotConfigured"
