@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Launches @vercel/cosmosdb-server (the local stand-in for Cosmos DB) with one fix:
+// Launches @vercel/cosmosdb-server (the local stand-in for Cosmos DB) with two fixes. The first:
 // in 1.0.1, a point read of an item that does not exist, with a partition key, dereferences
 // `undefined` and answers 500 instead of Cosmos DB's 404. Real Cosmos DB and the official
 // emulator answer 404, which the service relies on. The routes table captures handlers when it
@@ -21,4 +21,19 @@ readDocument.default = (account, req, res, params) => {
   }
 };
 
-require("@vercel/cosmosdb-server/lib/cli");
+// The package's CLI serves every answer with `Connection: close`, so each SDK call opened a new
+// TCP connection (urllib3's "Resetting dropped connection"); its library takes `keepAlive`, which
+// the CLI never passes. Same options as the CLI (--no-ssl, --host, -p), served with keep-alive.
+const { createHttpServer, createHttpsServer } = require("@vercel/cosmosdb-server");
+
+const args = process.argv.slice(2);
+const option = (...names) => {
+  const index = args.findIndex((arg) => names.includes(arg));
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const create = args.includes("--no-ssl") ? createHttpServer : createHttpsServer;
+const hostname = option("--host");
+const server = create({ keepAlive: true }).listen(parseInt(option("-p", "--port") || "0", 10), hostname, () => {
+  const { port } = server.address();
+  console.log(`Ready to accept HTTP${args.includes("--no-ssl") ? "" : "S"} connections at ${hostname}:${port}`);
+});
