@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 import threading
 import time
 from pathlib import Path
@@ -99,12 +98,10 @@ def test_readiness_builds_only_the_store(root: Root) -> None:
 
 def test_readiness_reports_an_unreachable_store_without_raising() -> None:
     from local.stack import COSMOS_EMULATOR_KEY
+    from tests.support.ports import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
     config = Settings(
-        environment="local", cosmos_endpoint=f"http://127.0.0.1:{closed}", cosmos_key=COSMOS_EMULATOR_KEY
+        environment="local", cosmos_endpoint=f"http://127.0.0.1:{free_port()}", cosmos_key=COSMOS_EMULATOR_KEY
     )
     unreachable = Root(config)
     report = unreachable.readiness.check()

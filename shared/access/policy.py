@@ -272,7 +272,11 @@ def policy_path(claim: ClaimPath) -> Path_:
 
 def members_named(document: dict[str, Any], rule: Path_) -> list[Path_]:
     """The member paths of `document` that rule path `rule` (normal names) names exactly."""
-    found: list[tuple[tuple[str, ...], Any]] = [((), document)]
+    return _descend([((), document)], rule)
+
+
+def _descend(found: list[tuple[tuple[str, ...], Any]], rule: Path_) -> list[Path_]:
+    """From the members `found` (path, value), the paths one level deeper per name of `rule`."""
     for name in rule:
         found = [
             ((*path, key), child)
@@ -289,16 +293,7 @@ def _named_in(document: dict[str, Any], index: Mapping[str, list[str]], rule: Pa
     if not rule:
         return members_named(document, rule)
     first = index.get(rule[0], []) if isinstance(rule[0], str) else []
-    found: list[tuple[tuple[str, ...], Any]] = [((key,), document[key]) for key in first]
-    for name in rule[1:]:
-        found = [
-            ((*path, key), child)
-            for path, value in found
-            if isinstance(value, dict)
-            for key, child in value.items()
-            if name in names_of(key)
-        ]
-    return [path for path, _ in found]
+    return _descend([((key,), document[key]) for key in first], rule[1:])
 
 
 def _member_index(document: dict[str, Any]) -> dict[str, list[str]]:

@@ -3,11 +3,11 @@ does not answer, with Retry-After (like every error; a probe reads only the stat
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import requests
 
+from tests.support.ports import free_port
 from tests.support.results import assert_result
 
 
@@ -26,12 +26,9 @@ def test_not_ready_is_a_503_result_naming_the_part_with_retry_after() -> None:
     from shared.composition import Root
     from shared.platform.settings import Settings
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
-    config = Settings(
-        environment="local", cosmos_endpoint=f"http://127.0.0.1:{closed}", cosmos_key=COSMOS_EMULATOR_KEY
-    )
+    # Nothing listens on a free port: the store cannot be reached.
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    config = Settings(environment="local", cosmos_endpoint=unreachable, cosmos_key=COSMOS_EMULATOR_KEY)
     server: Any
     server, base = start_in_thread(create_app(Root(config)), route_prefix=ROUTE_PREFIX)
     try:

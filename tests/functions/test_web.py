@@ -305,17 +305,14 @@ def test_a_refused_read_through_the_host_is_not_cacheable(api, http):
 
 def test_unreachable_store_is_503_with_retry_after(root):
     import dataclasses
-    import socket
 
     from shared.access.authentication import Principal
     from shared.access.roles import OPERATOR
     from shared.composition import Root
     from shared.platform.errors import ServiceUnavailable
+    from tests.support.ports import free_port
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    config = dataclasses.replace(root.settings, cosmos_endpoint=f"http://127.0.0.1:{closed_port}")
+    config = dataclasses.replace(root.settings, cosmos_endpoint=f"http://127.0.0.1:{free_port()}")
     service = Root(config).service
     with pytest.raises(ServiceUnavailable) as raised:
         service.create(make_passport(), Principal("t", frozenset({OPERATOR}), OWNER))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from jwcrypto import jwk, jws
 from shared.integrity.keyvault_signer import KeyVaultSigner, SignerError
 from shared.platform.errors import ServiceUnavailable
 from tests.doubles.keyvault import KEY, KeyVaultDouble, StaticTokenCredential, make_signer
+from tests.support.ports import free_port
 
 PAYLOAD = b'{"digitalProductPassportId":"urn:uuid:5b1c0a52-2f0e-4c3a-9b9e-0f2c8a1d7e44"}'
 
@@ -70,9 +70,7 @@ def verify_raw(vault: KeyVaultDouble, kid: str, signature: bytes, signed: bytes)
 
 
 def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()  # nothing listens there
 
 
 # -- signing ----------------------------------------------------------------------------------
