@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,17 @@ KEY_FOR_ALGORITHM = {"ES256": ("EC", "P-256")}
 
 def text(relative: str) -> str:
     return (INFRA / relative).read_text(encoding="utf-8")
+
+
+def assert_caught(
+    check: Callable[[str], list[str]], relative: str, old: str, new: str, expected: str
+) -> None:
+    """`check` over the template at `relative`, with `old` (which it holds) replaced by `new`,
+    reports a problem starting with `expected`: the check is shown failing on broken Bicep."""
+    source = text(relative)
+    assert old in source
+    problems = check(source.replace(old, new, 1))
+    assert any(problem.startswith(expected) for problem in problems), problems
 
 
 # -- syntax -----------------------------------------------------------------------------------------
@@ -99,10 +111,7 @@ def test_cosmos_containers_partition_keys_and_indexing_match_the_code():
     ],
 )
 def test_a_container_that_drifts_from_the_code_is_caught(old, new, expected):
-    source = text("modules/cosmos.bicep")
-    assert old in source
-    problems = container_mismatches(source.replace(old, new, 1))
-    assert any(problem.startswith(expected) for problem in problems), problems
+    assert_caught(container_mismatches, "modules/cosmos.bicep", old, new, expected)
 
 
 def test_the_templates_index_what_the_code_creates_locally():
@@ -401,10 +410,7 @@ def test_front_door_caches_the_public_reads_only_and_never_a_token_s_answer():
     ],
 )
 def test_edge_caching_that_drifts_is_caught(old, new, expected):
-    source = text("modules/frontdoor-routes.bicep")
-    assert old in source
-    problems = edge_problems(source.replace(old, new, 1))
-    assert any(problem.startswith(expected) for problem in problems), problems
+    assert_caught(edge_problems, "modules/frontdoor-routes.bicep", old, new, expected)
 
 
 def waf_problems(frontdoor_source: str) -> list[str]:
@@ -465,10 +471,7 @@ def test_the_waf_limits_rates_and_sizes_and_runs_managed_rules_on_premium():
     ],
 )
 def test_a_weakened_waf_is_caught(old, new, expected):
-    source = text("modules/frontdoor.bicep")
-    assert old in source
-    problems = waf_problems(source.replace(old, new, 1))
-    assert any(problem.startswith(expected) for problem in problems), problems
+    assert_caught(waf_problems, "modules/frontdoor.bicep", old, new, expected)
 
 
 def access_problems(functionapp_source: str) -> list[str]:
@@ -517,10 +520,7 @@ def test_the_function_app_admits_front_door_only_and_checks_readiness():
     ],
 )
 def test_an_open_function_app_is_caught(old, new, expected):
-    source = text("modules/functionapp.bicep")
-    assert old in source
-    problems = access_problems(source.replace(old, new, 1))
-    assert any(problem.startswith(expected) for problem in problems), problems
+    assert_caught(access_problems, "modules/functionapp.bicep", old, new, expected)
 
 
 # -- zero trust for data: private endpoints, DNS zones, public access off, the HSM key ----------------
@@ -641,10 +641,7 @@ def test_the_signing_key_is_hsm_backed_and_rotates_before_it_expires():
     ],
 )
 def test_a_weaker_signing_key_is_caught(old, new, expected):
-    source = text("modules/keyvault.bicep")
-    assert old in source
-    problems = key_problems(source.replace(old, new, 1))
-    assert any(problem.startswith(expected) for problem in problems), problems
+    assert_caught(key_problems, "modules/keyvault.bicep", old, new, expected)
 
 
 def test_front_door_waf_key_vault_and_cosmos_log_to_log_analytics():
@@ -708,10 +705,7 @@ def region_problems(main_source: str) -> list[str]:
     ],
 )
 def test_a_region_outside_the_eu_is_caught(old, new, expected):
-    source = text("main.bicep")
-    assert old in source
-    problems = region_problems(source.replace(old, new, 1))
-    assert any(problem.startswith(expected) for problem in problems), problems
+    assert_caught(region_problems, "main.bicep", old, new, expected)
 
 
 def test_the_hardened_shape_is_the_default_and_location_stays_in_the_eu():

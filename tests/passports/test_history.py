@@ -19,7 +19,7 @@ from jwcrypto import jwk
 from sd_jwt.verifier import SDJWTVerifier
 
 from shared.platform.errors import ErrorCode, ServiceUnavailable
-from shared.storage.cosmos import PASSPORTS
+from shared.storage.cosmos import PASSPORTS, without_system
 from tests.support.documents import enc, make_passport
 from tests.support.presentations import b64json
 from tests.support.results import assert_result
@@ -149,7 +149,7 @@ def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_pass
     store = root.store
 
     v2 = store.read(PASSPORTS, "v0000000002", dpp_id)
-    tampered = {k: v for k, v in v2.items() if not k.startswith("_")}
+    tampered = without_system(v2)
     tampered["document"] = {**tampered["document"], "dppStatus": "Rewritten"}
     store.replace(PASSPORTS, tampered, v2["_etag"])
     assert _verify(http, api, {"dppId": dpp_id})["failedChecks"] == ["claims", "contentHash"]
@@ -158,7 +158,7 @@ def test_verify_by_id_checks_the_whole_chain(api, http, auth, root, history_pass
     assert _verify(http, api, {"dppId": dpp_id, "version": 1})["valid"] is True
     store.replace(
         PASSPORTS,
-        {k: v for k, v in v2.items() if not k.startswith("_")},
+        without_system(v2),
         store.read(PASSPORTS, "v0000000002", dpp_id)["_etag"],
     )
     assert _verify(http, api, {"dppId": dpp_id})["valid"] is True
@@ -326,7 +326,7 @@ def _item(root: Any, dpp_id: str, item_id: str) -> dict[str, Any]:
 def _rewrite(root: Any, dpp_id: str, item_id: str, **changes: Any) -> None:
     """A database writer's edit of one stored item, behind the service's back."""
     stored = _item(root, dpp_id, item_id)
-    edited = {k: v for k, v in stored.items() if not k.startswith("_")} | changes
+    edited = without_system(stored) | changes
     root.store.replace(PASSPORTS, edited, stored["_etag"])
 
 

@@ -84,6 +84,17 @@ def stored(api: str, http: requests.Session, dpp_id: str, headers: dict[str, str
     return response.json()["registration"]
 
 
+def rewrite_stored(root: Any, dpp_id: str, changes: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Change a stored registration behind the service's back (a worker's claim, an old record):
+    `changes(item)` are the members to set."""
+    from shared.publication.registry import REGISTRATION_ID
+    from shared.storage.cosmos import REGISTRATIONS, without_system
+
+    item = root.store.read(REGISTRATIONS, REGISTRATION_ID, dpp_id)
+    assert item is not None
+    root.store.replace(REGISTRATIONS, {**without_system(item), **changes(item)}, item["_etag"])
+
+
 def body_of(document: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {
         "productId": document["uniqueProductIdentifier"],
@@ -625,8 +636,7 @@ def test_a_stuck_registration_whose_worker_died_after_claiming_it_is_delivered_a
 ) -> None:
     """A worker claims a due registration (its lease) and dies before sending: the outbox (the
     registrations' sweeper) leaves it alone while the lease holds, then delivers it."""
-    from shared.publication.registry import LEASE, REGISTRATION_ID
-    from shared.storage.cosmos import REGISTRATIONS
+    from shared.publication.registry import LEASE
 
     configure(url=registry.url)
     registry.fail_next(1, status=503)
@@ -634,11 +644,7 @@ def test_a_stuck_registration_whose_worker_died_after_claiming_it_is_delivered_a
     dpp_id = document["digitalProductPassportId"]
     assert post(body_of(document)).status_code == 202
     due = ts(stored(api, http, dpp_id, auth)["nextAttemptAt"]) + timedelta(seconds=1)
-    item = root.store.read(REGISTRATIONS, REGISTRATION_ID, dpp_id)
-    assert item is not None
-    claimed = {key: value for key, value in item.items() if not key.startswith("_")}
-    claimed["leaseUntil"] = ts_text(due + LEASE)
-    root.store.replace(REGISTRATIONS, claimed, item["_etag"])  # ... and the worker dies here
+    rewrite_stored(root, dpp_id, lambda item: {"leaseUntil": ts_text(due + LEASE)})  # ... and it dies
     assert deliver_due(now=due)["delivered"] == 0  # leased: nobody else sends it twice
     assert deliver_due(now=due + LEASE + timedelta(seconds=1))["delivered"] == 1
     assert stored(api, http, dpp_id, auth)["state"] == "delivered"
@@ -658,18 +664,16 @@ def test_a_registration_that_cannot_be_sent_does_not_stop_the_outbox(
 ) -> None:
     """Issue 14: a record holding a lone surrogate (stored before bodies were checked for them)
     stopped the outbox run at it, and reading it was a 500."""
-    from shared.publication.registry import REGISTRATION_ID
-    from shared.storage.cosmos import REGISTRATIONS
-
     configure(url=registry.url)
     registry.fail_next(2, status=503)
     poison, fine = create(), create()
     for document in (poison, fine):
         assert post(body_of(document)).status_code == 202
-    item = root.store.read(REGISTRATIONS, REGISTRATION_ID, poison["digitalProductPassportId"])
-    assert item is not None
-    item["payload"] = {**item["payload"], "endpointUrl": "http://x.com/\ud800"}
-    root.store.replace(REGISTRATIONS, {k: v for k, v in item.items() if not k.startswith("_")}, item["_etag"])
+    rewrite_stored(
+        root,
+        poison["digitalProductPassportId"],
+        lambda item: {"payload": {**item["payload"], "endpointUrl": "http://x.com/\ud800"}},
+    )
     counts = deliver_due(now=later(hours=2))
     assert (counts["delivered"], counts["failed"]) == (1, 1)
     assert stored(api, http, fine["digitalProductPassportId"], auth)["state"] == "delivered"
