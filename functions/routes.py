@@ -107,7 +107,7 @@ PUBLIC_READS: tuple[Route, ...] = (
 def edge_pattern(route: Route) -> str:
     """The Front Door path pattern of a route: its fixed text, then `*` from its first parameter."""
     fixed, brace, _ = route.value.partition("{")
-    path = f"/{ROUTE_PREFIX}/{fixed}" if ROUTE_PREFIX else f"/{fixed}"
+    path = prefixed(fixed)
     return path + "*" if brace else path
 
 
@@ -122,7 +122,11 @@ def route_path(route: Route, **params: str) -> str:
     def segment(found: re.Match[str]) -> str:
         return quote(params[found.group(1)], safe="")
 
-    path = _PARAMETER.sub(segment, route.value)
+    return prefixed(_PARAMETER.sub(segment, route.value))
+
+
+def prefixed(path: str) -> str:
+    """A path relative to the route prefix (as route templates are) as the host serves it."""
     return f"/{ROUTE_PREFIX}/{path}" if ROUTE_PREFIX else f"/{path}"
 
 
@@ -165,11 +169,8 @@ def own_routes(public_url: str) -> OwnRoutes:
     """The URLs of this service that name a passport or a product, for relations written as
     absolute URLs (read locally, never fetched)."""
 
-    def template(route: Route) -> str:
-        return f"/{ROUTE_PREFIX}/{route.value}" if ROUTE_PREFIX else f"/{route.value}"
-
     return OwnRoutes(
         public_url,
-        by_id=(template(Route.DPP), template(Route.SHORT)),
-        by_product=(template(Route.BY_PRODUCT), template(Route.VIEW)),
+        by_id=(prefixed(Route.DPP.value), prefixed(Route.SHORT.value)),
+        by_product=(prefixed(Route.BY_PRODUCT.value), prefixed(Route.VIEW.value)),
     )

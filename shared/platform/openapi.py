@@ -20,8 +20,6 @@ _ACCESS: dict[str, list[dict[str, list[str]]]] = {
     "optional": [{}, {"bearerAuth": []}],
     "bearer": [{"bearerAuth": []}],
 }
-# Keys of a description entry that are ours, not OpenAPI's.
-_OWN_KEYS = ("access", "errors")
 
 
 @dataclass(frozen=True)
@@ -73,6 +71,12 @@ def build_document(
     operations = list(operations)
     described: Mapping[str, Any] = description["operations"]
     _check_coverage(operations, described)
+    # Path parameters described once, as components (dppId, productId), are referenced by name.
+    shared = {
+        name
+        for name, parameter in description["components"].get("parameters", {}).items()
+        if parameter.get("in") == "path"
+    }
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
         entry = paths.setdefault(openapi_path(operation.template, route_prefix), {})
@@ -80,7 +84,7 @@ def build_document(
             key = method.lower()
             if key in entry:
                 raise DescriptionError(f"{method} {operation.template} is registered twice")
-            entry[key] = _operation_object(operation, method, described[operation.name])
+            entry[key] = _operation_object(operation, method, described[operation.name], shared)
     return {
         "openapi": OPENAPI_VERSION,
         "info": description["info"],
@@ -101,7 +105,9 @@ def _check_coverage(operations: list[Operation], described: Mapping[str, Any]) -
         )
 
 
-def _operation_object(operation: Operation, method: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+def _operation_object(
+    operation: Operation, method: str, entry: Mapping[str, Any], shared: set[str]
+) -> dict[str, Any]:
     given = copy.deepcopy(dict(entry))
     access = given.pop("access")
     errors = given.pop("errors", [])
@@ -114,7 +120,7 @@ def _operation_object(operation: Operation, method: str, entry: Mapping[str, Any
         if len(operation.methods) == 1
         else f"{operation.name}_{method.lower()}",
         "security": _ACCESS[access],
-        "parameters": _parameters(operation, given.get("parameters", [])),
+        "parameters": _parameters(operation, given.get("parameters", []), shared),
     }
     responses = dict(given.get("responses", {}))
     for status in errors:
@@ -123,14 +129,14 @@ def _operation_object(operation: Operation, method: str, entry: Mapping[str, Any
     return result
 
 
-def _parameters(operation: Operation, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The listed parameters, and every path parameter of the template not listed: each a required
-    string, as the route table serves it."""
+def _parameters(operation: Operation, listed: list[dict[str, Any]], shared: set[str]) -> list[dict[str, Any]]:
+    """The listed parameters, and every path parameter of the template not listed: a reference to
+    the component of its name in `shared`, else a required string, as the route table serves it."""
     named = {parameter.get("name") for parameter in listed if parameter.get("in") == "path"}
     named |= {parameter["$ref"].rsplit("/", 1)[-1] for parameter in listed if "$ref" in parameter}
     implied = [
         {"$ref": f"#/components/parameters/{name}"}
-        if name in ("dppId", "productId")
+        if name in shared
         else {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in path_parameter_names(operation.template)
         if name not in named
