@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from local.stack import Stack
@@ -42,6 +42,29 @@ def app_stack() -> Iterator[Root]:
 
     with stack_environment():
         yield app_root(load_settings())
+
+
+def create_passports(
+    root: Root,
+    operator_id: str,
+    documents: Iterable[dict[str, Any]],
+    *,
+    prefixes: Iterable[str] = (),
+    company_prefixes: Iterable[str] = (),
+    workers: int = 8,
+) -> None:
+    """Give `operator_id` its namespaces and create `documents` as that operator through the core
+    (the API's write path), `workers` at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from local.run import assign_namespaces
+    from shared.access.authentication import Principal
+    from shared.access.roles import OPERATOR
+
+    assign_namespaces(root, operator_id, list(prefixes), list(company_prefixes))
+    owner = Principal("bench", frozenset({OPERATOR}), operator_id)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda document: root.service.create(document, owner), documents))
 
 
 def percentile(samples: list[float], fraction: float) -> float:

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from bench.common import REPO, percentile, stack_environment
+from bench.common import REPO, create_passports, percentile, stack_environment
 
 if TYPE_CHECKING:
     from local.stack import Stack
@@ -509,17 +509,8 @@ def report(run: Run, verdict: Verdict, timeout: float, name: str) -> Report:
 
 
 def load(root: Root, run: str, count: int, workers: int = 8) -> list[tuple[str, str]]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from local.run import assign_namespaces
-    from shared.access.authentication import Principal
-    from shared.access.roles import OPERATOR
-
-    assign_namespaces(root, LOAD_OPERATOR, [LOAD_PREFIX], [])
-    owner = Principal("load", frozenset({OPERATOR}), LOAD_OPERATOR)
     documents = [passport(run, "dpp", index) for index in range(count)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda document: root.service.create(document, owner), documents))
+    create_passports(root, LOAD_OPERATOR, documents, prefixes=[LOAD_PREFIX], workers=workers)
     return [(d["digitalProductPassportId"], d["uniqueProductIdentifier"]) for d in documents]
 
 

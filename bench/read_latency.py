@@ -24,13 +24,11 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from bench.common import app_stack, percentile
-from local.run import assign_namespaces
+from bench.common import app_stack, create_passports, percentile
 
 if TYPE_CHECKING:
     from shared.composition import Root
@@ -114,15 +112,9 @@ def _report(name: str, http_ms: list[float], raw_ms: list[float]) -> None:
 
 
 def _load(root: Root, n: int, workers: int, run: str) -> None:
-    from shared.access.authentication import Principal
-    from shared.access.roles import OPERATOR
-
-    service = root.service
-    assign_namespaces(root, BENCH_OPERATOR, [BENCH_PREFIX], [])
-    owner = Principal("bench", frozenset({OPERATOR}), BENCH_OPERATOR)
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(lambda i: service.create(_passport(i, run), owner), range(n)))
+    documents = (_passport(i, run) for i in range(n))
+    create_passports(root, BENCH_OPERATOR, documents, prefixes=[BENCH_PREFIX], workers=workers)
     load_s = time.perf_counter() - started
     print(f"loaded {n} passports in {load_s:.1f} s ({n / load_s:.0f}/s, {workers} writers, via the core)")
 

@@ -17,12 +17,10 @@ import argparse
 import http.client
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
-from bench.common import app_stack, percentile
-from local.run import assign_namespaces
+from bench.common import app_stack, create_passports, percentile
 
 OPERATOR_ID = "did:example:bench-resolver"
 COMPANY_PREFIX = "9506"
@@ -87,15 +85,11 @@ def main(argv: list[str] | None = None) -> None:
         from functions import create_app
         from functions.routes import ROUTE_PREFIX
         from local.host.server import start_in_thread
-        from shared.access.authentication import Principal
-        from shared.access.roles import OPERATOR
         from shared.publication.carriers import CarrierRequest, carrier_content, render
 
         run = f"{random.randrange(10**4):04d}"
-        assign_namespaces(root, OPERATOR_ID, [], [COMPANY_PREFIX])
-        owner = Principal("bench", frozenset({OPERATOR}), OPERATOR_ID)
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda i: root.service.create(_passport(i, run), owner), range(args.n)))
+        documents = (_passport(i, run) for i in range(args.n))
+        create_passports(root, OPERATOR_ID, documents, company_prefixes=[COMPANY_PREFIX])
         server, base = start_in_thread(create_app(root), route_prefix=ROUTE_PREFIX)
         client = _Client(base)
         kinds = ("baseline", "html", "jsonld", "linkset", "page")

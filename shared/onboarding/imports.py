@@ -286,10 +286,12 @@ class Imports:
             try:
                 if attempt:
                     current = cast(ImportJob | None, load_job(self.store, claimed["jobId"], "import"))
-                    # Another worker claimed it meanwhile (a claim counts a delivery): it goes on.
-                    if current is None or current["state"] != RUNNING:
-                        return "lease lost"
-                    if current["deliveries"] != claimed["deliveries"]:
+                    # Finished, or claimed by another worker meanwhile (a claim counts a delivery).
+                    if (
+                        current is None
+                        or current["state"] != RUNNING
+                        or current["deliveries"] != claimed["deliveries"]
+                    ):
                         return "lease lost"
                     # The upload stream is spent: the file is read again from storage.
                     job, data = current, None
