@@ -69,6 +69,9 @@ class Route(StrEnum):
     IMPORT = "api/v1/imports/{importId}"
     EXPORTS = "api/v1/exports"
     EXPORT = "api/v1/exports/{exportId}"
+    # PIM connectors: a sync on demand, and its progress
+    CONNECTOR_SYNCS = "api/v1/connectors/{connectorId}/sync"
+    CONNECTOR_SYNC = "api/v1/connectors/{connectorId}/syncs/{syncId}"
     # the resolver, at the host root (GS1 Digital Link), and the consumer page
     RESOLVER = "01/{*keys}"
     RESOLVER_DESCRIPTION = ".well-known/gs1resolver"

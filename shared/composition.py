@@ -26,6 +26,9 @@ from shared.access.authentication import Authenticator
 from shared.access.authorization import AccessControl
 from shared.access.operators import OperatorRegistry
 from shared.access.policy import deployment_policy
+from shared.connectors.config import parse_connectors
+from shared.connectors.sources import make_source
+from shared.connectors.sync import Connectors
 from shared.integrity.did import service_did
 from shared.integrity.keyring import KeyRing
 from shared.integrity.sealer import Sealer
@@ -61,6 +64,8 @@ T = TypeVar("T")
 LOOKUP_WORKERS = 8
 # Requests to other providers at once (relations across providers), bounded apart from lookups.
 FETCH_WORKERS = 8
+# What a PIM's page of products may weigh at most (100 products with every locale's values).
+CONNECTOR_PAGE_BYTES = 16 * 1_048_576
 
 
 class _Part(Generic[T]):
@@ -277,7 +282,47 @@ class Root:
 
     @part
     def sweeper(self) -> JobSweeper:
-        return JobSweeper(self.store, self.imports, self.exports)
+        # Connectors are built when a sync is swept: a bad DPP_CONNECTORS never stops the others.
+        return JobSweeper(self.store, self.imports, self.exports, syncs=_DeferredSyncs(self))
+
+    # -- PIM connectors ------------------------------------------------------------------------------
+
+    @part
+    def connector_outbound(self) -> OutboundClient:
+        # The PIM is reached under the same address rules as other providers, with room for a page
+        # of 100 products or a media file (up to an artifact's size) and the time they take.
+        rules = OutboundRules.of(
+            self.settings.outbound_allow_http,
+            self.settings.outbound_allowed_networks,
+            connect_timeout=5.0,
+            read_timeout=30.0,
+            deadline=120.0,
+            max_bytes=max(self.settings.max_artifact_bytes, CONNECTOR_PAGE_BYTES),
+        )
+        return OutboundClient(rules)
+
+    @part
+    def connectors(self) -> Connectors:
+        configs = parse_connectors(self.settings.connectors, self.settings.connector_secrets)
+        return Connectors(
+            configs,
+            lambda config: make_source(config, self.connector_outbound),
+            imports=self.imports,
+            service=self.service,
+            store=self.store,
+            blobs=self.blobs,
+            concurrency=self.settings.import_concurrency,
+        )
+
+
+class _DeferredSyncs:
+    """The connectors' sync runner, built only when the sweeper meets a sync."""
+
+    def __init__(self, root: Root):
+        self.root = root
+
+    def take_over(self, job: Any) -> str:
+        return self.root.connectors.take_over(job)
 
 
 class PublishHooks:

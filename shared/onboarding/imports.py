@@ -464,6 +464,12 @@ class Imports:
             job, processed=job["processed"] + len(batch), failures=shown, batches=batches, **counts
         )
 
+    def write_record(self, record: Record, mapping: Mapping | None, principal: Principal) -> Outcome:
+        """One record written exactly like an import row (a PIM connector's product, say):
+        mapped, validated, then created or merge-patched; a record that changes nothing writes no
+        version. Never raises for the record's own faults: they are the failed Outcome."""
+        return self._row(record, mapping, principal)
+
     def _row(self, record: Record, mapping: Mapping | None, principal: Principal) -> Outcome:
         try:
             document = self._document(record, mapping, principal.operator_id or "")

@@ -43,11 +43,25 @@ class ExportRunner(Protocol):
     def take_over(self, job: ExportJob) -> str: ...
 
 
+class SyncRunner(Protocol):
+    """PIM connector syncs (shared.connectors, above this layer, hands itself in)."""
+
+    def take_over(self, job: Any) -> str: ...
+
+
 class JobSweeper:
-    def __init__(self, store: Store, imports: ImportRunner, exports: ExportRunner, clock: Clock = utcnow):
+    def __init__(
+        self,
+        store: Store,
+        imports: ImportRunner,
+        exports: ExportRunner,
+        clock: Clock = utcnow,
+        syncs: SyncRunner | None = None,
+    ):
         self.store = store
         self.imports = imports
         self.exports = exports
+        self.syncs = syncs
         self.clock = clock
 
     def sweep(self, now: datetime | None = None) -> dict[str, int]:
@@ -72,6 +86,8 @@ class JobSweeper:
         try:
             if job.get("kind") == "import":
                 return self.imports.take_over(cast(ImportJob, job))
+            if job.get("kind") == "sync":
+                return self.syncs.take_over(job) if self.syncs else "no sync runner"
             return self.exports.take_over(cast(ExportJob, job))
         except Exception:
             # One job's trouble must not stop the sweep of the others; the next sweep tries again.

@@ -101,6 +101,10 @@ class ErrorCode(StrEnum):
     IMPORT_NOT_FOUND = "ImportNotFound"
     INVALID_EXPORT = "InvalidExport"
     EXPORT_NOT_FOUND = "ExportNotFound"
+    # PIM connectors
+    CONNECTOR_NOT_FOUND = "ConnectorNotFound"
+    SYNC_NOT_FOUND = "SyncNotFound"
+    INVALID_SYNC = "InvalidSync"
     # Backing services
     STORE_NOT_CONFIGURED = "StoreNotConfigured"
     STORE_BUSY = "StoreBusy"

@@ -156,6 +156,13 @@ class OutboundClient:
                 raise Unreachable(f"{url} redirected to a malformed URL") from None
         raise Unreachable(f"more than {MAX_REDIRECTS} redirects")
 
+    def post(self, url: str, headers: Mapping[str, str], body: bytes, budget: Budget) -> Response:
+        """POST `body` to `url` (a token endpoint, say), checked like a GET; a redirect is not
+        followed, since it would carry the body (credentials) to wherever it points."""
+        if not budget.take():
+            raise BudgetSpent("the fetch budget of this request is spent")
+        return self._once(url, headers, time.monotonic(), method="POST", body=body)
+
     def check(self, url: str) -> tuple[str, str, int, str]:
         """(scheme, host, port, checked address) of a URL the rules allow; else Refused."""
         try:
@@ -182,7 +189,14 @@ class OutboundClient:
                 raise Refused(f"{host} resolves to {address}, which is not a public address")
         return scheme, host, port, addresses[0]
 
-    def _once(self, url: str, headers: Mapping[str, str], started: float) -> Response:
+    def _once(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        started: float,
+        method: str = "GET",
+        body: bytes | None = None,
+    ) -> Response:
         import urllib3
 
         scheme, host, port, address = self.check(url)
@@ -209,8 +223,9 @@ class OutboundClient:
         try:
             with pool:
                 answer = pool.urlopen(
-                    "GET",
+                    method,
                     target,
+                    body=body,
                     headers=sent,
                     redirect=False,
                     retries=False,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LOCAL = "local"
 
@@ -47,6 +47,8 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_OUTBOUND_ALLOW_HTTP",
     "DPP_OUTBOUND_ALLOWED_NETWORKS",
     "DPP_OUTBOUND_FETCH_BUDGET",
+    "DPP_CONNECTORS",
+    "DPP_CONNECTOR_SECRETS",
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__blobServiceUri",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
@@ -171,6 +173,9 @@ class Settings:
     storage_connection_string: str | None = None
     blob_service_uri: str | None = None
     appinsights_connection_string: str | None = None
+    # PIM connectors (docs/connectors.md): the JSON list, and their credentials, never shown.
+    connectors: str = ""
+    connector_secrets: str = field(default="", repr=False)
 
     @property
     def is_local(self) -> bool:
@@ -216,4 +221,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         storage_connection_string=env.get("AzureWebJobsStorage") or None,
         blob_service_uri=env.get("AzureWebJobsStorage__blobServiceUri") or None,
         appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
+        connectors=env.get("DPP_CONNECTORS", ""),
+        connector_secrets=env.get("DPP_CONNECTOR_SECRETS", ""),
     )
