@@ -106,6 +106,9 @@ param registryAutoRegister bool = false
 @description('Comma-separated origins whose pages may call the API with a bearer token (DPP_CORS_ORIGINS); public reads are open to every origin.')
 param corsOrigins string = ''
 
+@description('PIM connectors, a JSON list (DPP_CONNECTORS, docs/connectors.md); their credentials go in the Key Vault secret dpp-connector-secrets.')
+param connectors string = ''
+
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -265,6 +268,8 @@ module functionApp 'modules/functionapp.bicep' = {
     frontDoorId: frontDoor.outputs.frontDoorId
     zoneRedundant: zoneRedundant
     publicUrl: 'https://${publicHost}'
+    connectors: connectors
+    connectorSecretsUri: keyVault.outputs.connectorSecretsUri
   }
   // The app's host storage and data are reached through the private endpoints from its first start.
   dependsOn: [privateEndpoints]

@@ -33,6 +33,10 @@ param frontDoorId string
 param zoneRedundant bool
 @description('Where readers reach the service (the Front Door endpoint or the custom domain), as https://host.')
 param publicUrl string
+@description('PIM connectors, a JSON list (DPP_CONNECTORS, docs/connectors.md); empty: none.')
+param connectors string
+@description('The Key Vault secret holding the connectors\' credentials (DPP_CONNECTOR_SECRETS resolves it).')
+param connectorSecretsUri string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -65,6 +69,10 @@ var appSettings = {
   COSMOS_PREFERRED_REGIONS: join(cosmosRegions, ',')
   // The app's own host name admits Front Door only: URLs and issuer DIDs name the edge's host.
   DPP_PUBLIC_URL: publicUrl
+  DPP_CONNECTORS: connectors
+  // A Key Vault reference: the platform resolves it with the app's identity, the value never
+  // sits in the app's configuration (the operator sets the secret: docs/connectors.md).
+  DPP_CONNECTOR_SECRETS: '@Microsoft.KeyVault(SecretUri=${connectorSecretsUri})'
 }
 
 // The only callers let in: this Front Door profile (its service tag and its id in X-Azure-FDID,
@@ -123,6 +131,8 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references (DPP_CONNECTOR_SECRETS) are resolved as the user-assigned identity.
+    keyVaultReferenceIdentity: identityId
     // Outbound through the VNet: the data services' names resolve to their private endpoints.
     virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: {

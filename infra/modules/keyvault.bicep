@@ -7,6 +7,8 @@ param tags object
 @description('Principal (the app identity) that signs passports.')
 param principalId string
 param signingKeyName string = 'dpp-signing'
+@description('The secret the operator sets with the PIM connectors\' credentials (docs/connectors.md).')
+param connectorSecretName string = 'dpp-connector-secrets'
 // Plain values with the hardened defaults, so a scanner (checkov) reads what is deployed.
 @allowed([
   'EC-HSM'
@@ -32,6 +34,7 @@ param keyLifetime string = 'P1Y'
 param deployedAt string = utcNow()
 
 var cryptoUser = '12338af0-0e69-4776-bea7-57ae8d297424'
+var secretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
@@ -104,6 +107,18 @@ resource signer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+// Key Vault Secrets User on the vault: the connectors' secret is set by the operator after the
+// deployment (so it cannot be the scope here), and the vault holds no other secret.
+resource secretReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, principalId, secretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', secretsUser)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource auditLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
   name: 'to-log-analytics'
   scope: vault
@@ -121,4 +136,5 @@ resource auditLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = 
 output id string = vault.id
 output name string = vault.name
 // Without a version: the app follows rotations, and every version that signed stays published.
+output connectorSecretsUri string = '${vault.properties.vaultUri}secrets/${connectorSecretName}'
 output signingKeyId string = '${vault.properties.vaultUri}keys/${signingKey.name}'

@@ -224,10 +224,36 @@ def test_the_signing_key_is_what_the_code_signs_with():
     assert vault["enableSoftDelete"] is True
     assert vault["enablePurgeProtection"] is True
     # Key Vault Crypto User, granted on the key itself (not the vault)
-    [grant] = template.resources_of("Microsoft.Authorization/roleAssignments")
+    [grant] = [
+        g
+        for g in template.resources_of("Microsoft.Authorization/roleAssignments")
+        if g.body["properties"]["roleDefinitionId"].text.endswith("cryptoUser)")
+    ]
     assert grant.body["scope"] == Expr("signingKey")
     assert template.variables["cryptoUser"] == "12338af0-0e69-4776-bea7-57ae8d297424"
     assert template.outputs["signingKeyId"] == Expr("'${vault.properties.vaultUri}keys/${signingKey.name}'")
+
+
+def test_the_connectors_secret_is_a_key_vault_reference_the_app_may_resolve():
+    """DPP_CONNECTOR_SECRETS holds only the secret's URI; the platform resolves it as the app's
+    identity, which holds Key Vault Secrets User on the vault (the operator sets the secret)."""
+    app_template = read(text("modules/functionapp.bicep"))
+    setting = app_template.variables["appSettings"]["DPP_CONNECTOR_SECRETS"]
+    assert setting == Expr("'@Microsoft.KeyVault(SecretUri=${connectorSecretsUri})'")
+    [app] = app_template.resources_of("Microsoft.Web/sites")
+    assert app.body["properties"]["keyVaultReferenceIdentity"] == Expr("identityId")
+    vault = read(text("modules/keyvault.bicep"))
+    assert vault.variables["secretsUser"] == "4633458b-17de-408a-b874-0445c86b69e6"
+    [reader] = [
+        g
+        for g in vault.resources_of("Microsoft.Authorization/roleAssignments")
+        if g.body["properties"]["roleDefinitionId"].text.endswith("secretsUser)")
+    ]
+    assert reader.body["scope"] == Expr("vault")
+    assert vault.outputs["connectorSecretsUri"] == Expr(
+        "'${vault.properties.vaultUri}secrets/${connectorSecretName}'"
+    )
+    assert "connectorSecretsUri: keyVault.outputs.connectorSecretsUri" in text("main.bicep")
 
 
 def test_storage_is_locked_down_and_holds_the_code_s_containers():

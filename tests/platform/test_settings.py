@@ -57,6 +57,7 @@ def test_every_package_of_the_core_has_its_docs_page_linked_from_the_readme():
         "passports",
         "publication",
         "onboarding",
+        "connectors",
     }
     assert {f"{package}.md" for package in _packages()} <= pages
     assert pages == linked
