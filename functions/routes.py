@@ -8,6 +8,7 @@ Path parameters are percent-encoded as ONE segment each, so ids holding `/ : # ?
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from enum import StrEnum
@@ -133,6 +134,7 @@ def prefixed(path: str) -> str:
     return f"/{ROUTE_PREFIX}/{path}" if ROUTE_PREFIX else f"/{path}"
 
 
+@functools.cache  # asked on every request that reads an id from its path
 def segment_index(route: Route, name: str) -> int:
     """Where parameter `name` sits among the path segments after the route prefix."""
     return route.value.split("/").index("{" + name + "}")

@@ -7,6 +7,7 @@ import asyncio
 import functools
 import hmac
 import inspect
+import itertools
 import json
 import logging
 import math
@@ -158,6 +159,35 @@ def parse_template(template: str) -> tuple[Segment, ...]:
     return segments
 
 
+@dataclass(frozen=True)
+class RouteIndex:
+    """Positions in the route table by each template's leading literal segments (lowercased, as
+    they match), with its segment count where that is fixed."""
+
+    fixed: dict[tuple[tuple[str, ...], int], list[int]]
+    variable: dict[tuple[str, ...], list[int]]
+    depth: int  # the most leading literals of any template
+
+
+def _leading_literals(route: Route) -> tuple[str, ...]:
+    literals = itertools.takewhile(lambda segment: segment.kind == LITERAL, route.segments)
+    return tuple(segment.text.lower() for segment in literals)
+
+
+def _route_index(routes: list[Route]) -> RouteIndex:
+    fixed: dict[tuple[tuple[str, ...], int], list[int]] = {}
+    variable: dict[tuple[str, ...], list[int]] = {}
+    for position, route in enumerate(routes):
+        key = _leading_literals(route)
+        fewest, most = route.lengths
+        if fewest == most:
+            fixed.setdefault((key, fewest), []).append(position)
+        else:
+            variable.setdefault(key, []).append(position)
+    depth = max((len(_leading_literals(route)) for route in routes), default=0)
+    return RouteIndex(fixed, variable, depth)
+
+
 def _route_of(function: Any, trigger: Any) -> Route:
     template = trigger.route or function.get_function_name()  # Functions' default route is the name
     methods = trigger.methods or ALL_METHODS
@@ -203,10 +233,22 @@ class LocalFunctionsHost:
                 self.routes.append(_route_of(function, trigger))
         # Stable sort: among equally specific templates, registration order decides.
         self.routes.sort(key=lambda route: route.precedence)
+        self._index = _route_index(self.routes)
         if route_prefix is None:
             route_prefix = read_route_prefix(find_host_json(app))
         self.route_prefix = route_prefix.strip("/")
         self.functions_key = os.environ.get("LOCAL_FUNCTIONS_KEY") or DEFAULT_FUNCTIONS_KEY
+
+    def candidates(self, decoded: list[str]) -> list[Route]:
+        """The routes that may match, in table order: those whose leading literals are the
+        path's first segments and whose length fits (16 templates tried per request before)."""
+        lowered = [segment.lower() for segment in decoded]
+        found: list[int] = []
+        for depth in range(min(len(lowered), self._index.depth) + 1):
+            key = tuple(lowered[:depth])
+            found += self._index.fixed.get((key, len(lowered)), ())
+            found += self._index.variable.get(key, ())
+        return [self.routes[position] for position in sorted(found)]
 
     def _raw_segments(self, path: str) -> list[str] | None:
         """The raw segments after the route prefix, or None when the path is outside it."""
@@ -237,7 +279,7 @@ class LocalFunctionsHost:
         allowed: set[str] = set()
         # Decoded once here, not once per route tried.
         decoded = [unquote(raw) for raw in raw_segments]
-        for route in self.routes:
+        for route in self.candidates(decoded):
             params = route.match(raw_segments, decoded)
             if params is None:
                 continue

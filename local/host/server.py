@@ -59,6 +59,16 @@ _PLAIN_MAX_LINE = 65534  # http.client's 65536, less the CRLF
 _date_header: list[tuple[int, str]] = [(0, "")]
 
 
+# Headers the host writes itself, whatever the function set.
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
+_SERVER = f"Server: {BaseHTTPRequestHandler.server_version} {BaseHTTPRequestHandler.sys_version}\r\nDate: "
+
+
+def _reason(status: int) -> str:
+    known = BaseHTTPRequestHandler.responses.get(status)
+    return known[0] if known else ""
+
+
 class _TooLarge(Exception):
     pass
 
@@ -69,7 +79,6 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     functions_host: LocalFunctionsHost
     body_timeout: float = BODY_TIMEOUT_SECONDS
-    _headers_buffer: list[bytes]  # http.server's, which send_header fills
     raw_requestline: bytes
 
     def parse_request(self) -> bool:
@@ -206,26 +215,34 @@ class _Handler(BaseHTTPRequestHandler):
         status = response.status_code
         bodiless = status in BODILESS_STATUSES or status < 200
         payload = response.get_body() or b""
-        self.send_response(status)
-        names = set()
-        for key, value in response.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding"):  # framing is the host's job
-                self.send_header(key, value)
-                names.add(key.lower())
-        if not bodiless:
-            if "content-type" not in names:
-                self.send_header("Content-Type", content_type(response))
-            self.send_header("Content-Length", str(len(payload)))  # for HEAD: what GET would send
         sent = payload if payload and not bodiless and self.command != "HEAD" else b""
-        # Headers and body in one write: http.server writes them separately, which costs a second
-        # syscall and, with Nagle off, a second segment the client waits for.
+        self.log_request(status)
         if self.request_version == "HTTP/0.9":  # the stdlib sends no status line or headers then
             if sent:
                 self.wfile.write(sent)
             return
-        self._headers_buffer.append(b"\r\n")
-        self._headers_buffer.append(sent)
-        self.flush_headers()
+        # What send_response and send_header would write, in one string: they cost a call, a
+        # format and an encode per header, a fifth of the host's own time on a small response.
+        lines = [
+            f"{self.protocol_version} {status} {_reason(status)}\r\n{_SERVER}{self.date_time_string()}\r\n"
+        ]
+        has_type = False
+        for key, value in response.headers.items():
+            lower = key.lower()
+            if lower in _FRAMING:  # framing is the host's job
+                continue
+            has_type = has_type or lower == "content-type"
+            if lower == "connection":  # as send_header honours it
+                self.close_connection = self.close_connection or value.lower() == "close"
+            lines.append(f"{key}: {value}\r\n")
+        if not bodiless:
+            if not has_type:
+                lines.append(f"Content-Type: {content_type(response)}\r\n")
+            lines.append(f"Content-Length: {len(payload)}\r\n")  # for HEAD: what GET would send
+        lines.append("\r\n")
+        # Headers and body in one write: http.server writes them separately, which costs a second
+        # syscall and, with Nagle off, a second segment the client waits for.
+        self.wfile.write("".join(lines).encode("latin-1", "strict") + sent)
 
     def _serve(self) -> None:
         self._write(self._respond())

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
+import azure.functions as func
 import pytest
 import requests
 
@@ -151,3 +153,72 @@ def test_head_answers_like_get_without_body(served: Served, session: requests.Se
     assert head.content == b""
     assert head.headers["Content-Length"] == str(len(get.content))
     assert head.headers["X-Echo"] == "1"
+
+
+def _index_app() -> func.FunctionApp:
+    """Templates of every kind the index files differently: literals only, parameters, optional
+    segments, a catch-all at the root and one deeper, in mixed case."""
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    templates = [
+        "v1/Items",
+        "v1/items/{id}",
+        "v1/items/search",
+        "v1/items/{id}/parts/{*path}",
+        "v1/{kind}/latest",
+        "v1/reports/{year?}",
+        "v1/reports/{year}/{month?}",
+        "{*anything}",
+        "V2/{id:int}",
+    ]
+    for position, template in enumerate(templates):
+        app.route(route=template, methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)(
+            _named(f"f{position}")
+        )
+    return app
+
+
+def _named(name: str) -> Any:
+    def function(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(name)
+
+    function.__name__ = name
+    return function
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "v1",
+        "v1/items",
+        "V1/ITEMS",
+        "v1/items/x",
+        "v1/Items/Search",
+        "v1/items/search/x",
+        "v1/items/x/parts",
+        "v1/items/x/parts/a/b",
+        "v1/things/latest",
+        "v1/items/latest",
+        "v1/reports",
+        "v1/reports/2026",
+        "v1/reports/2026/12",
+        "v1/reports/2026/12/1",
+        "v2/12",
+        "v2/x",
+        "other",
+        "a/b/c/d/e/f",
+        "v1/items/%2F/parts/c",
+    ],
+)
+def test_the_route_index_offers_every_route_a_full_scan_would_match(path: str) -> None:
+    """`candidates` narrows the table by leading literals and length: the routes that match
+    among them, in order, must be exactly those a scan of the whole table finds."""
+    from urllib.parse import unquote
+
+    host = LocalFunctionsHost(_index_app(), route_prefix="")
+    raw = path.split("/") if path else []
+    decoded = [unquote(segment) for segment in raw]
+    everywhere = [route.name for route in host.routes if route.match(raw, decoded) is not None]
+    narrowed = [route.name for route in host.candidates(decoded) if route.match(raw, decoded) is not None]
+    assert everywhere, "every path matches the root catch-all at least"
+    assert narrowed == everywhere
