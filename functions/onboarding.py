@@ -1,5 +1,6 @@
-"""Onboarding: bulk import grants with upload links, export jobs, their progress, and the blob
-triggers that run them. Each function calls `shared.onboarding` directly."""
+"""Onboarding: bulk import grants with upload links, export jobs, their progress, the routes that
+move their files through the app (DPP_STORAGE_LINKS=app), and the blob triggers that run them.
+Each function calls `shared.onboarding` directly."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from typing import Any, Protocol
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import PRIVATE, Adapter, json_response, path_param
+from functions.web import PRIVATE, Adapter, blob_response, json_response, path_param
 from shared.access.authentication import Principal
 from shared.composition import Root
 from shared.onboarding.exports import EXPORTS_CONTAINER, REQUESTS_PREFIX
-from shared.onboarding.imports import IMPORTS_CONTAINER
+from shared.onboarding.imports import FILE, IMPORTS_CONTAINER, MAPPING
+from shared.onboarding.jobs import JobLinks
 from shared.platform.openapi import Catalog
 
 log = logging.getLogger(__name__)
 # Every five minutes, at second 30 (NCRONTAB): a job is never running longer than its lease plus this.
 SWEEP_SCHEDULE = "30 */5 * * * *"
+# A job's files are one operator's data: never kept by any cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 class Jobs(Protocol):
@@ -26,7 +30,7 @@ class Jobs(Protocol):
 
     def find(self, job_id: str, principal: Principal, /) -> Any: ...
 
-    def status(self, job: Any, /) -> dict[str, Any]: ...
+    def status(self, job: Any, links: JobLinks, /) -> dict[str, Any]: ...
 
 
 def blob_trigger(bp: func.Blueprint, arg_name: str, prefix: str) -> Any:
@@ -47,7 +51,15 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     def job_status(req: func.HttpRequest, route: Route, name: str, jobs: Jobs) -> func.HttpResponse:
         """A job as its owner (or an authority) sees it; never stored by a cache."""
         job = jobs.find(path_param(req, route, name), web.principal(req))
-        return json_response(jobs.status(job), headers=PRIVATE)
+        return json_response(jobs.status(job, web.links(req)), headers=PRIVATE)
+
+    def receive(req: func.HttpRequest, route: Route, part: str) -> func.HttpResponse:
+        """An upload to the app: stored as the blob the SAS link would have written (the blob
+        trigger then runs it); `x-ms-blob-type` is taken as a SAS upload sends it, and ignored."""
+        import_id = path_param(req, route, "importId")
+        mapping = req.headers.get("x-ms-meta-mapping")
+        job = root.imports.receive(import_id, part, req.get_body() or b"", web.principal(req), mapping)
+        return json_response(root.imports.status(job, web.links(req)), 201, headers=PRIVATE)
 
     # -- imports ---------------------------------------------------------------------------------
 
@@ -56,13 +68,28 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
         caller = web.principal(req)
         imports = root.imports
         job = imports.grant(web.json_body(req), caller)
-        status_url = web.links(req).url(Route.IMPORT, importId=job["jobId"])
-        body = {**imports.status(job), **imports.upload_links(job), "statusUrl": status_url}
+        links = web.links(req)
+        status_url = links.url(Route.IMPORT, importId=job["jobId"])
+        body = {**imports.status(job, links), **imports.upload_links(job, links), "statusUrl": status_url}
         return json_response(body, 201, headers={"Location": status_url})
 
     @web.operation(bp, Route.IMPORT, "GET")
     def read_import(req: func.HttpRequest) -> func.HttpResponse:
         return job_status(req, Route.IMPORT, "importId", root.imports)
+
+    @web.operation(bp, Route.IMPORT_FILE, "PUT")
+    def upload_import_file(req: func.HttpRequest) -> func.HttpResponse:
+        return receive(req, Route.IMPORT_FILE, FILE)
+
+    @web.operation(bp, Route.IMPORT_MAPPING, "PUT")
+    def upload_import_mapping(req: func.HttpRequest) -> func.HttpResponse:
+        return receive(req, Route.IMPORT_MAPPING, MAPPING)
+
+    @web.operation(bp, Route.IMPORT_REPORT, "GET")
+    def read_import_report(req: func.HttpRequest) -> func.HttpResponse:
+        import_id = path_param(req, Route.IMPORT_REPORT, "importId")
+        kind = path_param(req, Route.IMPORT_REPORT, "kind")
+        return blob_response(root.imports.report(import_id, kind, web.principal(req)), NO_STORE)
 
     @blob_trigger(bp, "upload", f"{IMPORTS_CONTAINER}/")
     def import_upload(upload: func.InputStream) -> None:
@@ -75,13 +102,20 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     def create_export(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
         job = root.exports.request(web.optional_json_body(req), caller)
-        status_url = web.links(req).url(Route.EXPORT, exportId=job["jobId"])
-        body = {**root.exports.status(job), "statusUrl": status_url}
+        links = web.links(req)
+        status_url = links.url(Route.EXPORT, exportId=job["jobId"])
+        body = {**root.exports.status(job, links), "statusUrl": status_url}
         return json_response(body, 202, headers={"Location": status_url})
 
     @web.operation(bp, Route.EXPORT, "GET")
     def read_export_job(req: func.HttpRequest) -> func.HttpResponse:
         return job_status(req, Route.EXPORT, "exportId", root.exports)
+
+    @web.operation(bp, Route.EXPORT_FILE, "GET")
+    def read_export_file(req: func.HttpRequest) -> func.HttpResponse:
+        export_id = path_param(req, Route.EXPORT_FILE, "exportId")
+        kind = path_param(req, Route.EXPORT_FILE, "kind")
+        return blob_response(root.exports.download(export_id, kind, web.principal(req)), NO_STORE)
 
     @blob_trigger(bp, "request", f"{EXPORTS_CONTAINER}/{REQUESTS_PREFIX}")
     def export_request(request: func.InputStream) -> None:

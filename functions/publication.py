@@ -17,13 +17,14 @@ from functions.web import (
     PRIVATE,
     Adapter,
     Handler,
+    blob_response,
     cache_headers,
     conditional_response,
     json_response,
     path_param,
 )
 from shared.composition import Root
-from shared.documents.entity_tags import content_etag, entity_tag
+from shared.documents.entity_tags import content_etag, entity_tag, not_modified
 from shared.documents.relations import schema as relations_schema
 from shared.platform.openapi import Catalog
 from shared.platform.results import message
@@ -68,13 +69,17 @@ def _messages(notes: list[dict[str, str]]) -> list[dict[str, Any]]:
     return [message(note["messageType"], note["text"], note["code"], None) for note in notes]
 
 
+def _release(root: Root, req: func.HttpRequest, route: Route) -> Release:
+    product_id = path_param(req, route, "productId")
+    return root.views.release(product_id, path_param(req, route, "version"))
+
+
 def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
     web = Adapter(root, catalog)
 
     def release(req: func.HttpRequest, route: Route) -> Release:
-        product_id = path_param(req, route, "productId")
-        return root.views.release(product_id, path_param(req, route, "version"))
+        return _release(root, req, route)
 
     # -- the JSON-LD contract ------------------------------------------------------------------
 
@@ -124,15 +129,7 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     def read_passport_status(req: func.HttpRequest) -> func.HttpResponse:
         return _ld_response(req, root.views.status(release(req, Route.VIEW_STATUS), web.links(req)))
 
-    @web.operation(bp, Route.VIEW_ARTIFACT, "GET")
-    def read_passport_artifact(req: func.HttpRequest) -> func.HttpResponse:
-        caller = web.principal(req)
-        artifact_type = path_param(req, Route.VIEW_ARTIFACT, "artifactType")
-        found = release(req, Route.VIEW_ARTIFACT)
-        body = root.views.artifact(found, artifact_type, caller, web.links(req))
-        # The download URL is a short-lived credential: never kept by a shared cache.
-        headers = {"ETag": entity_tag(content_etag(body)), **PRIVATE, "Vary": "Authorization, Accept"}
-        return json_response(body, headers=headers, content_type=JSON_LD)
+    _artifacts(bp, root, web)
 
     # -- the registry ------------------------------------------------------------------------------
 
@@ -158,3 +155,33 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
         log.log(level, "Registry outbox%s: %s", " (past due)" if timer.past_due else "", counts)
 
     return bp
+
+
+def _artifacts(bp: func.Blueprint, root: Root, web: Adapter) -> None:
+    """An artifact of a version: its reference with a download link, and its bytes through the app."""
+
+    @web.operation(bp, Route.VIEW_ARTIFACT, "GET")
+    def read_passport_artifact(req: func.HttpRequest) -> func.HttpResponse:
+        caller = web.principal(req)
+        artifact_type = path_param(req, Route.VIEW_ARTIFACT, "artifactType")
+        found = _release(root, req, Route.VIEW_ARTIFACT)
+        body = root.views.artifact(found, artifact_type, caller, web.links(req))
+        # The download URL is a short-lived credential: never kept by a shared cache.
+        headers = {"ETag": entity_tag(content_etag(body)), **PRIVATE, "Vary": "Authorization, Accept"}
+        return json_response(body, headers=headers, content_type=JSON_LD)
+
+    @web.operation(bp, Route.VIEW_ARTIFACT_CONTENT, "GET")
+    def read_passport_artifact_content(req: func.HttpRequest) -> func.HttpResponse:
+        """The artifact's bytes through the app (where download links point with storage private)."""
+        caller = web.principal(req)
+        artifact_type = path_param(req, Route.VIEW_ARTIFACT_CONTENT, "artifactType")
+        found = _release(root, req, Route.VIEW_ARTIFACT_CONTENT)
+        reference = root.views.artifact_reference(found, artifact_type, caller)
+        # The bytes are the hash: a strong tag that no other content can have.
+        headers = {
+            "ETag": entity_tag(str(reference["hash"])),
+            **cache_headers(req, root.settings.public_max_age),
+        }
+        if not_modified(req.headers.get("if-none-match"), headers["ETag"]):
+            return func.HttpResponse(status_code=304, headers=headers)
+        return blob_response(root.artifacts.content(reference), headers)

@@ -63,13 +63,18 @@ class Route(StrEnum):
     VIEW = "api/v1/dpp/{productId}/{version}"
     VIEW_STATUS = "api/v1/dpp/{productId}/{version}/status"
     VIEW_ARTIFACT = "api/v1/dpp/{productId}/{version}/artifact/{artifactType}"
+    VIEW_ARTIFACT_CONTENT = "api/v1/dpp/{productId}/{version}/artifact/{artifactType}/content"
     REGISTER = "api/v1/registerDPP"
     REGISTRATION = "api/v1/registrations/{dppId}"
     # onboarding
     IMPORTS = "api/v1/imports"
     IMPORT = "api/v1/imports/{importId}"
+    IMPORT_FILE = "api/v1/imports/{importId}/file"
+    IMPORT_MAPPING = "api/v1/imports/{importId}/mapping"
+    IMPORT_REPORT = "api/v1/imports/{importId}/reports/{kind}"
     EXPORTS = "api/v1/exports"
     EXPORT = "api/v1/exports/{exportId}"
+    EXPORT_FILE = "api/v1/exports/{exportId}/files/{kind}"
     # PIM connectors: a sync on demand, and its progress
     CONNECTOR_SYNCS = "api/v1/connectors/{connectorId}/sync"
     CONNECTOR_SYNC = "api/v1/connectors/{connectorId}/syncs/{syncId}"
@@ -87,7 +92,8 @@ class Route(StrEnum):
 
 
 # Reads whose anonymous answers are public (Cache-Control: public): the resolver, the consumer page
-# and the passport views under them, the keys and DID documents, the contexts and schemas. Front Door
+# and the passport views under them (an artifact's bytes too), the keys and DID documents, the
+# contexts and schemas. Front Door
 # caches their paths (edge_pattern; infra/modules/frontdoor-routes.bicep, checked by tests/infra).
 PUBLIC_READS: tuple[Route, ...] = (
     Route.RESOLVER,
@@ -98,6 +104,7 @@ PUBLIC_READS: tuple[Route, ...] = (
     Route.BY_ID_AND_DATE,
     Route.BY_PRODUCT_AND_DATE,
     Route.VIEW,
+    Route.VIEW_ARTIFACT_CONTENT,
     Route.KEYS,
     Route.DID_DOCUMENT,
     Route.OPERATOR_DID,
@@ -168,6 +175,24 @@ class Links:
 
     def passport_at(self, dpp_id: str, date: str) -> str:
         return self.url(Route.BY_ID_AND_DATE, {"date": date}, dppId=dpp_id)
+
+    def artifact_content(self, product_id: str, version: str, artifact_type: str) -> str:
+        route = Route.VIEW_ARTIFACT_CONTENT
+        return self.url(route, productId=product_id, version=version, artifactType=artifact_type)
+
+    # What the core asks for (shared.onboarding.jobs.JobLinks)
+
+    def import_file(self, import_id: str) -> str:
+        return self.url(Route.IMPORT_FILE, importId=import_id)
+
+    def import_mapping(self, import_id: str) -> str:
+        return self.url(Route.IMPORT_MAPPING, importId=import_id)
+
+    def import_report(self, import_id: str, kind: str) -> str:
+        return self.url(Route.IMPORT_REPORT, importId=import_id, kind=kind)
+
+    def export_file(self, export_id: str, kind: str) -> str:
+        return self.url(Route.EXPORT_FILE, exportId=export_id, kind=kind)
 
 
 def own_routes(public_url: str) -> OwnRoutes:

@@ -37,6 +37,7 @@ from shared.platform.json_input import JsonRejected, read_json
 from shared.platform.openapi import Catalog
 from shared.platform.parameters import is_ascii_integer
 from shared.platform.results import result_object
+from shared.storage.links import BlobContent
 
 log = logging.getLogger("dpp")
 
@@ -45,6 +46,8 @@ JSON_LD = "application/ld+json"
 MERGE_PATCH = "application/merge-patch+json"
 # Answers for one caller alone (jobs, registrations, the registry, download links): never cached.
 PRIVATE = {"Cache-Control": "private, no-store"}
+# A stored file sent as it is: never sniffed into another type, never run as a page of this origin.
+FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 Handler = Callable[[func.HttpRequest], func.HttpResponse]
@@ -283,3 +286,12 @@ def conditional_response(
     if req.method in {"GET", "HEAD"} and not_modified(req.headers.get("if-none-match"), tag):
         return func.HttpResponse(status_code=304, headers=headers)
     return json_response(body, status, headers, content_type)
+
+
+def blob_response(content: BlobContent, headers: dict[str, str]) -> func.HttpResponse:
+    """A stored file (an artifact, a report, an export) as the app serves it: its type as the
+    core decided, an attachment where the core said so."""
+    sent = {**FILE_HEADERS, **headers, "Content-Type": content.content_type}
+    if content.disposition:
+        sent["Content-Disposition"] = content.disposition
+    return func.HttpResponse(body=content.data, status_code=200, headers=sent, mimetype=content.content_type)

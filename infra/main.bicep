@@ -118,6 +118,10 @@ var entraKeys = 'https://login.microsoftonline.com/${tenant().tenantId}/discover
 var jwksUrl = empty(authJwksUrl) ? entraKeys : authJwksUrl
 var regionAllowed = contains(allowedRegions, location)
 var hardened = !developmentPublicAccess
+// Links the app hands out to blobs (DPP_STORAGE_LINKS): with storage private, SAS URLs would not
+// work from the internet (and Front Door Standard cannot reach private storage), so clients are
+// sent to the app's own routes, which move the bytes over the private endpoints.
+var storageLinks = hardened ? 'app' : 'sas'
 var dataNetworkAccess = developmentPublicAccess ? 'Enabled' : 'Disabled'
 var dataFirewall = developmentPublicAccess ? 'Allow' : 'Deny'
 var functionAppName = 'func-dpp-${token}'
@@ -268,6 +272,7 @@ module functionApp 'modules/functionapp.bicep' = {
     frontDoorId: frontDoor.outputs.frontDoorId
     zoneRedundant: zoneRedundant
     publicUrl: 'https://${publicHost}'
+    storageLinks: storageLinks
     connectors: connectors
     connectorSecretsUri: keyVault.outputs.connectorSecretsUri
   }

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_API = "http://127.0.0.1:7071/api"
@@ -68,6 +69,13 @@ def progress_line(status: dict[str, Any]) -> str:
     )
 
 
+def upload_headers(grant: dict[str, Any], authorization: str) -> dict[str, str]:
+    """The upload's headers; the token too when the link is the service's own upload route
+    (DPP_STORAGE_LINKS=app), never to a SAS link, which carries its own authorization."""
+    own = urlsplit(grant["uploadUrl"])[:2] == urlsplit(grant["statusUrl"])[:2]
+    return {**grant["uploadHeaders"], **({"Authorization": authorization} if own else {})}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "POST", f"{args.api}/v1/imports", json.dumps({k: v for k, v in request.items() if v}).encode(), auth
     )
     print(f"import {grant['importId']}: uploading {args.file} ({args.file.stat().st_size} bytes)", flush=True)
-    _call("PUT", grant["uploadUrl"], args.file.read_bytes(), grant["uploadHeaders"])
+    _call("PUT", grant["uploadUrl"], args.file.read_bytes(), upload_headers(grant, auth["Authorization"]))
     deadline = time.monotonic() + args.timeout
     status = grant
     while status["state"] not in ("done", "failed") and time.monotonic() < deadline:

@@ -10,7 +10,7 @@ What depends on what (arrows point at what is used):
     passport service ─→ repository ─→ store, issuance ─→ sealer ─→ key ring ─→ signer (the anchor)
          │                  │                  └─→ access control (what is disclosable)
          │                  └─→ on_publish: search index ─→ store, access control
-         └─→ access control ─→ deployment policy;  artifacts ─→ blob storage
+         └─→ access control ─→ deployment policy;  artifacts ─→ storage links ─→ blob storage
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from shared.publication.targets import OwnRoutes
 from shared.publication.views import PassportViews
 from shared.storage.blobs import BlobStorage
 from shared.storage.cosmos import Store
+from shared.storage.links import StorageLinks
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,10 @@ class Root:
     @part
     def blobs(self) -> BlobStorage:
         return BlobStorage(self.settings)
+
+    @part
+    def storage_links(self) -> StorageLinks:
+        return StorageLinks(self.settings.storage_links, self.blobs)
 
     @part
     def readiness(self) -> Readiness:
@@ -224,7 +229,7 @@ class Root:
 
     @part
     def artifacts(self) -> ArtifactStore:
-        return ArtifactStore(self.settings, self.blobs)
+        return ArtifactStore(self.settings, self.blobs, self.storage_links)
 
     @part
     def service(self) -> PassportService:
@@ -274,11 +279,11 @@ class Root:
 
     @part
     def imports(self) -> Imports:
-        return Imports(self.service, self.store, self.blobs, self.settings)
+        return Imports(self.service, self.store, self.blobs, self.settings, links=self.storage_links)
 
     @part
     def exports(self) -> Exports:
-        return Exports(self.passports, self.store, self.blobs)
+        return Exports(self.passports, self.store, self.blobs, links=self.storage_links)
 
     @part
     def sweeper(self) -> JobSweeper:

@@ -33,6 +33,12 @@ param frontDoorId string
 param zoneRedundant bool
 @description('Where readers reach the service (the Front Door endpoint or the custom domain), as https://host.')
 param publicUrl string
+@description('Links to blobs: app (routes of the app, storage private) or sas (straight to storage) (DPP_STORAGE_LINKS).')
+@allowed([
+  'app'
+  'sas'
+])
+param storageLinks string
 @description('PIM connectors, a JSON list (DPP_CONNECTORS, docs/connectors.md); empty: none.')
 param connectors string
 @description('The Key Vault secret holding the connectors\' credentials (DPP_CONNECTOR_SECRETS resolves it).')
@@ -69,6 +75,7 @@ var appSettings = {
   COSMOS_PREFERRED_REGIONS: join(cosmosRegions, ',')
   // The app's own host name admits Front Door only: URLs and issuer DIDs name the edge's host.
   DPP_PUBLIC_URL: publicUrl
+  DPP_STORAGE_LINKS: storageLinks
   DPP_CONNECTORS: connectors
   // A Key Vault reference: the platform resolves it with the app's identity, the value never
   // sits in the app's configuration (the operator sets the secret: docs/connectors.md).

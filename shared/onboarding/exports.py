@@ -27,13 +27,14 @@ from shared.access.authorization import Action, authorize
 from shared.access.disclosure import complete_presentation
 from shared.documents.lifecycle import ARTIFACTS, LIFECYCLE
 from shared.documents.members import ACCESS_POLICY
-from shared.onboarding.jobs import JOB_ID, ExportJob, load_job, read_job, save_job
+from shared.onboarding.jobs import JOB_ID, ExportJob, JobLinks, load_job, read_job, save_job
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.platform.clock import Clock, format_ts, utcnow
-from shared.platform.errors import BadRequest, ErrorCode
+from shared.platform.errors import BadRequest, ErrorCode, NotFound
 from shared.storage.blobs import BlobStorage, translated
 from shared.storage.cosmos import JOBS, PASSPORTS, ItemChanged, Store
+from shared.storage.links import SAS, BlobContent, StorageLinks
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,19 @@ class Exports:
     """Export jobs: requested through the API, run by the blob trigger of their request blob."""
 
     def __init__(
-        self, passports: PassportRepository, store: Store, blobs: BlobStorage, clock: Clock = utcnow
+        self,
+        passports: PassportRepository,
+        store: Store,
+        blobs: BlobStorage,
+        clock: Clock = utcnow,
+        *,
+        links: StorageLinks | None = None,
     ):
         self.passports = passports
         self.store = store
         self.blobs = blobs
         self.clock = clock
+        self.links = links or StorageLinks(SAS, blobs)
 
     def _now(self) -> str:
         return format_ts(self.clock())
@@ -102,7 +110,16 @@ class Exports:
     def find(self, export_id: str, principal: Principal) -> ExportJob:
         return cast(ExportJob, read_job(self.store, export_id, "export", principal))
 
-    def status(self, job: ExportJob) -> dict[str, Any]:
+    def download(self, export_id: str, kind: str, principal: Principal) -> BlobContent:
+        """A finished export's file (`passports`, or `history`), for its owner."""
+        job = self.find(export_id, principal)
+        name = (job.get("files") or {}).get(kind) if job["state"] == DONE else None
+        missing = NotFound(f"Export '{export_id}' has no '{kind}' file", code=ErrorCode.EXPORT_NOT_FOUND)
+        if not name:
+            raise missing
+        return self.links.content(EXPORTS_CONTAINER, name, missing)
+
+    def status(self, job: ExportJob, links: JobLinks) -> dict[str, Any]:
         shown = {
             "exportId": job["jobId"],
             **{
@@ -115,7 +132,9 @@ class Exports:
         files = job.get("files")
         if job["state"] == DONE and files:
             shown["downloads"] = {
-                kind: self.blobs.read_url(EXPORTS_CONTAINER, name, DOWNLOAD_MINUTES)
+                kind: self.links.read(
+                    EXPORTS_CONTAINER, name, DOWNLOAD_MINUTES, links.export_file(job["jobId"], kind)
+                )
                 for kind, name in files.items()
             }
         return shown

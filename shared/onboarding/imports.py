@@ -3,7 +3,9 @@
 1. An operator asks for an import (`grant`): the job is recorded in the `jobs` container, owned
    by the token's economic operator, and the operator gets a write-only link for ONE blob,
    `imports/<importId>/<fileName>`. That link is how the uploader is checked: whatever lands under
-   an import's folder was written by the holder of that import's link.
+   an import's folder was written by the holder of that import's link. With DPP_STORAGE_LINKS=app
+   the link is the app's upload route instead (`receive`), which checks the job's owner's token and
+   writes that same blob once.
 2. The blob trigger (Event Grid in Azure; the local host lists new blobs) calls `Imports.run`.
    Each row is mapped, validated and written through the same service as the API (create, or a
    merge-patch update of the product's live passport), signed like any write, by a bounded pool.
@@ -50,14 +52,24 @@ from shared.onboarding.file_formats import (
     detect_format,
     read_records,
 )
-from shared.onboarding.jobs import JOB_ID, ImportJob, load_job, read_job, save_job
+from shared.onboarding.jobs import JOB_ID, ImportJob, JobLinks, load_job, read_job, save_job
 from shared.onboarding.spreadsheet_cells import escaped
 from shared.passports.service import PassportService
 from shared.platform.clock import Clock, format_ts, utcnow
-from shared.platform.errors import BadRequest, Conflict, DppError, ErrorCode, ServiceUnavailable
+from shared.platform.errors import (
+    BadRequest,
+    Conflict,
+    DppError,
+    ErrorCode,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from shared.platform.settings import Settings
 from shared.storage.blobs import BlobStorage, translated
 from shared.storage.cosmos import JOBS, ItemChanged, Store
+from shared.storage.links import SAS, BlobContent, StorageLinks
 
 if TYPE_CHECKING:
     from shared.onboarding.mappings import Mapping
@@ -73,6 +85,12 @@ LEASE = timedelta(minutes=5)
 # Workers that may try one import before the sweeper fails it (each stopped before the end).
 MAX_DELIVERIES = 3
 UPLOAD_LINK_MINUTES = 60
+# What the app's upload route takes: the upload itself, or the mapping beside it.
+FILE, MAPPING = "file", "mapping"
+UPLOADED_MAPPING = "mapping.yaml"
+# The Functions host refuses larger request bodies itself (its default limit, on every plan the
+# limits table lists), before the app could answer with a Result.
+HOST_MAX_REQUEST_BYTES = 104_857_600
 SHOWN_FAILURES = 20
 ROW_ATTEMPTS = 5
 # A store or storage outage met between rows (a checkpoint, the report, the download) is waited
@@ -137,12 +155,15 @@ class Imports:
         blobs: BlobStorage,
         config: Settings,
         clock: Clock = utcnow,
+        *,
+        links: StorageLinks | None = None,
     ):
         self.service = service
         self.store = store
         self.blobs = blobs
         self.config = config
         self.clock = clock
+        self.links = links or StorageLinks(SAS, blobs)
 
     # -- the grant ---------------------------------------------------------------------------
 
@@ -203,20 +224,86 @@ class Imports:
     def find(self, import_id: str, principal: Principal) -> ImportJob:
         return cast(ImportJob, read_job(self.store, import_id, "import", principal))
 
-    def upload_links(self, job: ImportJob) -> dict[str, Any]:
+    def upload_links(self, job: ImportJob, links: JobLinks) -> dict[str, Any]:
         """Write-only links for the upload and, optionally, a mapping next to it (YAML or JSON)."""
         self.blobs.container(IMPORTS_CONTAINER)  # locally, the container must exist before the upload
         expires = self.clock() + timedelta(minutes=UPLOAD_LINK_MINUTES)
+        import_id = job["jobId"]
         return {
-            "uploadUrl": self.blobs.upload_url(IMPORTS_CONTAINER, job["blobName"], UPLOAD_LINK_MINUTES),
+            "uploadUrl": self.links.upload(
+                IMPORTS_CONTAINER, job["blobName"], UPLOAD_LINK_MINUTES, links.import_file(import_id)
+            ),
             "uploadHeaders": {"x-ms-blob-type": "BlockBlob"},
-            "mappingUploadUrl": self.blobs.upload_url(
-                IMPORTS_CONTAINER, f"{job['jobId']}/mapping.yaml", UPLOAD_LINK_MINUTES
+            "mappingUploadUrl": self.links.upload(
+                IMPORTS_CONTAINER,
+                f"{import_id}/{UPLOADED_MAPPING}",
+                UPLOAD_LINK_MINUTES,
+                links.import_mapping(import_id),
             ),
             "uploadUrlExpiresAt": format_ts(expires),
         }
 
-    def status(self, job: ImportJob) -> dict[str, Any]:
+    @property
+    def upload_limit(self) -> int:
+        """The largest body the app's upload route takes (DPP_IMPORT_MAX_BYTES, within the host's)."""
+        return min(self.config.import_max_bytes, HOST_MAX_REQUEST_BYTES)
+
+    def receive(
+        self, import_id: str, part: str, data: bytes, principal: Principal, mapping: str | None = None
+    ) -> ImportJob:
+        """Store an upload sent to the app (its file, or the mapping beside it) as the blob a SAS
+        upload would write, so the blob trigger runs it unchanged; only the job's own operator may,
+        only while the job waits for its file, and the file only once."""
+        job = self.find(import_id, principal)
+        authorize(Action.CREATE, principal, None)
+        if principal.operator_id != job["economicOperatorId"]:
+            raise Forbidden(
+                "Only the economic operator that started this import may upload to it",
+                code=ErrorCode.FORBIDDEN,
+            )
+        if job["state"] != AWAITING:
+            raise _closed(import_id, f"it is {job['state']}")
+        if len(data) > self.upload_limit:
+            raise PayloadTooLarge(
+                f"An upload may hold at most {self.upload_limit} bytes (DPP_IMPORT_MAX_BYTES, and the "
+                f"Functions host's {HOST_MAX_REQUEST_BYTES}): split the file",
+                code=ErrorCode.BODY_TOO_LARGE,
+            )
+        if not data:
+            raise BadRequest("The upload is empty", code=ErrorCode.MISSING_BODY)
+        if part == MAPPING:
+            self._put_mapping(job, data)
+        else:
+            self._put_file(job, data, {"mapping": mapping} if mapping else {})
+        return job
+
+    def _put_file(self, job: ImportJob, data: bytes, metadata: dict[str, str]) -> None:
+        from azure.core.exceptions import ResourceExistsError
+
+        container = self.blobs.container(IMPORTS_CONTAINER)
+        with translated():
+            try:
+                # Never over the blob already there: once uploaded, the file is the import's.
+                container.upload_blob(job["blobName"], data, overwrite=False, metadata=metadata or None)
+            except ResourceExistsError:
+                raise _closed(job["jobId"], "its file was uploaded already") from None
+
+    def _put_mapping(self, job: ImportJob, data: bytes) -> None:
+        container = self.blobs.container(IMPORTS_CONTAINER)
+        with translated():
+            if container.get_blob_client(job["blobName"]).exists():
+                raise _closed(job["jobId"], "its file was uploaded already, with the mapping it had")
+            container.upload_blob(f"{job['jobId']}/{UPLOADED_MAPPING}", data, overwrite=True)
+
+    def report(self, import_id: str, kind: str, principal: Principal) -> BlobContent:
+        """A finished import's report (`json`) or its failed rows (`failedRows`), for its owner."""
+        name = (self.find(import_id, principal).get("report") or {}).get(kind)
+        missing = NotFound(f"Import '{import_id}' has no '{kind}' report", code=ErrorCode.IMPORT_NOT_FOUND)
+        if not name:
+            raise missing
+        return self.links.content(REPORTS_CONTAINER, name, missing)
+
+    def status(self, job: ImportJob, links: JobLinks) -> dict[str, Any]:
         """The job as its status endpoint shows it; once finished, with links to its report."""
         shown = (
             "state",
@@ -238,7 +325,9 @@ class Imports:
         report = job.get("report") or {}
         if report:
             view["report"] = {
-                kind: self.blobs.read_url(REPORTS_CONTAINER, name, UPLOAD_LINK_MINUTES)
+                kind: self.links.read(
+                    REPORTS_CONTAINER, name, UPLOAD_LINK_MINUTES, links.import_report(job["jobId"], kind)
+                )
                 for kind, name in report.items()
                 if name
             }
@@ -605,6 +694,14 @@ class Imports:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def _closed(import_id: str, why: str) -> Conflict:
+    return Conflict(
+        f"Import '{import_id}' takes no more uploads: {why}; start another import",
+        code=ErrorCode.IMPORT_UPLOAD_CLOSED,
+    )
+
 
 _NO_GRANT = "No import grant for this upload: request an import first and upload to the link it returns"
 

@@ -3,7 +3,7 @@ by id only, visible to the economic operator that owns them and to authorities."
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, TypeVar, cast
 
 from shared.access.authentication import Principal
 from shared.access.authorization import owner_or_authority
@@ -13,6 +13,19 @@ from shared.storage.cosmos import JOBS, Store, without_system
 JOB_ID = "job"
 Kind = Literal["import", "export"]
 _NOT_FOUND = {"import": ErrorCode.IMPORT_NOT_FOUND, "export": ErrorCode.EXPORT_NOT_FOUND}
+
+
+class JobLinks(Protocol):
+    """The app's routes that move a job's files (shared.storage.links sends clients there when
+    storage is private), as the HTTP layer builds them from its route table."""
+
+    def import_file(self, import_id: str) -> str: ...
+
+    def import_mapping(self, import_id: str) -> str: ...
+
+    def import_report(self, import_id: str, kind: str) -> str: ...
+
+    def export_file(self, export_id: str, kind: str) -> str: ...
 
 
 class Job(TypedDict):

@@ -4,7 +4,8 @@ storage and referenced from a passport by `{"uri", "hash", "mediaType", "size"}`
 Artifacts are immutable and content-addressed: the blob name derives from the passport, the
 artifact type, the bytes and the media type, so storing the same file twice is one blob, and a
 reference in an old passport version keeps resolving to exactly the bytes it was signed with.
-The `uri` is container-relative and stable; readers get a short-lived read-only SAS URL for it.
+The `uri` is container-relative and stable; readers get a link to it (shared.storage.links): a
+short-lived read-only SAS URL, or the app's content route, which serves the bytes itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shared.platform.encoding import b64url
 from shared.platform.errors import BadRequest, ErrorCode, NotFound, PayloadTooLarge, UnsupportedMediaType
 from shared.platform.settings import Settings
 from shared.storage.blobs import BlobStorage, translated
+from shared.storage.links import SAS, BlobContent, StorageLinks
 
 ARTIFACT_TYPES: tuple[str, ...] = (
     "composition",
@@ -183,9 +185,10 @@ def blob_name_of(ref: dict[str, Any]) -> str:
 class ArtifactStore:
     """Puts artifacts into the `artifacts` container and hands out read links to them."""
 
-    def __init__(self, config: Settings, blobs: BlobStorage):
+    def __init__(self, config: Settings, blobs: BlobStorage, links: StorageLinks | None = None):
         self._config = config
         self._blobs = blobs
+        self._links = links or StorageLinks(SAS, blobs)
 
     def put(self, dpp_id: str, artifact_type: str, data: bytes, media_type: str) -> dict[str, Any]:
         """Store the bytes (idempotent) and return their reference."""
@@ -229,18 +232,26 @@ class ArtifactStore:
                 max_concurrency=UPLOAD_CONCURRENCY,
             )
 
-    def download_url(self, ref: dict[str, Any]) -> str:
-        """A read-only link to the artifact, valid for DPP_ARTIFACT_SAS_MINUTES."""
+    def download_url(self, ref: dict[str, Any], app_url: str) -> str:
+        """A read-only link to the artifact: storage's, valid for DPP_ARTIFACT_SAS_MINUTES, or
+        `app_url`, the app's content route (DPP_STORAGE_LINKS)."""
         name = blob_name_of(ref)
         # The link says how to serve it too (rsct, rscd): blobs stored before the allow-list obey.
-        how = served(str(ref.get("mediaType", OCTET_STREAM)), name.split("/")[-2])
-        return self._blobs.read_url(
+        how = _served_ref(ref, name)
+        return self._links.read(
             ARTIFACTS_CONTAINER,
             name,
             self._config.artifact_sas_minutes,
+            app_url,
             content_type=how.content_type,
             content_disposition=how.disposition,
         )
+
+    def content(self, ref: dict[str, Any]) -> BlobContent:
+        """The artifact's bytes as the app's content route serves them: the allow-list decides the
+        type and disposition, as it does for a SAS link, whatever the blob itself says."""
+        how = _served_ref(ref, blob_name_of(ref))
+        return BlobContent(self.read(ref), how.content_type, how.disposition)
 
     def read(self, ref: dict[str, Any]) -> bytes:
         from azure.core.exceptions import ResourceNotFoundError
@@ -252,3 +263,7 @@ class ArtifactStore:
                 return container.download_blob(name, max_concurrency=UPLOAD_CONCURRENCY).readall()
             except ResourceNotFoundError:
                 raise NotFound("The artifact does not exist", code=ErrorCode.ARTIFACT_NOT_FOUND) from None
+
+
+def _served_ref(ref: dict[str, Any], name: str) -> Served:
+    return served(str(ref.get("mediaType", OCTET_STREAM)), name.split("/")[-2])

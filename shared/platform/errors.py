@@ -99,6 +99,7 @@ class ErrorCode(StrEnum):
     INVALID_IMPORT = "InvalidImport"
     INVALID_MAPPING = "InvalidMapping"
     IMPORT_NOT_FOUND = "ImportNotFound"
+    IMPORT_UPLOAD_CLOSED = "ImportUploadClosed"
     INVALID_EXPORT = "InvalidExport"
     EXPORT_NOT_FOUND = "ExportNotFound"
     # PIM connectors

@@ -35,6 +35,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_PUBLIC_MAX_AGE",
     "DPP_MAX_ARTIFACT_BYTES",
     "DPP_ARTIFACT_SAS_MINUTES",
+    "DPP_STORAGE_LINKS",
     "DPP_REGISTRY_URL",
     "DPP_PUBLIC_URL",
     "DPP_CORS_ORIGINS",
@@ -128,6 +129,19 @@ def _networks(raw: str) -> tuple[str, ...]:
     return networks
 
 
+STORAGE_LINK_MODES = ("sas", "app")
+
+
+def _storage_links(raw: str) -> str:
+    """`sas` (links straight to Blob storage) or `app` (links to this service's own routes)."""
+    mode = raw.strip().lower() or "sas"
+    if mode not in STORAGE_LINK_MODES:
+        raise ValueError(
+            f"setting DPP_STORAGE_LINKS must be one of {', '.join(STORAGE_LINK_MODES)}, got {raw!r}"
+        )
+    return mode
+
+
 def _public_url(env: Mapping[str, str]) -> str:
     """Where readers reach the service: DPP_PUBLIC_URL, else the app's own host name in Azure."""
     if env.get("DPP_PUBLIC_URL"):
@@ -159,6 +173,7 @@ class Settings:
     public_max_age: int = 300
     max_artifact_bytes: int = 10_485_760
     artifact_sas_minutes: int = 15
+    storage_links: str = "sas"
     registry_url: str | None = None
     public_url: str = "http://127.0.0.1:7071"
     cors_origins: tuple[str, ...] = ()
@@ -206,6 +221,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_max_age=_int(env, "DPP_PUBLIC_MAX_AGE", 300),
         max_artifact_bytes=_int(env, "DPP_MAX_ARTIFACT_BYTES", 10_485_760),
         artifact_sas_minutes=_int(env, "DPP_ARTIFACT_SAS_MINUTES", 15),
+        storage_links=_storage_links(env.get("DPP_STORAGE_LINKS", "")),
         registry_url=env.get("DPP_REGISTRY_URL") or None,
         public_url=_public_url(env),
         cors_origins=_origins(env.get("DPP_CORS_ORIGINS", "")),

@@ -53,6 +53,8 @@ class Links(Protocol):
 
     def passport_at(self, dpp_id: str, date: str) -> str: ...
 
+    def artifact_content(self, product_id: str, version: str, artifact_type: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class Release:
@@ -219,6 +221,27 @@ class PassportViews:
         return {} if uri is None else {"digitalLink": uri}
 
     def artifact(self, release: Release, raw_type: str, principal: Principal, links: Links) -> dict[str, Any]:
+        artifact_type, shown, reference = self._artifact(release, raw_type, principal)
+        minutes = self.config.artifact_sas_minutes
+        content_url = links.artifact_content(
+            release.document["uniqueProductIdentifier"], release.label, artifact_type
+        )
+        return {
+            "@context": links.context(),
+            **reference,
+            "downloadUrl": self.artifacts.download_url(reference, content_url),
+            "downloadUrlExpiresAt": format_ts(utcnow() + timedelta(minutes=minutes)),
+            "signature": shown.presentation((ENVELOPE_CLAIM, ARTIFACTS_CLAIM, artifact_type)),
+        }
+
+    def artifact_reference(self, release: Release, raw_type: str, principal: Principal) -> dict[str, Any]:
+        """The reference of an artifact `principal` may read, refused exactly as the artifact view
+        refuses it (what the content route serves)."""
+        return self._artifact(release, raw_type, principal)[2]
+
+    def _artifact(
+        self, release: Release, raw_type: str, principal: Principal
+    ) -> tuple[str, Shown, dict[str, Any]]:
         artifact_type = parse_artifact_type(raw_type)
         release.refuse_if_gone()
         if artifact_type not in release.version["artifacts"]:
@@ -229,14 +252,7 @@ class PassportViews:
         reference = shown.artifacts.get(artifact_type)
         if reference is None:
             refuse_restricted(principal)
-        minutes = self.config.artifact_sas_minutes
-        return {
-            "@context": links.context(),
-            **reference,
-            "downloadUrl": self.artifacts.download_url(reference),
-            "downloadUrlExpiresAt": format_ts(utcnow() + timedelta(minutes=minutes)),
-            "signature": shown.presentation((ENVELOPE_CLAIM, ARTIFACTS_CLAIM, artifact_type)),
-        }
+        return artifact_type, shown, reference
 
     def search(self, params: dict[str, str | None], links: Links) -> tuple[list[dict[str, Any]], str | None]:
         """Lite previews of the current passports that match, and the cursor of the next page."""

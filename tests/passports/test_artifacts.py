@@ -32,6 +32,10 @@ def store(root: Any) -> ArtifactStore:
     return root.artifacts
 
 
+# The app's content route a link would name with DPP_STORAGE_LINKS=app; these stores link to storage.
+NO_ROUTE = "http://127.0.0.1:9/not-used"
+
+
 def artifact_store(config: Settings) -> ArtifactStore:
     return ArtifactStore(config, BlobStorage(config))
 
@@ -70,7 +74,7 @@ def test_put_then_download_through_sas_url(store: ArtifactStore) -> None:
     assert ref["mediaType"] == "application/pdf"
     assert ref["size"] == len(data)
 
-    url = store.download_url(ref)
+    url = store.download_url(ref, NO_ROUTE)
     assert urlsplit(url).path.endswith(f"/artifacts/{expected_name}")
     query = parse_qs(urlsplit(url).query)
     assert query["sp"] == ["r"]  # read only
@@ -86,7 +90,7 @@ def test_put_then_download_through_sas_url(store: ArtifactStore) -> None:
 
 def test_sas_window_starts_before_now_and_lasts_the_configured_minutes(root: Any) -> None:
     store = artifact_store(dataclasses.replace(root.settings, artifact_sas_minutes=15))
-    url = store.download_url(store.put(new_dpp_id(), "repair", b"manual", "text/markdown"))
+    url = store.download_url(store.put(new_dpp_id(), "repair", b"manual", "text/markdown"), NO_ROUTE)
     start, expiry = sas_times(url)
     # Both ends come from one clock reading: 5 minutes of skew allowance plus the lifetime.
     assert expiry - start == timedelta(minutes=20)
@@ -97,7 +101,7 @@ def test_text_media_type_keeps_its_charset_on_the_blob(store: ArtifactStore) -> 
     data = "Baumwolle 95 %, Elasthan 5 %, Größe M".encode()
     ref = store.put(new_dpp_id(), "composition", data, 'Text/Plain;  Charset="UTF-8"')
     assert ref["mediaType"] == "text/plain; charset=utf-8"
-    response = requests.get(store.download_url(ref), timeout=10)
+    response = requests.get(store.download_url(ref, NO_ROUTE), timeout=10)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert response.content == data
@@ -112,7 +116,7 @@ def test_same_bytes_same_uri_new_bytes_new_uri_old_url_unchanged(store: Artifact
     assert again == first  # idempotent: the existing blob is this content
     assert blob.get_blob_properties().etag == etag  # and it was not written again
 
-    old_url = store.download_url(first)
+    old_url = store.download_url(first, NO_ROUTE)
     second = store.put(dpp_id, "sustainability", b'{"co2e": 3.9}', "application/json")
     assert second["uri"] != first["uri"]
     assert second["hash"] == "sha256-" + sha256_b64url(b'{"co2e": 3.9}')
@@ -120,7 +124,7 @@ def test_same_bytes_same_uri_new_bytes_new_uri_old_url_unchanged(store: Artifact
     old = requests.get(old_url, timeout=10)
     assert old.status_code == 200
     assert old.content == b'{"co2e": 4.1}'
-    assert requests.get(store.download_url(second), timeout=10).content == b'{"co2e": 3.9}'
+    assert requests.get(store.download_url(second, NO_ROUTE), timeout=10).content == b'{"co2e": 3.9}'
 
 
 def test_name_depends_on_passport_type_and_media_type(store: ArtifactStore) -> None:
@@ -134,7 +138,7 @@ def test_name_depends_on_passport_type_and_media_type(store: ArtifactStore) -> N
     }
     assert len(uris) == 4
     as_binary = store.put(dpp_a, "repair", data, "application/octet-stream")
-    response = requests.get(store.download_url(as_binary), timeout=10)
+    response = requests.get(store.download_url(as_binary, NO_ROUTE), timeout=10)
     assert response.headers["Content-Type"] == "application/octet-stream"
 
 
@@ -142,7 +146,7 @@ def test_large_artifact_round_trip(store: ArtifactStore) -> None:
     data = os.urandom(5 * 1024 * 1024 + 7)
     ref = store.put(new_dpp_id(), "manufacture", data, "application/octet-stream")
     assert ref["size"] == len(data)
-    response = requests.get(store.download_url(ref), timeout=30)
+    response = requests.get(store.download_url(ref, NO_ROUTE), timeout=30)
     assert response.status_code == 200
     assert hashlib.sha256(response.content).digest() == hashlib.sha256(data).digest()
     assert ref["hash"] == "sha256-" + sha256_b64url(response.content)
@@ -162,7 +166,7 @@ def test_read_of_a_missing_artifact_is_not_found(store: ArtifactStore) -> None:
 
 def test_sas_url_cannot_write(store: ArtifactStore) -> None:
     ref = store.put(new_dpp_id(), "certification", b"original certificate", "application/pdf")
-    url = store.download_url(ref)
+    url = store.download_url(ref, NO_ROUTE)
 
     put = requests.put(url, data=b"forged certificate", headers={"x-ms-blob-type": "BlockBlob"}, timeout=10)
     # refused for the permission the link lacks, not for a signature that does not hold
@@ -179,10 +183,10 @@ def test_sas_signature_is_for_one_blob_only(store: ArtifactStore) -> None:
     dpp_id = new_dpp_id()
     mine = store.put(dpp_id, "repair", b"blob one", "text/plain")
     other = store.put(dpp_id, "repair", b"blob two", "text/plain")
-    other_url = store.download_url(other)
+    other_url = store.download_url(other, NO_ROUTE)
     assert requests.get(other_url, timeout=10).status_code == 200  # the other blob exists
 
-    parts = urlsplit(store.download_url(mine))
+    parts = urlsplit(store.download_url(mine, NO_ROUTE))
     swapped = parts._replace(path=urlsplit(other_url).path).geturl()
     assert swapped != other_url
     response = requests.get(swapped, timeout=10)
@@ -193,13 +197,13 @@ def test_sas_signature_is_for_one_blob_only(store: ArtifactStore) -> None:
 def test_expired_sas_is_refused(root: Any) -> None:
     expired = artifact_store(dataclasses.replace(root.settings, artifact_sas_minutes=-1))
     ref = expired.put(new_dpp_id(), "repair", b"manual v1", "text/plain")
-    url = expired.download_url(ref)
+    url = expired.download_url(ref, NO_ROUTE)
     start, expiry = sas_times(url)
     assert start < expiry < datetime.now(UTC).replace(tzinfo=None)
     response = requests.get(url, timeout=10)
     assert (response.status_code, response.headers.get("x-ms-error-code")) == (403, "AuthorizationFailure")
     # The same blob with a live link is readable: it is the expiry that was refused.
-    assert requests.get(root.artifacts.download_url(ref), timeout=10).status_code == 200
+    assert requests.get(root.artifacts.download_url(ref, NO_ROUTE), timeout=10).status_code == 200
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -319,7 +323,7 @@ def test_invalid_media_types_are_refused(header: str | None) -> None:
 def test_download_url_refuses_foreign_references(uri: str) -> None:
     store = artifact_store(Settings(environment="local"))
     with pytest.raises(ValueError, match="not an artifact reference"):
-        store.download_url({"uri": uri})
+        store.download_url({"uri": uri}, NO_ROUTE)
     with pytest.raises(ValueError, match="not an artifact reference"):
         store.read({"uri": uri})
 
@@ -334,7 +338,7 @@ def test_no_storage_configured() -> None:
     assert caught.value.code == "StorageNotConfigured"
     ref = {"uri": "/artifacts/" + "0" * 32 + "/repair/" + "0" * 64 + "-00000000"}
     with pytest.raises(ServiceUnavailable) as caught:
-        unconfigured.download_url(ref)
+        unconfigured.download_url(ref, NO_ROUTE)
     assert caught.value.code == "StorageNotConfigured"
     with pytest.raises(ServiceUnavailable) as caught:
         create_blob_service(Settings())
@@ -358,7 +362,7 @@ def test_artifact_downloads_serve_only_allowed_types_and_active_ones_as_attachme
     text/html, inline: a page on the storage account's origin."""
     data = b"<html><script>alert(document.domain)</script></html>" + uuid.uuid4().bytes
     ref = store.put(f"urn:test:dpp/{uuid.uuid4().hex}", "composition", data, media_type)
-    response = requests.get(store.download_url(ref), timeout=10)
+    response = requests.get(store.download_url(ref, NO_ROUTE), timeout=10)
     assert response.status_code == 200 and response.content == data
     assert response.headers["Content-Type"] == served_type
     disposition = response.headers.get("Content-Disposition")
