@@ -39,8 +39,10 @@ from shared.connectors.config import ConnectorConfig
 from shared.platform.outbound import Budget, OutboundClient, OutboundError
 
 PAGE_SIZE = 100
+# Akeneo's own REST API (not this service's routes): its token endpoint, then its resources.
 TOKEN_PATH = "/api/oauth/v1/token"  # noqa: S105 (a path, not a password)
-PRODUCTS_PATH = "/api/rest/v1/products"
+AKENEO_REST = "/api/rest/v1"
+PRODUCTS_PATH = f"{AKENEO_REST}/products"
 # A token is renewed this long before Akeneo says it expires.
 TOKEN_MARGIN = 60.0
 # Requests one sync may make (pages, families, attributes, media): bounded like any outbound work.
@@ -189,7 +191,7 @@ class AkeneoSource:
         for family in {item.get("family") for item in items if isinstance(item, dict)}:
             if isinstance(family, str) and family not in self._families:
                 self._families.add(family)
-                found = self._get(f"/api/rest/v1/families/{quote(family, safe='')}", f"family {family}")
+                found = self._get(f"{AKENEO_REST}/families/{quote(family, safe='')}", f"family {family}")
                 self._attributes([a for a in found.get("attributes", []) if isinstance(a, str)])
         codes = {
             code
@@ -205,7 +207,7 @@ class AkeneoSource:
             chunk = unknown[start : start + PAGE_SIZE]
             search = json.dumps({"code": [{"operator": "IN", "value": chunk}]}, separators=(",", ":"))
             query = urlencode({"search": search, "limit": str(PAGE_SIZE)})
-            found = self._get(f"/api/rest/v1/attributes?{query}", "attribute list")
+            found = self._get(f"{AKENEO_REST}/attributes?{query}", "attribute list")
             for attribute in found.get("_embedded", {}).get("items", []):
                 if isinstance(attribute, dict) and isinstance(attribute.get("code"), str):
                     self._types[attribute["code"]] = str(attribute.get("type", ""))
@@ -256,7 +258,7 @@ class AkeneoSource:
     # -- media -----------------------------------------------------------------------------------
 
     def download(self, media: Media) -> tuple[bytes, str]:
-        path = f"/api/rest/v1/media-files/{quote(media.code, safe='/')}/download"
+        path = f"{AKENEO_REST}/media-files/{quote(media.code, safe='/')}/download"
         what = f"media file of {media.attribute}"
         body, content_type = self._fetch(self.config.base_url + path, what, "*/*")
         return body, content_type.split(";", 1)[0].strip() or "application/octet-stream"

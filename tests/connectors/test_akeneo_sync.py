@@ -23,6 +23,7 @@ import requests
 from shared.connectors.akeneo import AkeneoSource
 from shared.connectors.config import ConnectorConfig, Credentials, Secret, parse_connectors
 from shared.connectors.sync import Connectors
+from shared.onboarding.sweeper import JobSweeper
 from tests.support.akeneo_double import AkeneoDouble
 from tests.support.documents import OWNER, REPO, enc, gtin14
 from tests.support.results import assert_result
@@ -247,7 +248,8 @@ def test_an_interrupted_sync_resumes_from_its_cursor_with_no_duplicate_and_no_lo
     config = connector_config(pim, page_size=3, media={})
     connectors = connectors_for(root, config)
     job = connectors.request(config.id, None, _principal())
-    pim.fail_page(2)  # the PIM fails while paging: after the first page's checkpoint
+    pim.fail_page(2)  # the PIM fails while paging: after the first page's checkpoint ...
+    pim.fail_page(4)  # ... and again once the sweeper has resumed it
 
     assert connectors.run(job["jobId"]) == "interrupted"
     stopped = connectors.find(config.id, job["jobId"], _principal())
@@ -258,10 +260,15 @@ def test_an_interrupted_sync_resumes_from_its_cursor_with_no_duplicate_and_no_lo
     pim.put("SKU-9", FAMILY, values("Polo late", late))
 
     asked_before = len(pim.requests)
-    assert connectors.tick() == {config.id: "done"}
+    # The sweeper hands the sync (its lease given up) back to the connectors, which resume it ...
+    sweeper = JobSweeper(root.store, root.imports, root.exports, syncs=connectors)
+    assert sweeper.sweep(datetime.now(UTC) + timedelta(seconds=1)).get("interrupted") == 1
     resumed = [r for r in pim.requests[asked_before:] if r["path"] == "/api/rest/v1/products"]
-    # Resumed at the PIM's own next link, after the last identifier of the checkpoint.
-    assert resumed[0]["query"]["search_after"] == "SKU-2"
+    # ... at the PIM's own next link, after the last identifier of the checkpoint.
+    assert [r["query"]["search_after"] for r in resumed] == ["SKU-2", "SKU-5"]
+    assert connectors.find(config.id, job["jobId"], _principal())["processed"] == 6
+    # The timer resumes it too, at the second checkpoint.
+    assert connectors.tick() == {config.id: "done"}
     done = connectors.status(connectors.find(config.id, job["jobId"], _principal()))
     assert (done["state"], done["created"], done["failed"], done["processed"]) == ("done", 8, 0, 8)
     for ean in [*eans, late]:
@@ -338,10 +345,34 @@ def test_the_token_is_asked_for_as_akeneo_documents_and_renewed_after_a_401(root
     (grant,) = [r for r in pim.requests if r["method"] == "POST"]
     assert grant["path"] == "/api/oauth/v1/token"
     assert json.loads(grant["body"]) == {"grant_type": "password", "username": USERNAME, "password": PASSWORD}
-    pim.revoke_tokens()
+    (second,) = unique_eans(1)
     pim.put("TOKEN-1", FAMILY, values("Polo renamed", ean))
-    assert sync(connectors, config.id)["updated"] == 1
-    assert len([r for r in pim.requests if r["method"] == "POST"]) == 2
+    pim.put("TOKEN-2", FAMILY, values("Polo 2", second))
+    # The token stops working between two pages of one sync: one new token, and the sync goes on.
+    pim.revoke_before_page = pim.product_pages_served + 2
+    status = sync(connectors_for(root, replace(config, page_size=1)), config.id)
+    assert (status["updated"], status["created"]) == (1, 1)
+    assert len([r for r in pim.requests if r["method"] == "POST"]) == 3
+
+
+def test_values_of_other_channels_and_locales_are_left_out_even_when_the_pim_sends_them(root, pim):
+    (ean,) = unique_eans(1)
+    product = values("Polo", ean)
+    # A scopable file: the web shop's care label, and the printed catalogue's.
+    product["care_label"] = [
+        {"locale": None, "scope": "ecommerce", "data": "4/2/a/b/42ab_care.pdf"},
+        {"locale": None, "scope": "print", "data": "9/9/print_care.pdf"},
+    ]
+    pim.media["9/9/print_care.pdf"] = (b"%PDF-1.4 print version\n", "application/pdf")
+    pim.put("FILTERS-1", FAMILY, product)
+    pim.ignore_value_filters = True
+    config = connector_config(pim)
+    assert sync(connectors_for(root, config), config.id)["created"] == 1
+    passport = head(root, ean)
+    assert root.artifacts.read(passport["artifacts"]["repair"]) == CARE_LABEL[0]
+    nameplate = passport["document"]["nameplate"]
+    assert [name["language"] for name in nameplate["ProductName"]] == ["en-US", "de-DE"]
+    assert nameplate["ProductDescription"] == [{"value": "For the web shop", "language": "en-US"}]
 
 
 def test_the_secret_never_reaches_a_log_a_job_or_a_report(root, http, pim, caplog):
@@ -362,6 +393,21 @@ def test_the_secret_never_reaches_a_log_a_job_or_a_report(root, http, pim, caplo
     shown = caplog.text + stored + json.dumps(report(http, status)) + repr(config) + repr(root.settings)
     for secret in (SECRET, PASSWORD, PASSWORD + "-old"):
         assert secret not in shown  # ... but no credential, anywhere
+
+
+def test_a_next_link_to_another_origin_is_refused_before_the_token_goes_there(root, pim):
+    eans = unique_eans(3)
+    for index, ean in enumerate(eans):
+        pim.put(f"ORIGIN-{index}", FAMILY, values(f"Polo {index}", ean))
+    with AkeneoDouble(CLIENT_ID, SECRET, USERNAME, PASSWORD) as elsewhere:
+        pim.next_base = elsewhere.base_url
+        config = connector_config(pim, page_size=2, media={})
+        connectors = connectors_for(root, config)
+        job = connectors.request(config.id, None, _principal())
+        assert connectors.run(job["jobId"]) == "interrupted"
+        assert elsewhere.requests == []
+    stopped = root.store.read("jobs", "job", job["jobId"])
+    assert stopped["processed"] == 2 and "outside the PIM's origin" in stopped["lastError"]
 
 
 def test_the_settings_declare_connectors_and_refuse_bad_ones():

@@ -24,7 +24,8 @@ What it implements, as Akeneo documents it:
 
 What it does not: writes through the API, product models, the `products-uuid` endpoints, other
 filters. Faults for tests: `fail_page(n)` answers 500 to the n-th products page request,
-`revoke_tokens()` makes every issued token answer 401.
+`revoke_tokens()` (or `revoke_before_page`) makes every issued token answer 401, `next_base` points
+`next` links elsewhere, `ignore_value_filters` answers every channel's and locale's values.
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ class AkeneoDouble:
         self.product_pages_served = 0
         # Seconds each products page takes to answer (a slow PIM, for a worker killed mid-sync).
         self.page_delay = 0.0
+        # Where `next` links point instead of this server (a PIM, or a proxy, gone wrong).
+        self.next_base: str | None = None
+        # The products page request before which every token is revoked (an expired token).
+        self.revoke_before_page: int | None = None
+        # A PIM that ignores `scope` and `locales` (answers every value).
+        self.ignore_value_filters = False
         self.lock = threading.Lock()
         self.clock = lambda: datetime.now(UTC).replace(microsecond=0)
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), _handler(self))
@@ -186,8 +193,10 @@ class AkeneoDouble:
         if limit > 100:
             return 422, {"code": 422, "message": "You cannot request more than 100 items."}
         rules = json.loads(query["search"]).get("updated", []) if "search" in query else []
-        scope = query.get("scope")
-        locales = query["locales"].split(",") if "locales" in query else None
+        scope = None if self.ignore_value_filters else query.get("scope")
+        locales = (
+            query["locales"].split(",") if "locales" in query and not self.ignore_value_filters else None
+        )
         after = query.get("search_after")
         with self.lock:
             chosen = sorted(
@@ -204,7 +213,10 @@ class AkeneoDouble:
             "first": {"href": f"{base}?{urlencode(kept)}"},
         }
         if more:
-            links["next"] = {"href": f"{base}?{urlencode({**kept, 'search_after': page[-1].identifier})}"}
+            following = f"{self.next_base or self.base_url}/api/rest/v1/products"
+            links["next"] = {
+                "href": f"{following}?{urlencode({**kept, 'search_after': page[-1].identifier})}"
+            }
         items = [p.as_json(self.base_url, scope, locales) for p in page]
         return 200, {"_links": links, "_embedded": {"items": items}}
 
@@ -270,6 +282,9 @@ def _handler(pim: AkeneoDouble) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path, query = self._record()
             bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            if path == "/api/rest/v1/products" and pim.revoke_before_page == pim.product_pages_served + 1:
+                pim.revoke_before_page = None
+                pim.revoke_tokens()
             if bearer not in pim.tokens:
                 self._answer(401, {"code": 401, "message": "The access token provided is invalid."})
                 return
