@@ -16,9 +16,15 @@ param anonymousReadsPerMinute int = 600
 param requestsPerMinute int = 1200
 @description('Largest request body let through, in bytes: artifact uploads (10 MiB) and a margin.')
 param maxRequestBytes int = 11534336
+@description('Largest import upload let through to the app\'s import upload routes: DPP_IMPORT_MAX_BYTES (50 MiB) and a margin, within the Functions host\'s 100 MiB.')
+param maxImportBytes int = 53477376
 param logAnalyticsId string
 
 var premium = sku == 'Premium_AzureFrontDoor'
+
+// The app's import upload routes (functions/routes.py IMPORT_FILE, IMPORT_MAPPING), which take the
+// larger import limit; tests/infra checks the pattern against the routes.
+var importUploadPattern = '/api/v1/imports/[^/?]+/(file|mapping)([?].*)?$'
 
 // What a blocked request sees: an EN 18222 Result object, as every other refusal.
 var blockedBody = '{"messages":[{"messageType":"Error","text":"The request was refused at the edge (request size or rate limit, or a WAF rule)","code":"Forbidden"}]}'
@@ -89,6 +95,27 @@ resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2024-02-
               selector: 'Content-Length'
               operator: 'GreaterThan'
               matchValue: [string(maxRequestBytes)]
+            }
+            {
+              matchVariable: 'RequestUri'
+              operator: 'RegEx'
+              negateCondition: true
+              matchValue: [importUploadPattern]
+            }
+          ]
+        }
+        {
+          name: 'ImportTooLarge'
+          priority: 11
+          enabledState: 'Enabled'
+          ruleType: 'MatchRule'
+          action: 'Block'
+          matchConditions: [
+            {
+              matchVariable: 'RequestHeader'
+              selector: 'Content-Length'
+              operator: 'GreaterThan'
+              matchValue: [string(maxImportBytes)]
             }
           ]
         }

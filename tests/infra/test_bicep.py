@@ -354,6 +354,54 @@ def test_main_wires_every_module_and_outputs_what_operators_need():
     assert app_settings["DPP_PUBLIC_URL"] == Expr("publicUrl")
 
 
+def storage_link_problems(main_source: str, functionapp_source: str) -> list[str]:
+    """Storage private (hardened): links to the app's routes; the development override: SAS links."""
+    main = read(main_source)
+    problems = []
+    if main.variables.get("hardened") != Expr("!developmentPublicAccess"):
+        problems.append("hardened is not the absence of the development override")
+    if main.variables.get("storageLinks") != Expr("hardened ? 'app' : 'sas'"):
+        problems.append("DPP_STORAGE_LINKS is not app when hardened and sas under the override")
+    # Within the module's body: it ends at the first closing brace at the start of a line.
+    module = re.search(r"module functionApp [^\n]*\{.*?\n\}", main_source, re.DOTALL)
+    if module is None or "\n    storageLinks: storageLinks\n" not in module.group(0):
+        problems.append("the Function App is not given storageLinks")
+    if read(functionapp_source).variables["appSettings"].get("DPP_STORAGE_LINKS") != Expr("storageLinks"):
+        problems.append("DPP_STORAGE_LINKS is not the app setting of storageLinks")
+    return problems
+
+
+def test_links_to_blobs_go_through_the_app_when_storage_is_private():
+    from shared.platform.settings import STORAGE_LINK_MODES
+
+    assert storage_link_problems(text("main.bicep"), text("modules/functionapp.bicep")) == []
+    assert set(read(text("main.bicep")).variables["storageLinks"].text.split("'")[1::2]) == set(
+        STORAGE_LINK_MODES
+    )
+
+
+@pytest.mark.parametrize(
+    ("index", "old", "new", "expected"),
+    [
+        (0, "hardened ? 'app' : 'sas'", "'sas'", "DPP_STORAGE_LINKS is not app when hardened"),
+        (0, "hardened ? 'app' : 'sas'", "hardened ? 'sas' : 'app'", "DPP_STORAGE_LINKS is not app when"),
+        (0, "    storageLinks: storageLinks\n", "", "the Function App is not given"),
+        (
+            1,
+            "DPP_STORAGE_LINKS: storageLinks",
+            "DPP_STORAGE_LINKS: 'sas'",
+            "DPP_STORAGE_LINKS is not the app",
+        ),
+    ],
+)
+def test_storage_links_that_would_break_with_private_storage_are_caught(index, old, new, expected):
+    sources = [text("main.bicep"), text("modules/functionapp.bicep")]
+    assert old in sources[index]
+    sources[index] = sources[index].replace(old, new, 1)
+    problems = storage_link_problems(*sources)
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
 def test_parameters_file_fills_every_required_parameter_and_names_only_real_ones():
     template = read(text("main.bicep"))
     given = json.loads(text("main.parameters.json"))["parameters"]
@@ -465,11 +513,56 @@ def waf_problems(frontdoor_source: str) -> list[str]:
         "Block",
     ):
         problems.append("no request size limit")
+    problems += import_size_problems(template, rules)
     sets = {s["ruleSetType"] for s in template.variables["premiumRuleSets"]}
     if "Microsoft_DefaultRuleSet" not in sets:
         problems.append("no managed rule set on Premium")
     if properties["managedRules"]["managedRuleSets"] != Expr("managedRuleSets"):
         problems.append("the managed rule sets are not applied")
+    return problems
+
+
+def import_size_problems(template: Any, rules: dict[str, Any]) -> list[str]:
+    """Import uploads through the app (DPP_STORAGE_LINKS=app) take the import limit at the edge,
+    and only the import upload routes do."""
+    from functions.routes import Route, route_path
+    from shared.onboarding.imports import HOST_MAX_REQUEST_BYTES
+    from shared.platform.settings import Settings
+
+    pattern = template.variables.get("importUploadPattern")
+    if not isinstance(pattern, str):
+        return ["no import upload pattern"]
+    problems = []
+    uploads = [route_path(route, importId="0f3a9c") for route in (Route.IMPORT_FILE, Route.IMPORT_MAPPING)]
+    others = [
+        route_path(Route.ARTIFACT_UPLOAD, dppId="x", artifactType="repair"),
+        route_path(Route.IMPORTS),
+        route_path(Route.IMPORT, importId="0f3a9c"),
+        route_path(Route.DPPS),
+        route_path(Route.DPP, dppId="urn:x:imports:y:file"),
+    ]
+    problems += [f"{path} does not take the import limit" for path in uploads if not re.search(pattern, path)]
+    problems += [f"{path} takes the import limit" for path in others if re.search(pattern, path)]
+    exempt = rules.get("RequestTooLarge", {}).get("matchConditions", [])[1:]
+    if exempt != [
+        {
+            "matchVariable": "RequestUri",
+            "operator": "RegEx",
+            "negateCondition": True,
+            "matchValue": [Expr("importUploadPattern")],
+        }
+    ]:
+        problems.append("the request size limit does not exempt exactly the import upload routes")
+    [imports] = rules.get("ImportTooLarge", {}).get("matchConditions", [{}])
+    # The parser reads `[string(maxImportBytes)]` as the call's parts.
+    if (
+        (imports.get("selector"), imports.get("operator")) != ("Content-Length", "GreaterThan")
+        or Expr("maxImportBytes") not in imports.get("matchValue", [])
+        or rules["ImportTooLarge"].get("action") != "Block"
+    ):
+        problems.append("no import size limit")
+    if not Settings().import_max_bytes <= template.default("maxImportBytes") <= HOST_MAX_REQUEST_BYTES:
+        problems.append("the edge's import limit is not between DPP_IMPORT_MAX_BYTES and the host's")
     return problems
 
 
@@ -491,9 +584,22 @@ def test_the_waf_limits_rates_and_sizes_and_runs_managed_rules_on_premium():
     [
         ("mode: 'Prevention'", "mode: 'Detection'", "the WAF does not block"),
         ("variableName: 'SocketAddr'", "variableName: 'GeoLocation'", "no per-client rate limit"),
-        ("negateCondition: true\n", "negateCondition: false\n", "the anonymous rate limit counts"),
+        (
+            "negateCondition: true\n              matchValue: ['bearer']",
+            "negateCondition: false\n              matchValue: ['bearer']",
+            "the anonymous rate limit counts",
+        ),
         ("operator: 'GreaterThan'", "operator: 'LessThan'", "no request size limit"),
         ("managedRuleSets: managedRuleSets", "managedRuleSets: []", "the managed rule sets"),
+        ("+/(file|mapping)([?].*)?$", "+", "/api/v1/imports/0f3a9c takes the import limit"),
+        ("(file|mapping)", "(file)", "/api/v1/imports/0f3a9c/mapping does not take"),
+        (
+            "negateCondition: true\n              matchValue: [imp",
+            "negateCondition: false\n              matchValue: [imp",
+            "the request size limit does not exempt",
+        ),
+        ("matchValue: [string(maxImportBytes)]", "matchValue: ['1073741824']", "no import size limit"),
+        ("param maxImportBytes int = 53477376", "param maxImportBytes int = 209715200", "the edge's import"),
     ],
 )
 def test_a_weakened_waf_is_caught(old, new, expected):

@@ -233,6 +233,9 @@ def test_uploads_the_app_refuses_change_nothing(via_app, http, auth, token, name
     other = bearer(token("operator", operator=namespaced(f"did:example:other:{uuid.uuid4().hex[:6]}")))
     assert_result(put(http, url, jsonl(documents(1)), other), 404, "ImportNotFound")
     assert_result(put(http, url, jsonl(documents(1)), {}), 404, "ImportNotFound")
+    # An authority sees every job, but uploads only into its own operator's.
+    authority = bearer(token(["authority", "operator"], operator="did:example:other-operator"))
+    assert_result(put(http, url, jsonl(documents(1)), authority), 403, "Forbidden")
     too_big = put(http, url, b"x" * (IMPORT_LIMIT + 1), auth)
     assert_result(too_big, 413, "BodyTooLarge")
     assert "DPP_IMPORT_MAX_BYTES" in too_big.json()["messages"][0]["text"]
