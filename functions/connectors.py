@@ -8,7 +8,7 @@ import logging
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import PRIVATE, Adapter, json_response, path_param
+from functions.web import PRIVATE, Adapter, blob_response, json_response, path_param
 from shared.composition import Root
 from shared.platform.openapi import Catalog
 
@@ -22,6 +22,9 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
     web = Adapter(root, catalog)
 
+    def report_url(req: func.HttpRequest, connector_id: str, sync_id: str) -> str:
+        return web.links(req).url(Route.CONNECTOR_SYNC_REPORT, connectorId=connector_id, syncId=sync_id)
+
     @web.operation(bp, Route.CONNECTOR_SYNCS, "POST")
     def request_connector_sync(req: func.HttpRequest) -> func.HttpResponse:
         caller = web.principal(req)
@@ -29,7 +32,10 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
         connectors = root.connectors
         job = connectors.request(connector_id, web.optional_json_body(req), caller)
         status_url = web.links(req).url(Route.CONNECTOR_SYNC, connectorId=connector_id, syncId=job["jobId"])
-        body = {**connectors.status(job), "statusUrl": status_url}
+        body = {
+            **connectors.status(job, report_url(req, connector_id, job["jobId"])),
+            "statusUrl": status_url,
+        }
         return json_response(body, 202, headers={"Location": status_url, **PRIVATE})
 
     @web.operation(bp, Route.CONNECTOR_SYNC, "GET")
@@ -37,7 +43,15 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
         connector_id = path_param(req, Route.CONNECTOR_SYNC, "connectorId")
         sync_id = path_param(req, Route.CONNECTOR_SYNC, "syncId")
         job = root.connectors.find(connector_id, sync_id, web.principal(req))
-        return json_response(root.connectors.status(job), headers=PRIVATE)
+        return json_response(
+            root.connectors.status(job, report_url(req, connector_id, sync_id)), headers=PRIVATE
+        )
+
+    @web.operation(bp, Route.CONNECTOR_SYNC_REPORT, "GET")
+    def read_connector_sync_report(req: func.HttpRequest) -> func.HttpResponse:
+        connector_id = path_param(req, Route.CONNECTOR_SYNC_REPORT, "connectorId")
+        sync_id = path_param(req, Route.CONNECTOR_SYNC_REPORT, "syncId")
+        return blob_response(root.connectors.report(connector_id, sync_id, web.principal(req)), PRIVATE)
 
     @bp.timer_trigger(schedule=SYNC_SCHEDULE, arg_name="timer", run_on_startup=False)
     def connector_syncs(timer: func.TimerRequest) -> None:

@@ -78,6 +78,7 @@ class Route(StrEnum):
     # PIM connectors: a sync on demand, and its progress
     CONNECTOR_SYNCS = "api/v1/connectors/{connectorId}/sync"
     CONNECTOR_SYNC = "api/v1/connectors/{connectorId}/syncs/{syncId}"
+    CONNECTOR_SYNC_REPORT = "api/v1/connectors/{connectorId}/syncs/{syncId}/report"
     # the resolver, at the host root (GS1 Digital Link), and the consumer page
     RESOLVER = "01/{*keys}"
     RESOLVER_DESCRIPTION = ".well-known/gs1resolver"

@@ -317,6 +317,7 @@ class Root:
             store=self.store,
             blobs=self.blobs,
             concurrency=self.settings.import_concurrency,
+            links=self.storage_links,
         )
 
 

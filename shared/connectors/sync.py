@@ -49,6 +49,7 @@ from shared.platform.clock import Clock, format_ts, utcnow
 from shared.platform.errors import BadRequest, DppError, ErrorCode, NotFound
 from shared.storage.blobs import BlobStorage, translated
 from shared.storage.cosmos import JOBS, ItemChanged, ItemExists, Store
+from shared.storage.links import SAS, BlobContent, StorageLinks
 
 if TYPE_CHECKING:
     from shared.onboarding.mappings import Mapping
@@ -119,6 +120,7 @@ class Connectors:
         store: Store,
         blobs: BlobStorage,
         concurrency: int = 8,
+        links: StorageLinks | None = None,
         clock: Clock = utcnow,
     ):
         self.configs = configs
@@ -128,6 +130,7 @@ class Connectors:
         self.store = store
         self.blobs = blobs
         self.concurrency = concurrency
+        self.links = links or StorageLinks(SAS, blobs)
         self.clock = clock
 
     # -- asking for a sync -----------------------------------------------------------------------
@@ -238,7 +241,17 @@ class Connectors:
             raise NotFound(f"No sync '{sync_id}'", code=ErrorCode.SYNC_NOT_FOUND)
         return job
 
-    def status(self, job: SyncJob) -> dict[str, Any]:
+    def report(self, connector_id: str, sync_id: str, principal: Principal) -> BlobContent:
+        """A finished sync's report, for an operator of its connector."""
+        name = self.find(connector_id, sync_id, principal).get("report")
+        missing = NotFound(f"Sync '{sync_id}' has no report yet", code=ErrorCode.SYNC_NOT_FOUND)
+        if not name:
+            raise missing
+        return self.links.content(REPORTS_CONTAINER, str(name), missing)
+
+    def status(self, job: SyncJob, report_url: str = "") -> dict[str, Any]:
+        """The sync as its status shows it; once done, with a link to its report (`report_url`,
+        the app's route for it, where storage links go through the app)."""
         shown = ("connectorId", "state", "mode", "since", "createdAt", "updatedAt", "startedAt")
         view: dict[str, Any] = {"syncId": job["jobId"], **{name: job.get(name) for name in shown}}
         view |= {
@@ -246,7 +259,10 @@ class Connectors:
         }
         view["failures"] = job.get("failures", [])[:SHOWN_FAILURES]
         if job.get("report"):
-            view["report"] = self.blobs.read_url(REPORTS_CONTAINER, str(job["report"]), REPORT_LINK_MINUTES)
+            name = str(job["report"])
+            view["report"] = self.links.read(
+                REPORTS_CONTAINER, name, REPORT_LINK_MINUTES, report_url, content_type="application/json"
+            )
         return view
 
     # -- the timer -------------------------------------------------------------------------------

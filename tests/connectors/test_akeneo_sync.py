@@ -477,6 +477,8 @@ def pim_app(root, pim) -> Iterator[tuple[str, Any, str]]:
         connectors=json.dumps([declared]),
         connector_secrets=json.dumps({connector_id: {"clientSecret": SECRET, "password": PASSWORD}}),
         public_url=f"http://127.0.0.1:{port}",
+        # Links to the report go through the app, as in the hardened deployment (storage private).
+        storage_links="app",
     )
     served = app_root(settings)
     server, base = start_in_thread(create_app(served), port=port, route_prefix=ROUTE_PREFIX)
@@ -501,7 +503,12 @@ def test_a_sync_on_demand_answers_202_with_its_status_and_runs_on_the_timer(pim_
     status = http.get(location, headers=owner)
     assert status.status_code == 200 and status.headers["Cache-Control"] == "private, no-store"
     assert (status.json()["state"], status.json()["created"]) == ("done", 1)
-    assert report(http, status.json())["created"] == 1
+    assert status.json()["report"] == f"{location}/report"
+    served_report = http.get(status.json()["report"], headers=owner)
+    assert served_report.status_code == 200 and served_report.headers["Cache-Control"] == "private, no-store"
+    assert (
+        served_report.json()["created"] == 1 and served_report.json()["syncId"] == response.json()["syncId"]
+    )
 
 
 def test_a_sync_for_the_wrong_caller_or_connector_is_the_right_result(pim_app, http, token):
@@ -523,3 +530,7 @@ def test_a_sync_for_the_wrong_caller_or_connector_is_the_right_result(pim_app, h
     )
     missing = f"{api}/v1/connectors/{connector_id}/syncs/{uuid.uuid4().hex}"
     assert_result(http.get(missing, headers=owner), 404, "SyncNotFound")
+    report_url = f"{api}/v1/connectors/{connector_id}/syncs/{queued['syncId']}/report"
+    assert_result(http.get(report_url, headers=owner), 404, "SyncNotFound")  # not run yet
+    assert_result(http.get(report_url, headers=other), 404, "ConnectorNotFound")
+    assert_result(http.get(report_url), 401)
