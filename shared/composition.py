@@ -350,7 +350,7 @@ def make_signer(config: Settings) -> Signer | None:
         from shared.integrity.keyvault_signer import KeyVaultSigner
 
         credential = DefaultAzureCredential(managed_identity_client_id=config.managed_identity_client_id)
-        return KeyVaultSigner(config.signing_key_id, credential)
+        return KeyVaultSigner(config.signing_key_id, credential, signing_rate=config.signing_rate_per_second)
     if config.signing_key_file:
         return LocalSigner(Path(config.signing_key_file))
     log.warning("No signing key configured: every write will be refused")

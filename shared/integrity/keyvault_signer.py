@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
+from shared.integrity.signing_rate import TokenBucket, default_rate, vault_bucket
 from shared.platform.encoding import b64url, b64url_decode
 from shared.platform.errors import ErrorCode, ServiceUnavailable
 
@@ -41,6 +42,9 @@ _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{0,63}$")
 # Signing changes nothing in the vault, so a retried POST is as safe as a retried GET. Without
 # this the SDK retries POSTs only on 500/503/504 and never after a connection error.
 _SIGN_RETRY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "POST"})
+# The SDK sleeps whatever Retry-After a 429 names, before each of its retries, with no upper bound;
+# a request must not hang on one answer, so each wait is capped (the caller's retry goes on later).
+MAX_RETRY_AFTER_SECONDS = 4.0
 
 
 class SignerError(RuntimeError):
@@ -85,6 +89,10 @@ class KeyVaultSigner:
     A versioned `key_id` pins that version. A versionless one signs with whatever version is
     latest in the vault, so a rotation in Key Vault takes effect without a restart.
     `version_check_interval` bounds how long `public_jwk` trusts the last version Key Vault named.
+
+    Every signature takes a slot of `bucket` first (by default the process's one bucket for the
+    vault, at `signing_rate` per second, or, without one, at the rate for the key's type as the
+    vault reports it: HSM until it says otherwise). A 429's Retry-After holds the whole bucket back.
     """
 
     def __init__(
@@ -95,6 +103,9 @@ class KeyVaultSigner:
         transport_options: dict[str, Any] | None = None,
         max_retries: int = 3,
         version_check_interval: float = 300.0,
+        signing_rate: float | None = None,
+        bucket: TokenBucket | None = None,
+        max_retry_after: float = MAX_RETRY_AFTER_SECONDS,
     ) -> None:
         # Imported here, not at module level: the SDK is a noticeable share of a cold start.
         from azure.keyvault.keys import KeyClient
@@ -103,7 +114,11 @@ class KeyVaultSigner:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         self._ref = parse_key_id(key_id)
+        # Without a rate or bucket given, the rate follows the key type once the vault names it.
+        self._derive_rate = signing_rate is None and bucket is None
+        self._bucket = bucket or vault_bucket(self._ref.vault_url, signing_rate or default_rate(hsm=True))
         options = _client_options(max_retries, transport_options or {})
+        options["retry_policy"] = _paced_retry_policy(self._bucket, max_retry_after, options)
         self._keys: KeyClient = KeyClient(self._ref.vault_url, credential, **options)
         self._crypto: CryptographyClient = CryptographyClient(self._ref.kid, credential, **options)
         self._recheck_after = version_check_interval
@@ -120,6 +135,7 @@ class KeyVaultSigner:
 
     def sign(self, signing_input: bytes) -> tuple[str, bytes]:
         digest = hashlib.sha256(signing_input).digest()
+        self._bucket.acquire()
         started = time.monotonic()
         response = self._send_sign(digest)
         kid, signature = self._read_sign_result(response)
@@ -177,6 +193,8 @@ class KeyVaultSigner:
     def _fetch_jwk(self) -> dict[str, Any]:
         started = time.monotonic()
         key = self._get_key()
+        if self._derive_rate:
+            self._bucket.set_rate(default_rate(hsm=_is_hsm(key)))
         jwk = self._jwks.get(str(key.id)) or _jwk_from_key(key)
         self._jwks[jwk["kid"]] = jwk
         if not self._ref.version:
@@ -258,6 +276,29 @@ def _client_options(max_retries: int, transport_options: dict[str, Any]) -> dict
     }
     options.update(transport_options)
     return options
+
+
+def _paced_retry_policy(bucket: TokenBucket, cap: float, options: dict[str, Any]) -> Any:
+    """The SDK's retry policy, built from the same retry settings, with each Retry-After wait
+    capped at `cap` and passed to `bucket`, so the process's other signers hold back too."""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class _PacedRetryPolicy(RetryPolicy):
+        def get_retry_after(self, response: Any) -> float | None:
+            asked = super().get_retry_after(response)
+            if asked is None:
+                return None
+            waited = min(asked, cap)
+            bucket.pause(waited)
+            return waited
+
+    retry = {name: value for name, value in options.items() if name.startswith("retry_")}
+    return _PacedRetryPolicy(**retry)
+
+
+def _is_hsm(key: KeyVaultKey) -> bool:
+    jwk: Any = key.key
+    return str(getattr(jwk.kty, "value", jwk.kty)).endswith("-HSM")
 
 
 def _jwk_from_key(key: KeyVaultKey) -> dict[str, Any]:

@@ -29,6 +29,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "AUTH_OPERATOR_CLAIM",
     "DPP_SIGNING_KEY_ID",
     "DPP_SIGNING_KEY_FILE",
+    "DPP_SIGNING_RATE_PER_SECOND",
     "DPP_RETENTION_DAYS",
     "DPP_MAX_BODY_BYTES",
     "DPP_ACCESS_POLICY_FILE",
@@ -62,6 +63,8 @@ OPTIONAL_IN_AZURE: dict[str, str] = {
     "COSMOS_VERIFY_TLS": "local only: for emulators with self-signed certificates (default true)",
     "AUTH_JWKS_FILE": "local only: the development token issuer's keys (Azure uses AUTH_JWKS_URL)",
     "DPP_SIGNING_KEY_FILE": "local only: a PEM key when no Key Vault key is set",
+    "DPP_SIGNING_RATE_PER_SECOND": "optional: default 80% of the vault's documented limit for the "
+    "key's type (160/s HSM, 320/s software)",
     "AzureWebJobsStorage": "local only: Azurite's connection string (Azure uses the identity-based "
     "AzureWebJobsStorage__* settings)",
     "DPP_MAX_BODY_BYTES": "optional: default 1 MiB",
@@ -95,6 +98,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+def _rate(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        rate = float(raw)
+    except ValueError:
+        rate = 0.0
+    if not rate > 0 or rate == float("inf"):
+        raise ValueError(f"setting {name} must be a number above 0, got {raw!r}")
+    return rate
 
 
 _ORIGIN = re.compile(r"https?://[^/\s?#]+")
@@ -167,6 +183,8 @@ class Settings:
     auth_operator_claim: str = "economicOperatorId"
     signing_key_id: str | None = None
     signing_key_file: str | None = None
+    # Key Vault signatures per second per instance; None: derived from the key's type.
+    signing_rate_per_second: float | None = None
     retention_days: int = 0
     max_body_bytes: int = 1_048_576
     access_policy_file: str | None = None
@@ -215,6 +233,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_operator_claim=env.get("AUTH_OPERATOR_CLAIM", "economicOperatorId") or "economicOperatorId",
         signing_key_id=env.get("DPP_SIGNING_KEY_ID") or None,
         signing_key_file=env.get("DPP_SIGNING_KEY_FILE") or None,
+        signing_rate_per_second=_rate(env, "DPP_SIGNING_RATE_PER_SECOND"),
         retention_days=_int(env, "DPP_RETENTION_DAYS", 0),
         max_body_bytes=_int(env, "DPP_MAX_BODY_BYTES", 1_048_576),
         access_policy_file=env.get("DPP_ACCESS_POLICY_FILE") or None,

@@ -511,7 +511,9 @@ def make_signer(
     max_retries: int = 3,
     credential: StaticTokenCredential | None = None,
     version_check_interval: float = 300.0,
+    **options: Any,
 ) -> KeyVaultSigner:
+    """A signer of the double's key; `options` go to KeyVaultSigner (bucket, signing_rate, ...)."""
     from shared.integrity.keyvault_signer import KeyVaultSigner
 
     return KeyVaultSigner(
@@ -520,4 +522,5 @@ def make_signer(
         transport_options={"connection_verify": vault.ca_file, "verify_challenge_resource": False},
         max_retries=max_retries,
         version_check_interval=version_check_interval,
+        **options,
     )

@@ -1,0 +1,123 @@
+"""The signing rate: a token bucket on a fake clock bounds signatures per window, Key Vault
+signers of one vault share the process's bucket, and a 429's Retry-After is waited within a bound
+(the real SDK against the Key Vault test double)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from shared.integrity.signing_rate import (
+    HSM_SIGNS_PER_WINDOW,
+    SOFTWARE_SIGNS_PER_WINDOW,
+    VAULT_WINDOW_SECONDS,
+    TokenBucket,
+    default_rate,
+    vault_bucket,
+)
+from tests.doubles.keyvault import KEY, KeyVaultDouble, make_signer
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def busiest_window(times: list[float], window: float) -> int:
+    """The most events in any `window` seconds (each window starting at an event)."""
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+@pytest.fixture
+def vault() -> Iterator[KeyVaultDouble]:
+    from azure.keyvault.keys._shared import http_challenge_cache
+
+    http_challenge_cache.clear()
+    with KeyVaultDouble() as double:
+        double.create_key(KEY)
+        yield double
+    http_challenge_cache.clear()
+
+
+@pytest.mark.parametrize(("hsm", "limit"), [(True, HSM_SIGNS_PER_WINDOW), (False, SOFTWARE_SIGNS_PER_WINDOW)])
+def test_the_default_rate_keeps_every_10_second_window_under_the_vaults_limit(hsm: bool, limit: int) -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(default_rate(hsm), clock=clock, sleep=clock.sleep)
+    times = []
+    for _ in range(3 * limit):  # far more than a window's worth, asked for as fast as possible
+        bucket.acquire()
+        times.append(clock())
+
+    busiest = busiest_window(times, VAULT_WINDOW_SECONDS)
+    assert busiest <= limit
+    # ... and it is a pace, not a stop: close to the rate over the whole run (80% plus the burst).
+    assert busiest >= 0.8 * limit
+    elapsed = times[-1] - times[0]
+    assert len(times) / elapsed == pytest.approx(default_rate(hsm), rel=0.1)
+
+
+def test_a_pause_holds_every_caller_back_and_slots_keep_their_order() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(10, burst_seconds=0, clock=clock, sleep=clock.sleep)
+    bucket.acquire()
+    bucket.pause(5)
+    waited = bucket.acquire()
+    assert waited == pytest.approx(5)
+    # After the pause the pace is the rate again, not a burst of what the pause held back.
+    assert bucket.acquire() == pytest.approx(0.1)
+
+
+def test_signers_of_one_vault_share_the_process_bucket(vault: KeyVaultDouble) -> None:
+    first, second = make_signer(vault), make_signer(vault, vault.latest_kid(KEY))
+    assert first._bucket is second._bucket is vault_bucket(vault.vault_url, 1.0)
+    # The double's key is a software key (kty EC): once the vault says so, the rate follows.
+    first.public_jwk()
+    assert first._bucket.rate == default_rate(hsm=False)
+
+
+def test_every_signature_takes_a_slot_of_the_bucket(vault: KeyVaultDouble) -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(5, clock=clock, sleep=clock.sleep)
+    signer = make_signer(vault, bucket=bucket)
+    started = clock()
+
+    for _ in range(20):
+        signer.sign(b"input")
+
+    assert vault.sign_count == 20
+    # 5 in the burst, then 15 more at 5 per second.
+    assert clock() - started == pytest.approx(3.0)
+
+
+def test_a_long_retry_after_is_waited_within_a_bound_and_paces_the_others(vault: KeyVaultDouble) -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(100, burst_seconds=0, clock=clock, sleep=clock.sleep)
+    signer = make_signer(vault, bucket=bucket, max_retry_after=0.2)
+    signer.public_jwk()  # authenticated, so the next sign meets the 429 at once
+    vault.throttle(2, retry_after="30")
+
+    started = time.monotonic()
+    kid, signature = signer.sign(b"input")
+    took = time.monotonic() - started
+
+    assert len(signature) == 64 and kid == vault.latest_kid(KEY)
+    assert vault.count("POST", "/sign", status=429) == 2
+    # The SDK alone sleeps the whole Retry-After before each retry (a minute here).
+    assert took < 5
+    # The vault's answer holds the process's next signature back too.
+    assert bucket.acquire() == pytest.approx(0.2, abs=0.05)
