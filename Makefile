@@ -11,7 +11,7 @@ LOAD     ?= --passports 2000 --import-rows 500
 
 .PHONY: setup browser run test lint format token bench mutate clean
 
-setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
+setup: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed .venv-akeneo/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-worker.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-worker.tx
 	$(PYTHON) -m venv .venv-checkov
 	.venv-checkov/bin/pip install --quiet --upgrade pip
 	.venv-checkov/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+# akeneo-mock-server (tests/support/akeneo_mock.py) needs Python 3.12: pyenv's, or python3.12 on the PATH.
+# Without one, setup says so and the test that needs it fails, saying why.
+PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
+.venv-akeneo/.installed: requirements-akeneo-mock.txt
+	@if [ -z "$(PYTHON312)" ]; then echo "no Python 3.12: akeneo-mock-server not installed"; exit 0; fi; \
+	$(PYTHON312) -m venv .venv-akeneo && \
+	.venv-akeneo/bin/pip install --quiet --upgrade pip && \
+	.venv-akeneo/bin/pip install --quiet -r requirements-akeneo-mock.txt && \
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -64,4 +74,4 @@ mutate: setup
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV) .venv-checkov node_modules .local .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) .venv-checkov .venv-akeneo node_modules .local .pytest_cache .ruff_cache mutants

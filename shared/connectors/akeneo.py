@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 from shared.connectors.base import Media, Page, SourceError, SourceProduct
 from shared.connectors.config import ConnectorConfig
@@ -181,7 +181,8 @@ class AkeneoSource:
             if not isinstance(items, list):
                 raise SourceError("product list: _embedded.items is not a list")
             following = answer.get("_links", {}).get("next", {}).get("href")
-            following = following if isinstance(following, str) and following else None
+            # Akeneo writes absolute links; a relative one is taken relative to the page it is on.
+            following = urljoin(url, following) if isinstance(following, str) and following else None
             self._learn_types(items)
             yield Page([self.product(item) for item in items], following)
             url = following

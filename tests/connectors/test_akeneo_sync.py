@@ -88,11 +88,11 @@ def pim() -> Iterator[AkeneoDouble]:
         yield double
 
 
-def connector_config(pim: AkeneoDouble, **changes: Any) -> ConnectorConfig:
+def connector_config(base_url: str, **changes: Any) -> ConnectorConfig:
     config = ConnectorConfig(
         id=f"akeneo-{uuid.uuid4().hex[:8]}",
         kind="akeneo",
-        base_url=pim.base_url,
+        base_url=base_url,
         economic_operator_id=OWNER,
         client_id=CLIENT_ID,
         username=USERNAME,
@@ -166,7 +166,7 @@ def test_products_created_changed_and_removed_in_the_pim_reach_passports(root, a
     pim.put("POLO-A", FAMILY, values("Polo A", a, care_label="4/2/a/b/42ab_care.pdf"))
     pim.put("POLO-B", FAMILY, values("Polo B", b))
     pim.put("POLO-C", FAMILY, values("Polo C", c))
-    config = connector_config(pim)
+    config = connector_config(pim.base_url)
     connectors = connectors_for(root, config)
 
     first = sync(connectors, config.id)
@@ -209,7 +209,7 @@ def test_products_created_changed_and_removed_in_the_pim_reach_passports(root, a
 def test_the_revoke_policy_revokes_a_passport_whose_product_left_the_pim(root, http, pim):
     (ean,) = unique_eans(1)
     pim.put("POLO-GONE", FAMILY, values("Polo gone", ean))
-    config = connector_config(pim, removed="revoke")
+    config = connector_config(pim.base_url, removed="revoke")
     connectors = connectors_for(root, config)
     assert sync(connectors, config.id)["created"] == 1
     pim.delete("POLO-GONE")
@@ -230,7 +230,7 @@ def test_a_failing_product_is_reported_and_the_sync_goes_on(root, http, pim):
     bad["weight"] = [{"locale": None, "scope": None, "data": {"amount": "1", "unit": "LITER"}}]
     pim.put("POLO-2", FAMILY, bad)
     pim.put("POLO-3", FAMILY, values("Polo 3", good_too))
-    config = connector_config(pim, page_size=2)
+    config = connector_config(pim.base_url, page_size=2)
     status = sync(connectors_for(root, config), config.id)
     assert (status["created"], status["failed"]) == (2, 1)
     (failure,) = status["failures"]
@@ -245,7 +245,7 @@ def test_an_interrupted_sync_resumes_from_its_cursor_with_no_duplicate_and_no_lo
     eans = unique_eans(7)
     for index, ean in enumerate(eans):
         pim.put(f"SKU-{index}", FAMILY, values(f"Polo {index}", ean))
-    config = connector_config(pim, page_size=3, media={})
+    config = connector_config(pim.base_url, page_size=3, media={})
     connectors = connectors_for(root, config)
     job = connectors.request(config.id, None, _principal())
     pim.fail_page(2)  # the PIM fails while paging: after the first page's checkpoint ...
@@ -281,7 +281,7 @@ def test_a_sync_whose_worker_was_killed_after_a_checkpoint_is_taken_over_there(r
     eans = unique_eans(6)
     for index, ean in enumerate(eans):
         pim.put(f"K-{index}", FAMILY, values(f"Polo {index}", ean))
-    config = connector_config(pim, page_size=2, media={})
+    config = connector_config(pim.base_url, page_size=2, media={})
     settings = {
         "DPP_CONNECTORS": json.dumps(
             [
@@ -339,7 +339,7 @@ Root(load_settings()).connectors.run(sys.argv[1])
 def test_the_token_is_asked_for_as_akeneo_documents_and_renewed_after_a_401(root, pim):
     (ean,) = unique_eans(1)
     pim.put("TOKEN-1", FAMILY, values("Polo", ean))
-    config = connector_config(pim, media={})
+    config = connector_config(pim.base_url, media={})
     connectors = connectors_for(root, config)
     sync(connectors, config.id)
     (grant,) = [r for r in pim.requests if r["method"] == "POST"]
@@ -366,7 +366,7 @@ def test_values_of_other_channels_and_locales_are_left_out_even_when_the_pim_sen
     pim.media["9/9/print_care.pdf"] = (b"%PDF-1.4 print version\n", "application/pdf")
     pim.put("FILTERS-1", FAMILY, product)
     pim.ignore_value_filters = True
-    config = connector_config(pim)
+    config = connector_config(pim.base_url)
     assert sync(connectors_for(root, config), config.id)["created"] == 1
     passport = head(root, ean)
     assert root.artifacts.read(passport["artifacts"]["repair"]) == CARE_LABEL[0]
@@ -379,7 +379,7 @@ def test_the_secret_never_reaches_a_log_a_job_or_a_report(root, http, pim, caplo
     caplog.set_level(logging.DEBUG)
     (ean,) = unique_eans(1)
     pim.put("SECRET-1", FAMILY, values("Polo", ean))
-    config = connector_config(pim)
+    config = connector_config(pim.base_url)
     connectors = connectors_for(root, config)
     status = sync(connectors, config.id)
     pim.revoke_tokens()
@@ -401,7 +401,7 @@ def test_a_next_link_to_another_origin_is_refused_before_the_token_goes_there(ro
         pim.put(f"ORIGIN-{index}", FAMILY, values(f"Polo {index}", ean))
     with AkeneoDouble(CLIENT_ID, SECRET, USERNAME, PASSWORD) as elsewhere:
         pim.next_base = elsewhere.base_url
-        config = connector_config(pim, page_size=2, media={})
+        config = connector_config(pim.base_url, page_size=2, media={})
         connectors = connectors_for(root, config)
         job = connectors.request(config.id, None, _principal())
         assert connectors.run(job["jobId"]) == "interrupted"
