@@ -318,3 +318,27 @@ def test_unreachable_store_is_503_with_retry_after(root):
         service.create(make_passport(), Principal("t", frozenset({OPERATOR}), OWNER))
     assert (raised.value.status, raised.value.code) == (503, "StoreUnavailable")
     assert int(raised.value.headers["Retry-After"]) > 0
+
+
+def test_json_response_writes_the_stdlib_s_compact_utf8_json() -> None:
+    from functions.web import json_response
+
+    data = {
+        "name": "Pierre Cardin — polo",
+        "sep": "a\u2028b",
+        "n": [0, -1, 2**63 - 1, 0.25],
+        "nested": {"x": None},
+    }
+    body = json_response(data).get_body()
+    assert body == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_json_response_escapes_what_utf8_cannot_carry() -> None:
+    """A lone surrogate (stored before input refused it) or an integer past 64 bits is still sent,
+    as valid JSON that reads back to the same value."""
+    from functions.web import json_response
+
+    data = {"endpointUrl": "http://x.com/\ud800", "big": 2**70}
+    body = json_response(data).get_body()
+    assert body.isascii()
+    assert json.loads(body) == data
