@@ -103,6 +103,10 @@ class AccessPolicy:
     _decided: dict[Path_, frozenset[str] | None] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    # The rules that forbid each kind of viewer, for passports without a policy of their own.
+    _forbidden: dict[Viewer, tuple[Path_, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def rule_for(self, path: Path_) -> frozenset[str] | None:
         """The most specific rule covering `path`: the longest rule path that names it or an
@@ -296,10 +300,11 @@ def _named_in(document: dict[str, Any], index: Mapping[str, list[str]], rule: Pa
     return _descend([((key,), document[key]) for key in first], rule[1:])
 
 
-def _member_index(document: dict[str, Any]) -> dict[str, list[str]]:
-    """A document's top-level members by each name they answer to, in document order."""
+@functools.lru_cache(maxsize=1024)  # documents of one kind share their top-level members
+def _member_index(keys: tuple[str, ...]) -> Mapping[str, list[str]]:
+    """A document's top-level members (`keys`) by each name they answer to, in document order."""
     index: dict[str, list[str]] = {}
-    for key in document:
+    for key in keys:
         for name in names_of(key):
             index.setdefault(name, []).append(key)
     return index
@@ -341,6 +346,26 @@ def disclosable(
     return paths
 
 
+def _forbidden_rules(viewer: Viewer, policies: tuple[AccessPolicy, AccessPolicy]) -> tuple[Path_, ...]:
+    """The rules of `policies` (the deployment's, the passport's) that forbid `viewer`, in order.
+
+    Without a policy of its own (most passports), the answer depends on the viewer alone and is
+    kept on the deployment's policy: it is asked on every read."""
+    deployment, own = policies
+    if own is UNRESTRICTED:
+        cached = deployment._forbidden.get(viewer)
+        if cached is not None:
+            return cached
+    found = tuple(
+        rule for policy in policies for rule in policy.rules if not may_read(rule, viewer, policies)
+    )
+    if own is UNRESTRICTED:
+        if len(deployment._forbidden) >= RULE_CACHE_SIZE:
+            deployment._forbidden.clear()
+        deployment._forbidden[viewer] = found
+    return found
+
+
 def withheld(
     paths: Iterable[ClaimPath],
     viewer: Viewer,
@@ -360,33 +385,28 @@ def withheld(
     present = set(paths)
     refused = {path for path in present if not may_read(policy_path(path), viewer, policies)}
     # Each rule a reader may not read is looked for in the document: index its members once.
-    index: dict[str, list[str]] | None = None
-    for policy in policies:
-        for rule in policy.rules:
-            if may_read(rule, viewer, policies):
+    index: Mapping[str, list[str]] | None = None
+    for rule in _forbidden_rules(viewer, policies):
+        # Without the document, every rule is taken to name something (fail closed): the
+        # disclosure it names, if the version has one, else something inside a disclosure.
+        members: list[Path_]
+        if document is not None:
+            index = _member_index(tuple(document)) if index is None else index
+            members = _named_in(document, index, rule)
+        else:
+            exact: list[Path_] = [
+                path[1:] for path in present if path[:1] == (DOCUMENT_CLAIM,) and _names(rule, path[1:])
+            ]
+            members = exact or [rule]
+        for member in members:
+            claim = (DOCUMENT_CLAIM, *(str(segment) for segment in member))
+            if claim in present:
                 continue
-            # Without the document, every rule is taken to name something (fail closed): the
-            # disclosure it names, if the version has one, else something inside a disclosure.
-            members: list[Path_]
-            if document is not None:
-                index = _member_index(document) if index is None else index
-                members = _named_in(document, index, rule)
-            else:
-                exact: list[Path_] = [
-                    path[1:] for path in present if path[:1] == (DOCUMENT_CLAIM,) and _names(rule, path[1:])
-                ]
-                members = exact or [rule]
-            for member in members:
-                claim = (DOCUMENT_CLAIM, *(str(segment) for segment in member))
-                if claim in present:
-                    continue
-                holders = [
-                    path
-                    for path in present
-                    if path[:1] == (DOCUMENT_CLAIM,) and _leads_to(path[1:], claim[1:])
-                ]
-                if holders:
-                    refused.add(max(holders, key=len))
+            holders = [
+                path for path in present if path[:1] == (DOCUMENT_CLAIM,) and _leads_to(path[1:], claim[1:])
+            ]
+            if holders:
+                refused.add(max(holders, key=len))
     return frozenset(refused)
 
 
