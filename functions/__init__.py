@@ -11,13 +11,23 @@ from typing import Any
 
 import azure.functions as func
 
-from functions import access, connectors, integrity, onboarding, passports, platform, publication, resolver
+from functions import (
+    access,
+    changes,
+    connectors,
+    integrity,
+    onboarding,
+    passports,
+    platform,
+    publication,
+    resolver,
+)
 from functions.routes import own_routes
 from shared.composition import Root
 from shared.platform.openapi import Catalog
 from shared.platform.settings import Settings
 
-AREAS = (passports, access, integrity, publication, resolver, onboarding, connectors, platform)
+AREAS = (passports, access, integrity, publication, resolver, onboarding, connectors, platform, changes)
 
 
 def app_root(settings: Settings, **given: Any) -> Root:

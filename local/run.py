@@ -40,6 +40,10 @@ def dev_environment(stack_env: dict[str, str], issuer_dir: Path) -> dict[str, st
     return {
         "DPP_SIGNING_KEY_FILE": str(signing_key),
         **stack_env,
+        # The change-feed trigger's connection, which the local host polls (its own client).
+        "COSMOS_CHANGES": (
+            f"AccountEndpoint={stack_env['COSMOS_ENDPOINT']};AccountKey={stack_env['COSMOS_KEY']};"
+        ),
         "COSMOS_DATABASE": "dpp",
         "AUTH_ISSUER": ISSUER,
         "AUTH_AUDIENCE": AUDIENCE,

@@ -9,7 +9,7 @@ What depends on what (arrows point at what is used):
 
     passport service ─→ repository ─→ store, issuance ─→ sealer ─→ key ring ─→ signer (the anchor)
          │                  │                  └─→ access control (what is disclosable)
-         │                  └─→ on_publish: search index ─→ store, access control
+         │                  └─→ (change feed) derived data: search index, relation index ─→ store
          └─→ access control ─→ deployment policy;  artifacts ─→ storage links ─→ blob storage
 """
 
@@ -39,12 +39,12 @@ from shared.onboarding.sweeper import JobSweeper
 from shared.passports.artifacts import ArtifactStore
 from shared.passports.history import PassportHistory
 from shared.passports.issuance import Issuance
-from shared.passports.records import PassportItem
-from shared.passports.repository import PassportRepository, PublishHook
+from shared.passports.repository import PassportRepository
 from shared.passports.service import PassportService
 from shared.platform.health import Readiness
 from shared.platform.outbound import OutboundClient, OutboundRules
 from shared.platform.settings import Settings
+from shared.publication.derived import DerivedData
 from shared.publication.page import ConsumerPage
 from shared.publication.registry import Registry, RegistryOptions
 from shared.publication.registry_client import RegistryClient
@@ -197,10 +197,13 @@ class Root:
 
     @part
     def passports(self) -> PassportRepository:
-        # Every version is indexed before it becomes current: search (keywords of its public view)
-        # and reverse relations (what its relations section names).
-        hooks = PublishHooks(self.search_index.apply, self.relation_index.apply)
-        return PassportRepository(self.store, self.issuance, on_publish=hooks)
+        return PassportRepository(self.store, self.issuance)
+
+    @part
+    def derived(self) -> DerivedData:
+        # Off the write path: the passports' change feed brings every new head to both indexes,
+        # search (keywords of its public view) and reverse relations (what its relations name).
+        return DerivedData(self.store, self.search_index.apply, self.relation_index.apply)
 
     @part
     def outbound(self) -> OutboundClient:
@@ -329,17 +332,6 @@ class _DeferredSyncs:
 
     def take_over(self, job: Any) -> str:
         return self.root.connectors.take_over(job)
-
-
-class PublishHooks:
-    """Every index the repository keeps in step, told in order before a version becomes current."""
-
-    def __init__(self, *hooks: PublishHook):
-        self.hooks = hooks
-
-    def __call__(self, before: PassportItem | None, after: PassportItem) -> None:
-        for hook in self.hooks:
-            hook(before, after)
 
 
 def make_signer(config: Settings) -> Signer | None:

@@ -138,19 +138,53 @@ def app_functions(app: Any) -> list[Any]:
     return registered_functions(app)
 
 
+# How often the tests' host polls for the change feed (make run: every 1 s).
+TEST_COSMOS_POLL_SECONDS = 0.2
+
+
 @pytest.fixture(scope="session")
-def api(app: Any, root: Root) -> Iterator[str]:
-    """Base URL of the API (with the /api prefix), served by the local host over real HTTP at the
-    app's public URL."""
+def host_server(app: Any, root: Root) -> Iterator[tuple[Any, str]]:
+    """The local host serving the app over real HTTP at its public URL, with its Cosmos DB trigger
+    (derived data: search, relations) emulated; and its base URL."""
     from urllib.parse import urlsplit
 
-    from functions.routes import API, ROUTE_PREFIX
+    from functions.routes import ROUTE_PREFIX
     from local.host.server import start_in_thread
 
     port = urlsplit(root.settings.public_url).port
-    server, base = start_in_thread(app, port=port or 0, route_prefix=ROUTE_PREFIX)
-    yield f"{base}/{API}"
+    server, base = start_in_thread(
+        app,
+        port=port or 0,
+        route_prefix=ROUTE_PREFIX,
+        cosmos_triggers=True,
+        cosmos_poll_seconds=TEST_COSMOS_POLL_SECONDS,
+    )
+    assert server.cosmos_triggers is not None and not server.cosmos_triggers.errors
+    yield server, base
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def api(host_server: tuple[Any, str]) -> str:
+    """Base URL of the API (with the /api prefix)."""
+    from functions.routes import API
+
+    return f"{host_server[1]}/{API}"
+
+
+@pytest.fixture(scope="session")
+def derived(host_server: tuple[Any, str]) -> Callable[..., None]:
+    """Wait until derived data (search, reverse relations) has caught up with every write made
+    before the call: bounded by the documented lag (after a single write), never a sleep."""
+    from shared.publication.derived import LOCAL_LAG_SECONDS
+
+    triggers = host_server[0].cosmos_triggers
+
+    def wait(seconds: float = LOCAL_LAG_SECONDS) -> None:
+        # A backlog (a bulk load just before) takes longer: its callers say how much longer.
+        assert triggers.caught_up(seconds), f"derived data did not catch up within {seconds} s"
+
+    return wait
 
 
 @pytest.fixture(scope="session")

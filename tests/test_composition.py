@@ -36,8 +36,10 @@ def test_every_part_is_one_object_per_root_and_parts_are_wired_to_each_other() -
     assert root.registry.client is root.registry_client
     assert root.imports.service is root.service
     assert root.exports.passports is root.passports
-    # New versions reach the search index before they become current.
-    assert root.passports.on_publish.hooks == (root.search_index.apply, root.relation_index.apply)
+    # Derived data follows the change feed, off the write path: both indexes, in one place.
+    assert not hasattr(root.passports, "on_publish")
+    assert root.derived.indexes == (root.search_index.apply, root.relation_index.apply)
+    assert root.derived.store is root.store
     other = Root(Settings(environment="local"))
     assert other.store is not root.store
 

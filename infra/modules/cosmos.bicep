@@ -71,6 +71,14 @@ var containers = [
     includedPaths: ['/type/?']
     excludedPaths: ['/*']
   }
+  {
+    // The change-feed trigger's leases (functions/changes.py), created here: the trigger's
+    // identity has data-plane rights only, so create_lease_container_if_not_exists is off.
+    name: 'leases'
+    partitionKey: '/id'
+    includedPaths: ['/*']
+    excludedPaths: []
+  }
 ]
 
 // The write region first, then the read replicas (serverless accounts have one region only).

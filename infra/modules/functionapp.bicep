@@ -61,6 +61,10 @@ var appSettings = {
   DPP_ENVIRONMENT: 'azure'
   AZURE_CLIENT_ID: identityClientId
   COSMOS_ENDPOINT: cosmosEndpoint
+  // The change-feed trigger (functions/changes.py) connects as the app's identity too.
+  COSMOS_CHANGES__accountEndpoint: cosmosEndpoint
+  COSMOS_CHANGES__credential: 'managedidentity'
+  COSMOS_CHANGES__clientId: identityClientId
   COSMOS_DATABASE: cosmosDatabase
   AUTH_ISSUER: authIssuer
   AUTH_AUDIENCE: authAudience

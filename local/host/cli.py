@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     pass
 
 from local.host.blob_triggers import DEFAULT_BLOB_POLL_SECONDS
+from local.host.cosmos_triggers import DEFAULT_COSMOS_POLL_SECONDS
 from local.host.functions_index import load_app
 from local.host.server import LocalHTTPServer, make_server
 
@@ -40,6 +41,15 @@ def cli_server(argv: list[str] | None = None) -> LocalHTTPServer:
         type=_positive_seconds,
         help=f"how often blob triggers list their containers (default {DEFAULT_BLOB_POLL_SECONDS:g})",
     )
+    parser.add_argument(
+        "--no-cosmos-triggers", action="store_true", help="do not poll for Cosmos DB-triggered functions"
+    )
+    parser.add_argument(
+        "--cosmos-poll-seconds",
+        default=DEFAULT_COSMOS_POLL_SECONDS,
+        type=_positive_seconds,
+        help=f"how often Cosmos DB triggers query their containers (default {DEFAULT_COSMOS_POLL_SECONDS:g})",
+    )
     args = parser.parse_args(argv)
     return make_server(
         load_app(args.app),
@@ -48,6 +58,8 @@ def cli_server(argv: list[str] | None = None) -> LocalHTTPServer:
         timers=not args.no_timers,
         blob_triggers=not args.no_blob_triggers,
         blob_poll_seconds=args.blob_poll_seconds,
+        cosmos_triggers=not args.no_cosmos_triggers,
+        cosmos_poll_seconds=args.cosmos_poll_seconds,
     )
 
 
@@ -68,8 +80,15 @@ def _describe(server: LocalHTTPServer, function: Any) -> None:
                 watch.function.source or "LogsAndContainerScan",
                 blobs.poll_seconds,
             )
+    elif server.cosmos_triggers is not None and "cosmosDBTrigger" in types:
+        if name not in server.cosmos_triggers.errors:
+            log.info("Cosmos DB trigger %s: polled every %g s", name, server.cosmos_triggers.poll_seconds)
     else:
-        why = {"timerTrigger": ", timers off", "blobTrigger": ", blob triggers off"}
+        why = {
+            "timerTrigger": ", timers off",
+            "blobTrigger": ", blob triggers off",
+            "cosmosDBTrigger": ", Cosmos DB triggers off",
+        }
         off = "".join(why.get(kind, "") for kind in sorted(types))
         log.info("not served (no HTTP trigger%s): %s", off, name)
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     pass
 
 from local.host.blob_triggers import DEFAULT_BLOB_POLL_SECONDS, BlobTriggers, blob_trigger_functions
+from local.host.cosmos_triggers import DEFAULT_COSMOS_POLL_SECONDS, CosmosTriggers, cosmos_trigger_functions
 from local.host.routing import LocalFunctionsHost, error_response
 from local.host.timers import TimerRunner, timer_functions
 
@@ -258,6 +259,7 @@ class LocalHTTPServer(ThreadingHTTPServer):
     functions_host: LocalFunctionsHost
     timer_runner: TimerRunner | None = None
     blob_triggers: BlobTriggers | None = None
+    cosmos_triggers: CosmosTriggers | None = None
 
     def start_timers(self) -> None:
         if self.timer_runner is not None:
@@ -266,6 +268,8 @@ class LocalHTTPServer(ThreadingHTTPServer):
     def start_blob_triggers(self) -> None:
         if self.blob_triggers is not None:
             self.blob_triggers.start()
+        if self.cosmos_triggers is not None:
+            self.cosmos_triggers.start()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client hanging up mid-response is routine, not worth a traceback on stderr.
@@ -279,6 +283,8 @@ class LocalHTTPServer(ThreadingHTTPServer):
             self.timer_runner.stop()
         if self.blob_triggers is not None:
             self.blob_triggers.stop()
+        if self.cosmos_triggers is not None:
+            self.cosmos_triggers.stop()
 
     def shutdown(self) -> None:
         """Stop serving, timers and blob triggers, and release the port (tests start and stop hosts
@@ -297,12 +303,15 @@ def make_server(
     timers: bool = False,
     blob_triggers: bool = False,
     blob_poll_seconds: float = DEFAULT_BLOB_POLL_SECONDS,
+    cosmos_triggers: bool = False,
+    cosmos_poll_seconds: float = DEFAULT_COSMOS_POLL_SECONDS,
 ) -> LocalHTTPServer:
     """The server of `app`; with `timers`, its timer schedules are checked (ValueError when one is
     not supported) and `start_timers()` starts them. With `blob_triggers`, `server.blob_triggers`
     watches the blob triggers (connections from os.environ; a trigger that cannot run is in its
     `errors`); `start_blob_triggers()` starts polling, `server.blob_triggers.scan_once()` delivers
-    synchronously instead."""
+    synchronously instead. With `cosmos_triggers`, `server.cosmos_triggers` emulates the Cosmos DB
+    triggers by polling (started with the blob triggers; `caught_up()` waits for them)."""
     functions_host = LocalFunctionsHost(app, route_prefix)
     runner = TimerRunner(timer_functions(app)) if timers else None
     blobs = (
@@ -313,6 +322,11 @@ def make_server(
     server.functions_host = functions_host
     server.timer_runner = runner
     server.blob_triggers = blobs
+    server.cosmos_triggers = (
+        CosmosTriggers(cosmos_trigger_functions(app), poll_seconds=cosmos_poll_seconds)
+        if cosmos_triggers
+        else None
+    )
     return server
 
 
@@ -324,7 +338,8 @@ def start_in_thread(
     **options: Any,
 ) -> tuple[LocalHTTPServer, str]:
     """Serve `app` from a daemon thread, run its timers with `timers=True` and poll its blob
-    triggers with `blob_triggers=True`; returns the server (`shutdown()` stops all) and base URL."""
+    triggers with `blob_triggers=True` (Cosmos DB triggers with `cosmos_triggers=True`); returns
+    the server (`shutdown()` stops all) and base URL."""
     server = make_server(app, host, port, route_prefix, **options)
     threading.Thread(target=server.serve_forever, name="local-functions-host", daemon=True).start()
     server.start_timers()

@@ -6,6 +6,11 @@ first), then swaps `head` to it with If-Match on the head's ETag. Readers only f
 crash between the two steps leaves a version nobody can see; whoever next finds `vN+1` present
 while `head` is still at N finishes that write (rolls the head forward) before writing N+2.
 Reads of history are bounded by the head's version for the same reason.
+
+A new passport costs three writes and no read (`commit(..., new=True)`): the product's lookup is
+created first, unsigned, and is the existence check (a 409 sends the write down the careful path
+that reads first); then the version and the head are created. Derived data (search, relations)
+is not written here: it follows from the change feed (`shared.publication.derived`).
 """
 
 from __future__ import annotations
@@ -41,10 +46,6 @@ WRITE_IN_FLIGHT = timedelta(seconds=60)
 CREATE, UPDATE, UPDATE_ELEMENT, DELETE = "create", "update", "updateElement", "delete"
 REVOKE, PUBLISH, PUT_ARTIFACT = "revoke", "publish", "putArtifact"
 SET_ACCESS_POLICY = "setAccessPolicy"
-
-# Told about every version before it becomes current (and again if a roll-forward completes it),
-# so derived data such as the search index never trails a published version: (previous head, new).
-PublishHook = Callable[[PassportItem | None, PassportItem], None]
 
 
 @dataclass(frozen=True)
@@ -120,12 +121,11 @@ def _item(found: dict[str, Any] | None) -> PassportItem | None:
 
 
 class PassportRepository:
-    """Versioned passport storage over a Store; `on_publish` keeps derived data in step."""
+    """Versioned passport storage over a Store."""
 
-    def __init__(self, store: Store, issuance: Issuance, on_publish: PublishHook | None = None):
+    def __init__(self, store: Store, issuance: Issuance):
         self.store = store
         self.issuance = issuance
-        self.on_publish = on_publish
         # Product key → its live passport's id, per instance. A product names the same passport
         # until that one is deleted, and a deleted (or missing) head sends the next read back to
         # the lookup, so a cached id is never served stale: a read by product costs the head's
@@ -225,7 +225,9 @@ class PassportRepository:
         if lookup is None:
             return None
         head = self.head(lookup["dppId"])
-        if head is None or head["deleted"]:
+        # A lookup left by a create that never stored its version may name a passport of
+        # another product (ids are the client's): that passport is not this product's.
+        if head is None or head["deleted"] or product_key(head["productId"]) != key:
             return None
         if len(self._passport_ids) >= ID_CACHE_SIZE:
             self._passport_ids.clear()
@@ -241,13 +243,20 @@ class PassportRepository:
 
     # -- the write -------------------------------------------------------------------------
 
-    def commit(self, dpp_id: str, decide: Callable[[PassportItem | None], Draft]) -> PassportItem:
+    def commit(
+        self, dpp_id: str, decide: Callable[[PassportItem | None], Draft], *, new: bool = False
+    ) -> PassportItem:
         """Write the next version of a passport and make it current, atomically.
 
         `decide` sees the current head (None if the passport does not exist) and returns the
         draft, or raises to refuse the write; it runs again whenever another writer got in first,
-        so concurrent writers never lose each other's changes.
+        so concurrent writers never lose each other's changes. With `new` (a create), the first
+        attempt reads nothing: see `_create_new`.
         """
+        if new:
+            created = self._create_new(dpp_id, decide)
+            if created is not None:
+                return created
         for attempt in range(MAX_ATTEMPTS):
             head = self.head(dpp_id)
             draft = decide(head)
@@ -269,9 +278,45 @@ class PassportRepository:
             headers={"Retry-After": "1"},
         )
 
+    def _create_new(self, dpp_id: str, decide: Callable[[PassportItem | None], Draft]) -> PassportItem | None:
+        """A create in three writes and no read, or None to take the careful path.
+
+        The product's lookup is created first (unsigned: an existing product costs no signature),
+        then the version (signed) and the head. A product already looked up, or a version 1
+        already there, leaves the write to the careful path, which reads before it writes; a
+        lookup this attempt created for a passport id that turns out taken by another product
+        is withdrawn, and live_head_for_product never follows one left by a crash.
+        """
+        draft = decide(None)
+        if draft.operation != CREATE:
+            return None
+        document = draft.document
+        product = document["uniqueProductIdentifier"]
+        try:
+            lookup = self.store.create(
+                PRODUCTS, dict(_lookup_item(product_key(product), dpp_id, [], utcnow()))
+            )
+        except ItemExists:
+            return None
+        try:
+            item = _version_item(dpp_id, 1, draft, None, self.issuance)
+            self.store.create(PASSPORTS, dict(item))
+        except ItemExists:
+            first = self.version(dpp_id, 1)
+            if first is None or product_key(first["productId"]) != product_key(product):
+                self._withdraw(lookup, product)
+            return None
+        except Exception:
+            self._withdraw(lookup, product)  # signing failed: leave no trace
+            raise
+        return self._publish(dpp_id, None, item)
+
+    def _withdraw(self, lookup: dict[str, Any], product_id: str) -> None:
+        with contextlib.suppress(ItemChanged, ServiceUnavailable):
+            self.store.delete(PRODUCTS, lookup, product_key(product_id))
+
     def _publish(self, dpp_id: str, head: PassportItem | None, item: PassportItem) -> PassportItem:
         new_head = _head_from(item)
-        self._announce(head, item)
         try:
             if head is None:
                 self.store.create(PASSPORTS, dict(new_head))
@@ -283,10 +328,6 @@ class PassportRepository:
             if current is None or current["version"] < item["version"]:
                 raise
         return new_head
-
-    def _announce(self, head: PassportItem | None, item: PassportItem) -> None:
-        if self.on_publish is not None:
-            self.on_publish(head, item)
 
     def _finish_interrupted_write(self, dpp_id: str, head: PassportItem | None, number: int) -> None:
         """Version `number` exists but the head may not point at it yet: complete that write."""
@@ -301,8 +342,6 @@ class PassportRepository:
                 with contextlib.suppress(ItemChanged):
                     self.store.delete(PASSPORTS, dict(pending), dpp_id)
                 return
-        if head is None or head["version"] < number:
-            self._announce(head, pending)
         try:
             if head is None:
                 self.store.create(PASSPORTS, dict(_head_from(pending)))
@@ -340,6 +379,8 @@ class PassportRepository:
 
     def _refuse_if_held(self, lookup: ProductLookup, operator_id: str, now: datetime) -> None:
         holder = self.head(lookup["dppId"])
+        if holder is not None and product_key(holder["productId"]) != lookup["productId"]:
+            holder = None  # a lookup left by a create that never stored its version (see _create_new)
         if holder is not None and not holder["deleted"]:
             raise Conflict(
                 f"Product '{lookup['productId']}' already has passport '{lookup['dppId']}'",

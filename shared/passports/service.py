@@ -278,7 +278,7 @@ class PassportService:
                 timestamp,
             )
 
-        return self.passports.commit(dpp_id, decide)
+        return self.passports.commit(dpp_id, decide, new=True)
 
     def update(
         self,

@@ -21,6 +21,9 @@ SETTING_NAMES: tuple[str, ...] = (
     "COSMOS_DATABASE",
     "COSMOS_VERIFY_TLS",
     "COSMOS_PREFERRED_REGIONS",
+    # The change-feed trigger's connection (read by the Functions host, functions/changes.py).
+    "COSMOS_CHANGES",
+    "COSMOS_CHANGES__accountEndpoint",
     "AZURE_CLIENT_ID",
     "AUTH_ISSUER",
     "AUTH_AUDIENCE",
@@ -61,6 +64,8 @@ SETTING_NAMES: tuple[str, ...] = (
 OPTIONAL_IN_AZURE: dict[str, str] = {
     "COSMOS_KEY": "local only: in Azure the app authenticates with its managed identity",
     "COSMOS_VERIFY_TLS": "local only: for emulators with self-signed certificates (default true)",
+    "COSMOS_CHANGES": "local only: the change-feed trigger's connection string (Azure uses the "
+    "identity-based COSMOS_CHANGES__* settings)",
     "AUTH_JWKS_FILE": "local only: the development token issuer's keys (Azure uses AUTH_JWKS_URL)",
     "DPP_SIGNING_KEY_FILE": "local only: a PEM key when no Key Vault key is set",
     "DPP_SIGNING_RATE_PER_SECOND": "optional: default 80% of the vault's documented limit for the "

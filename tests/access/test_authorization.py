@@ -186,7 +186,7 @@ def jwt_payload(presentation: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def passport(api, http, auth, headers) -> Passport:
+def passport(api, http, auth, headers, derived) -> Passport:
     # A write body may still carry the lifecycle and the passport's policy: they go beside the document.
     document = make_passport(
         **SECTIONS, dppAccessPolicy=PASSPORT_POLICY, dppLifecycle={"versionLabel": LABEL}
@@ -225,6 +225,7 @@ def passport(api, http, auth, headers) -> Passport:
     assert [len(jwt_payload(r["signature"])["dpp"]["artifacts"]["_sd"]) for r in records[1:]] == [1, 2]
     assert "_sd" not in jwt_payload(records[0]["signature"])["dpp"]["artifacts"]
     assert versions[-1] == stored
+    derived()  # searched by several checks
     return Passport(
         api,
         http,
@@ -777,11 +778,12 @@ def test_the_search_index_holds_public_words_only(passport, root):
     assert index_terms(root, passport.dpp_id, [PUBLIC_WORD, *restricted]) == {PUBLIC_WORD}
 
 
-def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api, http, auth, root):
+def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api, http, auth, root, derived):
     word = f"zqlater{uuid.uuid4().hex[:12]}"
     document = make_passport(nameplate={"ProductName": f"Shirt {word}"}, composition={"fibres": "cotton"})
     dpp_id, product_id = document["digitalProductPassportId"], document["uniqueProductIdentifier"]
     assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
+    derived()
     url = f"{api}/v1/dpps/{enc(dpp_id)}"
     lite = f"{api}/v1/dpp/{enc(product_id)}/v1"
 
@@ -793,6 +795,7 @@ def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api
     assert len(found()) == 1 and index_terms(root, dpp_id, [word]) == {word}
     narrowed = {"dppAccessPolicy": {"sections": {"nameplate": ["authority"]}}}
     assert http.patch(url, json=narrowed, headers=auth).status_code == 200
+    derived()
     assert found() == [] and index_terms(root, dpp_id, [word]) == set()
     assert "nameplate" not in http.get(url).json()
     assert http.get(url).headers["DPP-Disclosure"] == "partial"
@@ -801,6 +804,7 @@ def test_narrowing_the_passport_policy_later_unindexes_and_hides_the_section(api
     assert body["compositionInline"] == {"fibres": "cotton"}
     # Dropping the passport's policy opens the section again, search included.
     assert http.patch(url, json={"dppAccessPolicy": None}, headers=auth).status_code == 200
+    derived()
     assert [preview["subject"] for preview in found()] == [f"{product_id}#v1"]
     assert http.get(url).json()["nameplate"] == {"ProductName": f"Shirt {word}"}
 

@@ -262,8 +262,14 @@ def test_status_artifact_and_envelope_endpoints_are_signed(
 
 @pytest.mark.parametrize("reader", READERS)
 def test_history_records_and_search_hits_carry_their_own_presentations(
-    reader: str, api: str, passport: dict[str, Any], readers: dict[str, dict[str, str]], keys: dict[str, Any]
+    reader: str,
+    api: str,
+    passport: dict[str, Any],
+    readers: dict[str, dict[str, str]],
+    keys: dict[str, Any],
+    derived: Any,
 ):
+    derived()
     history = requests.get(
         f"{passport['url']}/history", params={"include": "documents"}, headers=readers[reader], timeout=10
     )

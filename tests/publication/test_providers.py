@@ -169,7 +169,7 @@ def test_an_unreachable_provider_is_reported_without_failing_the_read(api, http,
         assert found["reason"]
 
 
-def test_absolute_urls_of_this_service_are_read_locally_and_indexed(api, http, create, root):
+def test_absolute_urls_of_this_service_are_read_locally_and_indexed(api, http, create, root, derived):
     local_part = create()
     own = root.settings.public_url
     by_url = f"{own}/api/v1/dpps/{enc(local_part['digitalProductPassportId'])}"
@@ -177,6 +177,7 @@ def test_absolute_urls_of_this_service_are_read_locally_and_indexed(api, http, c
     out = graph(http, api, assembly["digitalProductPassportId"], direction="out")
     (named,) = [found for found in out["nodes"] if found["dppId"] == local_part["digitalProductPassportId"]]
     assert named["verification"] == "local"  # read here, not fetched over HTTP
+    derived()
     incoming = graph(http, api, local_part["digitalProductPassportId"], direction="in")
     assert [edge["type"] for edge in incoming["edges"]] == ["hasPart"]
 

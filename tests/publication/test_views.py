@@ -604,7 +604,7 @@ def test_restricted_artifact_needs_a_role_that_reads_its_section(api, http, auth
 # -- search -------------------------------------------------------------------------------------------
 
 
-def test_search_pages_through_every_match_once(api, http, create):
+def test_search_pages_through_every_match_once(api, http, create, derived):
     word = f"zq{uuid.uuid4().hex[:8]}"
     made = {
         product_passport(create, nameplate={"ManufacturerName": f"Maker {word}", "Index": str(i)})[
@@ -612,6 +612,7 @@ def test_search_pages_through_every_match_once(api, http, create):
         ]
         for i in range(5)
     }
+    derived()
     seen: list[str] = []
     url: str | None = f"{api}/v1/dpp/search?keyword={word}&limit=2"
     pages = 0
@@ -627,7 +628,7 @@ def test_search_pages_through_every_match_once(api, http, create):
     assert sorted(seen) == sorted(f"{product}:v1" for product in made)
 
 
-def test_search_filters_and_follows_changes(api, http, auth, create):
+def test_search_filters_and_follows_changes(api, http, auth, create, derived):
     word = f"zr{uuid.uuid4().hex[:8]}"
     document = product_passport(create, nameplate={"ProductName": f"Shirt {word} Green"})
     dpp_id, product = document["digitalProductPassportId"], document["uniqueProductIdentifier"]
@@ -638,6 +639,7 @@ def test_search_filters_and_follows_changes(api, http, auth, create):
         return [item["subject"] for item in response.json()]
 
     mine = f"{product}:v1"
+    derived()
     assert subjects(keyword=word) == [mine]
     assert subjects(keyword=f"{word} GREEN") == [mine]  # every word must match, case-insensitively
     assert subjects(keyword=f"{word} blue") == []
@@ -645,15 +647,19 @@ def test_search_filters_and_follows_changes(api, http, auth, create):
     assert subjects(keyword=word, issuer="did:example:someone-else") == []
     assert subjects(keyword=word, status="Revoked") == []
     http.patch(f"{api}/v1/dpps/{enc(dpp_id)}", json={"nameplate": {"ProductName": "Shirt"}}, headers=auth)
+    derived()
     assert subjects(keyword=word) == []
     http.patch(
         f"{api}/v1/dpps/{enc(dpp_id)}", json={"nameplate": {"ProductName": f"Shirt {word}"}}, headers=auth
     )
+    derived()
     assert subjects(keyword=word) == [mine]
     http.post(f"{api}/v1/dpps/{enc(dpp_id)}/revoke", json={"reason": "test"}, headers=auth)
+    derived()
     assert subjects(keyword=word, status="Valid") == []
     assert subjects(keyword=word, status="Revoked") == [mine]
     http.delete(f"{api}/v1/dpps/{enc(dpp_id)}", headers=auth)
+    derived()
     assert subjects(keyword=word) == []
 
 
@@ -675,10 +681,11 @@ def test_search_rejects_bad_parameters(api, http, query, code):
     assert result_code(response) == code
 
 
-def test_search_cursor_is_bound_to_its_query(api, http, create):
+def test_search_cursor_is_bound_to_its_query(api, http, create, derived):
     word = f"zc{uuid.uuid4().hex[:8]}"
     for _ in range(3):
         product_passport(create, nameplate={"ManufacturerName": word})
+    derived()
     first = http.get(f"{api}/v1/dpp/search?keyword={word}&limit=1")
     link = first.headers["Link"]
     cursor = parse_qs(urlsplit(link[1 : link.index(">")]).query)["cursor"][0]
