@@ -1,0 +1,91 @@
+"""What a write costs the store, and what is readable the moment it returns.
+
+A new passport is three writes (its product's lookup, version 1, the head) and no read: derived
+data (search, reverse relations) is not written on the write path but follows the change feed.
+The passport itself is never stale: readable by id and by product the moment the write returns,
+before the search has caught up.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import pytest
+
+from shared.access.authentication import Principal
+from shared.access.roles import OPERATOR
+from shared.onboarding.file_formats import Record
+from shared.platform.errors import Conflict
+from tests.support.documents import OWNER, enc, make_passport
+
+OWNER_PRINCIPAL = Principal("tester", frozenset({OPERATOR}), OWNER)
+WRITES = ("create", "replace", "upsert", "delete", "remove")
+READS = ("read", "query_partition", "query_page", "query_background", "iterate_background")
+
+
+class StoreCalls:
+    """Counts the store calls made by this thread, by name: the local host's change-feed poller
+    shares the store and must not count."""
+
+    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch):
+        self.calls: dict[str, int] = {}
+        thread = threading.get_ident()
+        for name in (*WRITES, *READS):
+            original = getattr(store, name)
+
+            def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+                if threading.get_ident() == thread:
+                    self.calls[_name] = self.calls.get(_name, 0) + 1
+                return _original(*args, **kwargs)
+
+            monkeypatch.setattr(store, name, counted)
+
+    def count(self, names: tuple[str, ...]) -> int:
+        return sum(self.calls.get(name, 0) for name in names)
+
+
+def test_a_new_passport_costs_three_writes_and_no_read(root, monkeypatch):
+    document = make_passport(nameplate={"ProductName": "Many words to index in a new passport"})
+    calls = StoreCalls(root.store, monkeypatch)
+    root.service.create(document, OWNER_PRINCIPAL)
+    assert calls.count(WRITES) <= 3 and calls.count(READS) == 0, calls.calls
+    assert calls.calls == {"create": 3}
+
+
+def test_a_passport_created_again_is_refused_by_its_product_claim_before_any_signature(root, monkeypatch):
+    document = make_passport()
+    root.service.create(document, OWNER_PRINCIPAL)
+    signed: list[object] = []
+    issued = root.passports.issuance.sealed
+    monkeypatch.setattr(root.passports.issuance, "sealed", lambda *a: signed.append(a) or issued(*a))
+    calls = StoreCalls(root.store, monkeypatch)
+    with pytest.raises(Conflict) as refused:
+        root.service.create(document, OWNER_PRINCIPAL)
+    assert refused.value.code == "PassportExists" and signed == []
+    # The claim's 409 answers that the product is known; one read of the head says by whom.
+    assert calls.calls == {"create": 1, "read": 1}
+
+
+def test_a_passport_is_readable_at_once_and_found_by_search_within_the_lag(api, http, auth, derived):
+    word = f"zw{uuid.uuid4().hex[:10]}"
+    document = make_passport(nameplate={"ProductName": f"Shirt {word}"})
+    assert http.post(f"{api}/v1/dpps", json=document, headers=auth).status_code == 201
+    # The passport itself: at once, by id and by product, whatever the indexes' lag.
+    by_id = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}")
+    assert by_id.status_code == 200 and by_id.json()["nameplate"]["ProductName"] == f"Shirt {word}"
+    by_product = http.get(f"{api}/v1/dppsByProductId/{enc(document['uniqueProductIdentifier'])}")
+    assert by_product.status_code == 200
+    derived()
+    found = http.get(f"{api}/v1/dpp/search", params={"keyword": word}).json()
+    assert [hit["subject"] for hit in found] == [f"{document['uniqueProductIdentifier']}#v1"]
+
+
+def test_an_imported_row_is_readable_by_id_the_moment_it_is_done(api, http, root):
+    document = make_passport()
+    outcome = root.imports.write_record(Record(1, document=document), None, OWNER_PRINCIPAL)
+    assert outcome.kind == "created", outcome.failure
+    response = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}")
+    assert response.status_code == 200
+    assert response.json()["uniqueProductIdentifier"] == document["uniqueProductIdentifier"]
