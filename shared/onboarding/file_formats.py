@@ -11,7 +11,9 @@ with `error` set, and reading goes on, so one bad row never hides the others.
 
 CSV and JSON Lines are read incrementally and never held in memory whole; XLSX needs a seekable
 file (a ZIP archive is read from its end), so a non-seekable stream is spooled to a temporary
-file first; JSON is parsed in one piece, within the size limit the caller enforces.
+file first, and its shared strings table (every distinct text of the workbook, which grows with
+the rows) is kept in a temporary file and read by index, its size limit applied while it is read;
+JSON is parsed in one piece, within the size limit the caller enforces.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import io
 import itertools
 import re
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +60,9 @@ MAX_SHARED_STRINGS = 1_000_000
 SHARED_STRINGS = "xl/sharedstrings.xml"
 _UNIQUE_COUNT = re.compile(r"<(?:\w+:)?sst\b[^>]*\buniqueCount=\"([0-9]{1,12})\"")
 _SHOWN_CHARS = 80
+# Shared strings looked up recently, kept in memory: a column of repeated texts costs no disk read.
+_STRING_CACHE = 4096
+_OFFSET = struct.Struct("<Q")
 
 
 class ImportFileError(Exception):
@@ -337,13 +344,13 @@ def _tabular_records(
 
 
 def _read_xlsx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
-    import openpyxl
-
     source, spool = _seekable(stream)
     try:
         _check_workbook_size(source)
         try:
-            workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+            workbook, strings = _open_workbook(source)
+        except ImportFileError:
+            raise
         except Exception as exc:  # openpyxl has no single error type for a broken workbook
             raise ImportFileError(f"The file is not a readable XLSX workbook ({_describe(exc)})") from None
         try:
@@ -351,15 +358,128 @@ def _read_xlsx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
             yield from _tabular_records(rows, options.header_row, "worksheet")
         finally:
             workbook.close()
+            strings.close()
     finally:
         if spool is not None:
             spool.close()
 
 
+class DiskStrings:
+    """A workbook's shared strings table in temporary files, looked up by index as openpyxl does
+    for every text cell: UTF-8 texts end to end in one, their offsets (8 bytes each) in another."""
+
+    def __init__(self) -> None:
+        self._texts = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._offsets = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self._count = 0
+        self._end = 0
+        self._lookup = functools.lru_cache(maxsize=_STRING_CACHE)(self._read)
+
+    def append(self, text: str) -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        self._offsets.write(_OFFSET.pack(self._end))
+        self._texts.write(data)
+        self._end += len(data)
+        self._count += 1
+
+    def finish(self) -> None:
+        self._offsets.write(_OFFSET.pack(self._end))  # where the last text ends
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: int) -> str:
+        if not 0 <= index < self._count:
+            raise IndexError(f"shared string {index} of {self._count}")
+        return self._lookup(index)
+
+    def _read(self, index: int) -> str:
+        self._offsets.seek(index * _OFFSET.size)
+        start, end = struct.unpack("<QQ", self._offsets.read(2 * _OFFSET.size))
+        self._texts.seek(start)
+        return self._texts.read(end - start).decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        self._lookup.cache_clear()
+        self._texts.close()
+        self._offsets.close()
+
+
+def read_shared_strings(table: BinaryIO, limit: int = MAX_SHARED_STRINGS) -> DiskStrings:
+    """The shared strings of `table` (a workbook's xl/sharedStrings.xml) on disk, each text as
+    openpyxl reads it; more than `limit` is refused as soon as the one past it is met."""
+    from openpyxl.cell.text import Text
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    item = f"{{{SHEET_MAIN_NS}}}si"
+    strings = DiskStrings()
+    root = None
+    try:
+        for event, node in iterparse(table, events=("start", "end")):
+            if root is None:
+                root = node
+            elif event == "end" and node.tag == item:
+                if len(strings) >= limit:
+                    raise ImportFileError(
+                        f"The workbook holds more than {limit} distinct texts; at most {limit} "
+                        "are read: split it"
+                    )
+                strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+                # Parsed items are dropped from the tree, which would otherwise keep one per text.
+                root.clear()
+        strings.finish()
+    except BaseException:
+        strings.close()
+        raise
+    return strings
+
+
+def _open_workbook(source: BinaryIO) -> tuple[Any, DiskStrings]:
+    """openpyxl's read-only workbook of `source`, with its shared strings on disk (returned too,
+    to be closed with the workbook)."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+    from openpyxl.xml.constants import SHARED_STRINGS as STRINGS_PART
+
+    class _Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
+        # openpyxl looks for the sheet's declared dimensions when it opens it, and on a sheet
+        # without them parses every row into a tree first; the rows are read without them anyway.
+        def _get_size(self) -> None:
+            pass
+
+    class _Reader(ExcelReader):  # type: ignore[misc]
+        # openpyxl's own read_strings builds a list of every text before the first row is read.
+        def read_strings(self) -> None:
+            part = self.package.find(STRINGS_PART)
+            if part is not None:
+                with self.archive.open(part.PartName[1:]) as table:
+                    self.shared_strings = read_shared_strings(table, MAX_SHARED_STRINGS)
+
+        def read_worksheets(self) -> None:
+            # Read-only worksheets, as openpyxl's own read_worksheets makes them (chart sheets
+            # hold no rows and are left out).
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    worksheet = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                    worksheet.sheet_state = sheet.state
+                    self.wb._sheets.append(worksheet)
+
+    reader = _Reader(source, read_only=True, data_only=True)
+    reader.shared_strings = DiskStrings()
+    try:
+        reader.read()
+    except BaseException:
+        reader.shared_strings.close()
+        raise
+    return reader.wb, reader.shared_strings
+
+
 def _check_workbook_size(source: BinaryIO) -> None:
     """Refuse a workbook that unpacks to far more than it weighs (a zip bomb), or whose shared
-    strings table, which a reader must hold whole before the first row, is too large; both are
-    read from the zip directory and the table's first bytes, before anything is unpacked."""
+    strings table declares more texts than are read; both are read from the zip directory and the
+    table's first bytes, before anything is unpacked (an undeclared or wrong count is caught while
+    the table is read, by `read_shared_strings`)."""
     import zipfile
 
     try:
@@ -422,9 +542,50 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {_shown(str(exc))}" if str(exc) else type(exc).__name__
 
 
+def _worksheet_values(worksheet: Any) -> Iterator[tuple[Any, ...]]:
+    """What a read-only worksheet's `iter_rows(values_only=True)` yields (a missing row as an empty
+    one), with openpyxl's own cell parsing, but without what its parser keeps of every row read:
+    the emptied row elements stay in the XML tree, and row attributes (a height, a style) in a
+    dictionary, which both grow with the sheet."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+    from openpyxl.xml.constants import SHEET_MAIN_NS
+    from openpyxl.xml.functions import iterparse
+
+    sheet_data, row_tag = f"{{{SHEET_MAIN_NS}}}sheetData", f"{{{SHEET_MAIN_NS}}}row"
+    book = worksheet.parent
+    with worksheet._get_source() as source:
+        parser = WorkSheetParser(
+            source,
+            worksheet._shared_strings,
+            data_only=book.data_only,
+            epoch=book.epoch,
+            date_formats=book._date_formats,
+            timedelta_formats=book._timedelta_formats,
+        )
+        rows = None
+        expected = 1
+        for event, element in iterparse(source, events=("start", "end")):
+            if event == "start":
+                if element.tag == sheet_data:
+                    rows = element
+                continue
+            if element.tag != row_tag:
+                continue
+            number, cells = parser.parse_row(element)
+            parser.row_dimensions.clear()
+            if rows is not None:
+                rows.clear()
+            while expected < number:
+                expected += 1
+                yield ()
+            if expected == number:
+                expected += 1
+                yield worksheet._get_row(cells, values_only=True)
+
+
 def _sheet_rows(worksheet: Any) -> Iterator[tuple[Any, ...]]:
     """The worksheet's rows; a sheet whose XML breaks off midway is a file error."""
-    rows = worksheet.iter_rows(values_only=True)
+    rows = _worksheet_values(worksheet)
     number = 0
     while True:
         try:

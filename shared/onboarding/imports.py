@@ -29,7 +29,7 @@ import re
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
@@ -92,6 +92,10 @@ UPLOADED_MAPPING = "mapping.yaml"
 # limits table lists), before the app could answer with a Result.
 HOST_MAX_REQUEST_BYTES = 104_857_600
 SHOWN_FAILURES = 20
+SPOOL_MEMORY_BYTES = 1024 * 1024
+# Reports are written in blocks of this size: what a report costs in memory, whatever its length.
+REPORT_BLOCK_BYTES = 1024 * 1024
+_JSON, _TEXT = "application/json", "text/plain; charset=utf-8"
 ROW_ATTEMPTS = 5
 # A store or storage outage met between rows (a checkpoint, the report, the download) is waited
 # out by the worker, which then goes on from its checkpoint, instead of leaving the import
@@ -456,7 +460,9 @@ class Imports:
     # -- the file ----------------------------------------------------------------------------
 
     def _process(self, job: ImportJob, data: ByteStream | None, metadata: dict[str, str]) -> str:
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spooled:
+        # Small uploads stay in memory, larger ones go to disk: what an import holds of its file
+        # is bounded by SPOOL_MEMORY_BYTES, whatever the file's size.
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES) as spooled:
             # A binary file object, which typeshed does not call BinaryIO.
             spool = cast(BinaryIO, spooled)
             self._spool(job, data, spool)
@@ -627,21 +633,23 @@ class Imports:
     # -- the report --------------------------------------------------------------------------
 
     def _finish(self, job: ImportJob, state: str, reason: str | None = None) -> None:
-        failures = self._all_failures(job) if state == DONE else []
-        report_name = f"{job['blobName']}.json"
-        report = {
-            "importId": job["jobId"],
-            "upload": f"{IMPORTS_CONTAINER}/{job['blobName']}",
-            "state": state,
-            "reason": reason,
-            "format": job.get("format"),
-            "total": job.get("total"),
-            **{name: job.get(name, 0) for name in COUNTERS},
-            "failures": [_brief(failure) for failure in failures],
-            "finishedAt": format_ts(self.clock()),
-        }
-        self._write_json(report_name, report)
-        failed_rows = self._write_failed_rows(job, failures) if failures else None
+        # The failures are gathered into a local temporary file, then read from it for the report
+        # and the failed rows: an import of many bad rows is never held in memory whole.
+        with tempfile.TemporaryFile() as gathered:
+            failed, columns = self._gather_failures(job, gathered) if state == DONE else (0, [])
+            report_name = f"{job['blobName']}.json"
+            report = {
+                "importId": job["jobId"],
+                "upload": f"{IMPORTS_CONTAINER}/{job['blobName']}",
+                "state": state,
+                "reason": reason,
+                "format": job.get("format"),
+                "total": job.get("total"),
+                **{name: job.get(name, 0) for name in COUNTERS},
+            }
+            briefs = (_brief(failure) for failure in _read_back(gathered))
+            self._write_stream(report_name, _report_text(report, briefs, format_ts(self.clock())), _JSON)
+            failed_rows = self._write_failed_rows(job, _read_back(gathered), columns) if failed else None
         try:
             self._save(
                 job,
@@ -653,33 +661,66 @@ class Imports:
         except _LeaseLost:
             log.warning("Import %s finished by another worker", job["jobId"])
 
-    def _all_failures(self, job: ImportJob) -> list[dict[str, Any]]:
+    def _gather_failures(self, job: ImportJob, out: BinaryIO) -> tuple[int, list[str]]:
+        """Every failure part, in row order, into `out` (JSON lines); (how many, their columns).
+
+        Parts are named by the row offset of their batch and a batch's failures are in file order,
+        so the parts in name order are the failures in row order: one part in memory at a time."""
         container = self.blobs.container(REPORTS_CONTAINER)
-        failures: list[dict[str, Any]] = []
+        count, columns = 0, {}
         for part in sorted(set(job.get("batches", []))):
             with translated():
-                text = container.download_blob(part).readall().decode("utf-8")
-            failures.extend(json.loads(line) for line in text.splitlines() if line.strip())
-        return sorted(failures, key=lambda failure: failure["row"])
+                data = container.download_blob(part).readall()
+            for line in data.splitlines():
+                if line.strip():
+                    failure = json.loads(line)
+                    columns.update(dict.fromkeys(failure.get("values", {})))
+                    out.write(line + b"\n")
+                    count += 1
+        return count, list(columns)
 
-    def _write_failed_rows(self, job: ImportJob, failures: list[dict[str, Any]]) -> str:
+    def _write_failed_rows(
+        self, job: ImportJob, failures: Iterator[dict[str, Any]], columns: list[str]
+    ) -> str:
         if job.get("format") in ("json", "jsonl"):
             name = f"{job['blobName']}.failed.jsonl"
-            lines = [json.dumps(f.get("document"), ensure_ascii=False) for f in failures]
-            self._write_text(name, "\n".join(lines) + "\n")
+            lines = (json.dumps(f.get("document"), ensure_ascii=False) + "\n" for f in failures)
+            self._write_stream(name, lines)
             return name
-        columns = list(dict.fromkeys(column for f in failures for column in f.get("values", {})))
-        out = io.StringIO()
-        writer = csv.writer(out)
-        header = [*columns, "importRow", "importColumn", "importError"]
-        writer.writerow([escaped(cell) for cell in header])
-        for f in failures:
-            values = f.get("values", {})
-            cells = [values.get(c, "") for c in columns] + [f["row"], f["column"] or "", f["reason"]]
-            writer.writerow([escaped(cell) for cell in cells])
         name = f"{job['blobName']}.failed.csv"
-        self._write_text(name, out.getvalue())
+        self._write_stream(name, _failed_csv(failures, columns))
         return name
+
+    def _write_stream(self, name: str, pieces: Iterable[str], content_type: str = _TEXT) -> None:
+        """A blob written from `pieces` in blocks of REPORT_BLOCK_BYTES, never held whole (one
+        put when it fits one block)."""
+        from azure.storage.blob import BlobBlock, ContentSettings
+
+        blob = self.blobs.container(REPORTS_CONTAINER).get_blob_client(name)
+        settings = ContentSettings(content_type)
+        blocks: list[BlobBlock] = []
+        buffer = bytearray()
+        with translated():
+            for piece in pieces:
+                buffer += piece.encode("utf-8")
+                if len(buffer) >= REPORT_BLOCK_BYTES:
+                    blocks.append(self._stage(blob, len(blocks), bytes(buffer)))
+                    buffer.clear()
+            if not blocks:
+                blob.upload_blob(bytes(buffer), overwrite=True, content_settings=settings)
+                return
+            if buffer:
+                blocks.append(self._stage(blob, len(blocks), bytes(buffer)))
+            blob.commit_block_list(blocks, content_settings=settings)
+
+    @staticmethod
+    def _stage(blob: Any, index: int, data: bytes) -> Any:
+        from azure.storage.blob import BlobBlock
+
+        # Block ids of one blob must all be the same length.
+        block_id = f"{index:08d}"
+        blob.stage_block(block_id, data)
+        return BlobBlock(block_id=block_id)
 
     def _write_json(self, name: str, data: Any) -> None:
         self._write_text(name, json.dumps(data, ensure_ascii=False, indent=2) + "\n", "application/json")
@@ -694,6 +735,41 @@ class Imports:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def _read_back(spool: BinaryIO) -> Iterator[dict[str, Any]]:
+    """The failures `_gather_failures` wrote, from the start, one at a time."""
+    spool.seek(0)
+    for line in spool:
+        yield json.loads(line)
+
+
+def _report_text(head: dict[str, Any], briefs: Iterator[dict[str, Any]], finished_at: str) -> Iterator[str]:
+    """The report as `_write_json` would write {**head, "failures": [...], "finishedAt"}, in pieces."""
+    opening = json.dumps(head, ensure_ascii=False, indent=2)
+    yield opening[:-2] + ',\n  "failures": ['
+    separator = "\n    "
+    for brief in briefs:
+        yield separator + json.dumps(brief, ensure_ascii=False)
+        separator = ",\n    "
+    yield ("\n  ]" if separator != "\n    " else "]") + f',\n  "finishedAt": {json.dumps(finished_at)}\n}}\n'
+
+
+def _failed_csv(failures: Iterator[dict[str, Any]], columns: list[str]) -> Iterator[str]:
+    """The failed rows as CSV, their cells escaped, one row at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+
+    def row(cells: list[Any]) -> str:
+        out.seek(0)
+        out.truncate()
+        writer.writerow([escaped(cell) for cell in cells])
+        return out.getvalue()
+
+    yield row([*columns, "importRow", "importColumn", "importError"])
+    for f in failures:
+        values = f.get("values", {})
+        yield row([values.get(c, "") for c in columns] + [f["row"], f["column"] or "", f["reason"]])
 
 
 def _closed(import_id: str, why: str) -> Conflict:
