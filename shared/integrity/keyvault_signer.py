@@ -116,7 +116,9 @@ class KeyVaultSigner:
         self._ref = parse_key_id(key_id)
         # Without a rate or bucket given, the rate follows the key type once the vault names it.
         self._derive_rate = signing_rate is None and bucket is None
-        self._bucket = bucket or vault_bucket(self._ref.vault_url, signing_rate or default_rate(hsm=True))
+        self._bucket = bucket or vault_bucket(self._ref.vault_url, default_rate(hsm=True))
+        if signing_rate is not None and bucket is None:
+            self._bucket.set_rate(signing_rate)
         options = _client_options(max_retries, transport_options or {})
         options["retry_policy"] = _paced_retry_policy(self._bucket, max_retry_after, options)
         self._keys: KeyClient = KeyClient(self._ref.vault_url, credential, **options)

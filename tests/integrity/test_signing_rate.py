@@ -90,6 +90,29 @@ def test_signers_of_one_vault_share_the_process_bucket(vault: KeyVaultDouble) ->
     assert first._bucket.rate == default_rate(hsm=False)
 
 
+def test_a_configured_rate_is_the_vault_buckets_and_is_not_derived(vault: KeyVaultDouble) -> None:
+    from shared.composition import make_signer as configured_signer
+    from shared.platform.settings import Settings, load_settings
+
+    settings = load_settings(
+        {"DPP_SIGNING_RATE_PER_SECOND": "40", "DPP_SIGNING_KEY_ID": vault.latest_kid(KEY)}
+    )
+    assert settings.signing_rate_per_second == 40.0
+    signer = configured_signer(settings)
+    assert signer is not None
+    assert signer._bucket is vault_bucket(vault.vault_url, 1.0)
+    assert signer._bucket.rate == 40.0
+    assert Settings().signing_rate_per_second is None
+
+
+@pytest.mark.parametrize("raw", ["0", "-5", "fast", "inf", "nan"])
+def test_a_signing_rate_that_is_not_a_positive_number_is_refused(raw: str) -> None:
+    from shared.platform.settings import load_settings
+
+    with pytest.raises(ValueError, match="DPP_SIGNING_RATE_PER_SECOND must be a number above 0"):
+        load_settings({"DPP_SIGNING_RATE_PER_SECOND": raw})
+
+
 def test_every_signature_takes_a_slot_of_the_bucket(vault: KeyVaultDouble) -> None:
     clock = FakeClock()
     bucket = TokenBucket(5, clock=clock, sleep=clock.sleep)
