@@ -3,8 +3,8 @@
 For each format (CSV, XLSX, JSONL) and row count (10,000 and 100,000 by default) a fresh Python
 process runs one whole import through `Imports.run` on a local stack (Azurite and the Cosmos
 stand-in): the upload streamed in as the blob trigger gives it, spooled, counted, read, mapped,
-validated, checkpointed every batch, and reported. Its peak RSS (`ru_maxrss` of that process alone)
-is printed, with the ratio of the largest row count's to the smallest's.
+validated, checkpointed every batch, and reported. Its peak RSS (VmHWM of that process alone) is
+printed, with the ratio of the largest row count's to the smallest's.
 
 What is written: the first `--valid` rows (default 200) are valid passports, created and signed
 through the passport service against the stand-in like any import row; every other row fails
@@ -103,10 +103,18 @@ def write_file(path: Path, fmt: str, rows: int, valid: int) -> None:
             write_workbook(out, itertools.chain([COLUMNS], lines))
 
 
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM). Not `ru_maxrss`: Linux carries that over from the
+    parent's size at fork across exec, so a child would report the bench's own peak."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise SystemExit("no VmHWM in /proc/self/status: this bench measures on Linux")
+
+
 def child(fmt: str, path: Path) -> None:
     """One import in this (fresh) process; prints its figures as one JSON line."""
-    import resource
-
     from functions import app_root
     from local.run import assign_namespaces
     from shared.access.authentication import Principal
@@ -121,12 +129,12 @@ def child(fmt: str, path: Path) -> None:
     if fmt != "jsonl":
         body["mapping"] = MAPPING
     job = root.imports.grant(body, principal)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kb()
     started = time.perf_counter()
     with path.open("rb") as upload:
         result = root.imports.run(job["blobName"], data=upload)
     took = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_kb()
     done = load_job(root.store, job["jobId"], "import") or {}
     counts = {name: done.get(name) for name in ("total", "created", "failed")}
     print(json.dumps({"result": result, "before_kb": before, "peak_kb": peak, "seconds": took, **counts}))
@@ -157,7 +165,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         child(args.child[0], Path(args.child[1]))
         return
-    counts = [int(n) for n in args.rows.split(",")]
+    try:
+        counts = [int(n) for n in args.rows.split(",") if n.strip()]
+    except ValueError:
+        counts = []
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     if not counts or any(n < 1 for n in counts) or not set(formats) <= {"csv", "xlsx", "jsonl"}:
         parser.error("--rows takes positive counts; --formats csv, xlsx and/or jsonl")

@@ -107,3 +107,17 @@ def test_a_report_larger_than_a_block_is_written_in_blocks_in_row_order(
     assert len(committed) > 1
     failed = container.download_blob(f"{name}.failed.jsonl").readall().decode().splitlines()
     assert [json.loads(line)["granularity"] for line in failed] == [f"Unit{i}" for i in range(40) if i % 5]
+
+
+@pytest.mark.parametrize("argv", [["--formats", "xml"], ["--rows", "0,10"], ["--rows", ""]])
+def test_the_memory_bench_refuses_bad_arguments_before_starting_anything(argv, capsys, monkeypatch) -> None:
+    import bench.import_memory
+
+    def no_stack() -> None:
+        raise AssertionError("a stack was started")
+
+    monkeypatch.setattr(bench.import_memory, "stack_environment", no_stack)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.import_memory.main(argv)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
