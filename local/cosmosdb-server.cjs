@@ -21,6 +21,29 @@ readDocument.default = (account, req, res, params) => {
   }
 };
 
+// The second: its transactional batch route reads each operation's partition key from the
+// operation itself, which the SDKs never send (they send it once, in the request's
+// x-ms-documentdb-partitionkey header), so a batch with a replace failed to parse "undefined".
+// The route's body reader is wrapped to give each operation the request's partition key. The
+// route still runs the operations in order and stops at the first failure WITHOUT undoing the
+// earlier ones (Cosmos DB undoes them): the repository's batches are built so that this differs
+// only in a case its roll-forward already handles (docs/storage.md).
+const json = require("@vercel/cosmosdb-server/lib/json");
+
+const readJson = json.default;
+json.default = async (req) => {
+  const body = await readJson(req);
+  const partitionKey = req.headers["x-ms-documentdb-partitionkey"];
+  if (req.headers["x-ms-cosmos-is-batch-request"] && Array.isArray(body) && partitionKey) {
+    for (const operation of body) {
+      if (operation && operation.partitionKey === undefined) {
+        operation.partitionKey = partitionKey;
+      }
+    }
+  }
+  return body;
+};
+
 // The package's CLI serves every answer with `Connection: close`, so each SDK call opened a new
 // TCP connection (urllib3's "Resetting dropped connection"); its library takes `keepAlive`, which
 // the CLI never passes. Same options as the CLI (--no-ssl, --host, -p), served with keep-alive.

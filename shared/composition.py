@@ -65,6 +65,8 @@ T = TypeVar("T")
 LOOKUP_WORKERS = 8
 # Requests to other providers at once (relations across providers), bounded apart from lookups.
 FETCH_WORKERS = 8
+# Passports of one change-feed batch indexed at once (search, relations).
+DERIVED_WORKERS = 4
 # What a PIM's page of products may weigh at most (100 products with every locale's values).
 CONNECTOR_PAGE_BYTES = 16 * 1_048_576
 
@@ -203,7 +205,13 @@ class Root:
     def derived(self) -> DerivedData:
         # Off the write path: the passports' change feed brings every new head to both indexes,
         # search (keywords of its public view) and reverse relations (what its relations name).
-        return DerivedData(self.store, self.search_index.apply, self.relation_index.apply)
+        return DerivedData(
+            self.store, self.search_index.apply, self.relation_index.apply, pool=self.derived_workers
+        )
+
+    @part
+    def derived_workers(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(max_workers=DERIVED_WORKERS, thread_name_prefix="dpp-derived")
 
     @part
     def outbound(self) -> OutboundClient:

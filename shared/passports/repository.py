@@ -7,10 +7,15 @@ crash between the two steps leaves a version nobody can see; whoever next finds 
 while `head` is still at N finishes that write (rolls the head forward) before writing N+2.
 Reads of history are bounded by the head's version for the same reason.
 
-A new passport costs three writes and no read (`commit(..., new=True)`): the product's lookup is
-created first, unsigned, and is the existence check (a 409 sends the write down the careful path
-that reads first); then the version and the head are created. Derived data (search, relations)
-is not written here: it follows from the change feed (`shared.publication.derived`).
+The version and the head go in one transactional batch (one request; in Cosmos DB all or
+nothing). The local stand-in runs a batch's operations in order and stops at the first failure
+without undoing the earlier ones, so there a version may be left without its head, exactly the
+interrupted write the roll-forward above finishes: one code path serves both.
+
+A new passport costs three writes in two requests and no read (`commit(..., new=True)`): the
+product's lookup is created first, unsigned, and is the existence check (a 409 sends the write
+down the careful path that reads first); then the version and the head. Derived data (search,
+relations) is not written here: it follows from the change feed (`shared.publication.derived`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,17 @@ from shared.passports.issuance import Issuance
 from shared.passports.records import PassportItem, ProductLookup
 from shared.platform.clock import format_ts, utcnow
 from shared.platform.errors import Conflict, ErrorCode, ServiceUnavailable
-from shared.storage.cosmos import PASSPORTS, PRODUCTS, ItemChanged, ItemExists, Store, without_system
+from shared.storage.cosmos import (
+    PASSPORTS,
+    PRODUCTS,
+    BatchFailed,
+    ItemChanged,
+    ItemExists,
+    Store,
+    create_operation,
+    replace_operation,
+    without_system,
+)
 
 HEAD_ID = "head"
 LOOKUP_ID = "lookup"
@@ -266,12 +281,10 @@ class PassportRepository:
             if draft.operation == CREATE:
                 self._point_product_at(item["productId"], dpp_id, item["economicOperatorId"])
             try:
-                self.store.create(PASSPORTS, dict(item))
+                return self._write(dpp_id, head, item)
             except ItemExists:
                 self._finish_interrupted_write(dpp_id, head, number)
                 _backoff(attempt)
-                continue
-            return self._publish(dpp_id, head, item)
         raise ServiceUnavailable(
             "Too many concurrent writes to this passport; retry shortly",
             code=ErrorCode.WRITE_CONTENTION,
@@ -300,7 +313,7 @@ class PassportRepository:
             return None
         try:
             item = _version_item(dpp_id, 1, draft, None, self.issuance)
-            self.store.create(PASSPORTS, dict(item))
+            return self._write(dpp_id, None, item)
         except ItemExists:
             first = self.version(dpp_id, 1)
             if first is None or product_key(first["productId"]) != product_key(product):
@@ -309,24 +322,32 @@ class PassportRepository:
         except Exception:
             self._withdraw(lookup, product)  # signing failed: leave no trace
             raise
-        return self._publish(dpp_id, None, item)
 
     def _withdraw(self, lookup: dict[str, Any], product_id: str) -> None:
         with contextlib.suppress(ItemChanged, ServiceUnavailable):
             self.store.delete(PRODUCTS, lookup, product_key(product_id))
 
-    def _publish(self, dpp_id: str, head: PassportItem | None, item: PassportItem) -> PassportItem:
+    def _write(self, dpp_id: str, head: PassportItem | None, item: PassportItem) -> PassportItem:
+        """Create the version and make it the head, in one batch; ItemExists when the version
+        is there already (another writer's, or an interrupted write)."""
         new_head = _head_from(item)
+        step = (
+            create_operation(dict(new_head))
+            if head is None
+            else replace_operation(dict(new_head), head["_etag"])
+        )
         try:
-            if head is None:
-                self.store.create(PASSPORTS, dict(new_head))
-            else:
-                self.store.replace(PASSPORTS, dict(new_head), head["_etag"])
-        except (ItemExists, ItemChanged):
-            # Only a roll-forward of this very version can have moved the head meanwhile.
+            self.store.batch(PASSPORTS, dpp_id, [create_operation(dict(item)), step])
+        except BatchFailed as failed:
+            if failed.index == 0 and failed.status == 409:
+                raise ItemExists(item["id"]) from None
+            if failed.index == 0:
+                raise
+            # The version was new, so only a roll-forward of this very version can have moved the
+            # head meanwhile: on the local stand-in, which leaves the version when the head fails.
             current = self.head(dpp_id)
             if current is None or current["version"] < item["version"]:
-                raise
+                raise ItemChanged(HEAD_ID) from None
         return new_head
 
     def _finish_interrupted_write(self, dpp_id: str, head: PassportItem | None, number: int) -> None:

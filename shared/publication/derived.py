@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from typing import Any, cast
 
 from shared.passports.records import PassportItem
 from shared.passports.repository import version_id
+from shared.platform.errors import ServiceUnavailable
 from shared.storage.cosmos import PASSPORTS, SEARCH_INDEX, Store, without_system
 
 log = logging.getLogger(__name__)
@@ -60,13 +62,33 @@ def newest_heads(changed: Iterable[dict[str, Any]]) -> list[PassportItem]:
 class DerivedData:
     """Brings every index up to the heads the change feed delivers (see the module docstring)."""
 
-    def __init__(self, store: Store, *indexes: IndexMove):
+    def __init__(self, store: Store, *indexes: IndexMove, pool: Executor | None = None):
         self.store = store
         self.indexes = indexes
+        # Passports are independent of each other: a batch's heads may be applied side by side.
+        self.pool = pool
 
     def apply(self, changed: Iterable[dict[str, Any]]) -> int:
-        """Index the newest head of each passport in `changed`; returns how many moved an index."""
-        return sum(self.apply_head(head) for head in newest_heads(changed))
+        """Index the newest head of each passport in `changed`; returns how many moved an index.
+
+        A store that does not answer fails the batch (the feed delivers it again); a head that
+        cannot be indexed (an item of an older shape, say) is logged and skipped, so one bad item
+        never holds up the feed."""
+        heads = newest_heads(changed)
+        if self.pool is None or len(heads) < 2:
+            return sum(map(self._apply_or_skip, heads))
+        return sum(self.pool.map(self._apply_or_skip, heads))
+
+    def _apply_or_skip(self, head: PassportItem) -> bool:
+        try:
+            return self.apply_head(head)
+        except ServiceUnavailable:
+            raise
+        except Exception:
+            log.exception(
+                "The head of %s (version %s) cannot be indexed: skipped", head["dppId"], head["version"]
+            )
+            return False
 
     def apply_head(self, head: PassportItem) -> bool:
         dpp_id = head["dppId"]

@@ -102,6 +102,27 @@ class ItemChanged(Exception):
     """An If-Match precondition failed (HTTP 412 from Cosmos)."""
 
 
+class BatchFailed(Exception):
+    """An operation of a transactional batch failed (and so, in Cosmos DB, the whole batch)."""
+
+    def __init__(self, index: int, status: int):
+        super().__init__(f"batch operation {index} failed with {status}")
+        self.index = index
+        self.status = status
+
+
+# A transactional batch's operations, as the SDK takes them.
+BatchOperation = tuple[str, tuple[Any, ...]] | tuple[str, tuple[Any, ...], dict[str, Any]]
+
+
+def create_operation(item: dict[str, Any]) -> BatchOperation:
+    return ("create", (item,))
+
+
+def replace_operation(item: dict[str, Any], etag: str) -> BatchOperation:
+    return ("replace", (item["id"], item), {"if_match_etag": etag})
+
+
 class Store:
     """Thin, typed wrapper over the containers; translates SDK errors into the two that matter."""
 
@@ -197,6 +218,20 @@ class Store:
                 )
             except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
                 raise ItemChanged(item["id"]) from None
+
+    def batch(self, container: str, partition: str, operations: list[BatchOperation]) -> list[dict[str, Any]]:
+        """A transactional batch in one logical partition, one request: in Cosmos DB all of it or
+        nothing. The local stand-in runs the operations in order and stops at the first failure
+        without undoing the earlier ones (docs/storage.md). Returns the items written."""
+        from azure.cosmos.exceptions import CosmosBatchOperationError
+
+        with _translated():
+            try:
+                results = self.container(container).execute_item_batch(operations, partition_key=partition)
+            except CosmosBatchOperationError as exc:
+                index = int(exc.error_index)
+                raise BatchFailed(index, int(exc.operation_responses[index].get("statusCode", 0))) from None
+            return [result.get("resourceBody") or {} for result in results]
 
     def upsert(self, container: str, item: dict[str, Any]) -> dict[str, Any]:
         with _translated():
