@@ -162,3 +162,15 @@ def test_search_finds_a_passport_within_the_documented_lag_through_the_local_hos
         triggers.stop()
     print(f"search lag through the local host (poll {DEFAULT_COSMOS_POLL_SECONDS:g} s): {lags}")
     assert max(lags) < LOCAL_LAG_SECONDS
+
+
+def test_a_head_that_cannot_be_indexed_is_skipped_and_holds_up_no_other(own_root):
+    root = own_root
+    dpp_id = _history_of_changes(root)
+    good = _heads(root, dpp_id)[-1]
+    broken = {**good, "dppId": f"{dpp_id}-broken"}
+    del broken["sdJwt"]  # an item of a shape this code cannot read
+    assert root.derived.apply([broken, good]) == 1
+    assert _index(root, dpp_id)
+    # Nothing indexed for the broken one: only its mark, which says what was attempted.
+    assert [row for _, row in _index(root, broken["dppId"]) if "('id', 'mark')" not in row] == []
