@@ -28,10 +28,15 @@ delivers everything again, and any new ETag (a re-upload, and also a metadata ch
 again. Blob-triggered functions must therefore be idempotent. `--no-blob-triggers` turns them
 off (library callers opt in with `blob_triggers=True`).
 
+Cosmos DB-triggered functions are delivered by POLLING their container (the local stand-in has no
+real change feed; see `cosmos_triggers`): every 1 s (`--cosmos-poll-seconds`), the items changed
+since the last second seen, each state (`_etag`) once, a failed batch again on the next poll.
+`--no-cosmos-triggers` turns them off (library callers opt in with `cosmos_triggers=True`).
+
     python -m local.host --host 127.0.0.1 --port 7071 --app function_app:app [--no-timers]
-        [--no-blob-triggers] [--blob-poll-seconds 2]
+        [--no-blob-triggers] [--blob-poll-seconds 2] [--no-cosmos-triggers] [--cosmos-poll-seconds 1]
 
 One job per module: `functions_index` (what the app registered), `routing` (HTTP routes and the
-dispatch of a request), `timers`, `blob_triggers`, `server` (the HTTP server that runs them all),
-and `cli` (the command line, `__main__` runs it).
+dispatch of a request), `timers`, `blob_triggers`, `cosmos_triggers`, `server` (the HTTP server
+that runs them all), and `cli` (the command line, `__main__` runs it).
 """
