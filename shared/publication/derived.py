@@ -10,9 +10,10 @@ batches, in any order, so applying is idempotent and never moves a passport's en
 - a `mark` per passport (in the search container, its own partition `indexed:<dppId>`) records
   the version its entries were built from; a head no newer than that is skipped;
 - the entries are moved by diff from the marked version's (read back by a point read of that
-  immutable version item) to the head's. Before writing, the mark records the version being
-  applied as `pending`: an apply interrupted half-way is finished from both, so no entry of a
-  version never fully indexed is left behind.
+  immutable version item) to the head's; without a mark, from nothing and from the version
+  before the head (what the write path indexed before the change feed took over). Before
+  writing, the mark records the version being applied as `pending`: an apply interrupted
+  half-way is finished from both, so no entry of a version never fully indexed is left behind.
 
 Readers never see a stale passport: reads follow the head, written on the request path. Only a
 search or a "who names me" read may trail a write, by the lag `docs/publication.md` measures;
@@ -107,7 +108,12 @@ class DerivedData:
         self._write_mark(dpp_id, done, number)
         # From every version the index may hold entries of: the one indexed, and one interrupted.
         sources = sorted({v for v in (done, pending) if v is not None and v != number})
-        befores = [self._version(dpp_id, v) for v in sources] or [None]
+        befores: list[PassportItem | None] = [self._version(dpp_id, v) for v in sources] or [None]
+        if not mark and number > 1:
+            # No mark: the earlier heads never came (the feed coalesces an item's changes), or they
+            # were indexed by the write path before the change feed did it (up to the version
+            # before): from nothing, and from that version.
+            befores.append(self._version(dpp_id, number - 1))
         for move in self.indexes:
             for before in befores:
                 move(before, head)

@@ -2,8 +2,8 @@
 
 Each relation a live passport's `relations` section names is one entry in the `relations`
 container, in the partition of what it names (`Target.index_key`: its product key, or `dpp:<id>`
-for a passport URL of this service), written by the same hook as the search index, before a
-version becomes current. "Who names me" is then one single-partition query per key; what a
+for a passport URL of this service), kept from the passports' change feed with the search index
+(`shared.publication.derived`). "Who names me" is then one single-partition query per key; what a
 passport names is in its own document. A walk to `depth` (at most MAX_DEPTH) reads heads by point
 reads, never crosses partitions in a query, stops at MAX_NODES nodes (and says so), and visits each
 node once (cycles).

@@ -7,9 +7,10 @@ keywords are `ARRAY_CONTAINS` filters on the stored keyword list), or the issuer
 scans documents, and none crosses partitions.
 
 Keywords come only from what anonymous readers may see (the public view under the access
-policy), so a search never reveals restricted data by what it matches. The index is kept by the
-write path before a new version becomes current (see `PassportRepository.commit`), written as a diff against
-the previous version's entries, and hits are re-checked against the current passport when read.
+policy), so a search never reveals restricted data by what it matches. The index follows the
+passports' change feed, off the write path (`shared.publication.derived`), written as a diff
+against the entries of the version indexed before, and hits are re-checked against the current
+passport when read.
 """
 
 from __future__ import annotations

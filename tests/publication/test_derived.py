@@ -6,6 +6,7 @@ the session's database) cannot index behind the test's back.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import time
@@ -174,3 +175,22 @@ def test_a_head_that_cannot_be_indexed_is_skipped_and_holds_up_no_other(own_root
     assert _index(root, dpp_id)
     # Nothing indexed for the broken one: only its mark, which says what was attempted.
     assert [row for _, row in _index(root, broken["dppId"]) if "('id', 'mark')" not in row] == []
+
+
+def test_a_passport_indexed_by_the_old_write_path_moves_on_without_leftovers(own_root):
+    """Before the change feed, every version was indexed by the write path, in order, and no mark
+    was kept: the first head the feed brings must leave no entry of the version before it."""
+    root = own_root
+    dpp_id = _history_of_changes(root)
+    heads = _heads(root, dpp_id)
+    for head in heads[:3]:
+        root.derived.apply([head])
+    in_order = _index(root, dpp_id)
+    _forget(root, dpp_id)
+    root.store.remove(SEARCH_INDEX, "mark", mark_term(dpp_id))
+    for before, after in itertools.pairwise([None, *heads[:2]]):
+        root.search_index.apply(before, after)
+        root.relation_index.apply(before, after)
+    # Version 3 drops a keyword and the relation version 2 had.
+    root.derived.apply([heads[2]])
+    assert _index(root, dpp_id) == in_order
