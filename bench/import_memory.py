@@ -140,9 +140,28 @@ def child(fmt: str, path: Path) -> None:
     print(json.dumps({"result": result, "before_kb": before, "peak_kb": peak, "seconds": took, **counts}))
 
 
-def measure(fmt: str, path: Path) -> dict[str, Any]:
+def read_child(fmt: str, path: Path) -> None:
+    """The file's reading alone in this (fresh) process: counted, then every record read, as an
+    import does before its rows are mapped (no stack, no mapping)."""
+    from shared.onboarding.file_formats import count_records, read_records
+
+    before = peak_rss_kb()
+    started = time.perf_counter()
+    with path.open("rb") as upload:
+        total = count_records(upload, fmt)
+        upload.seek(0)
+        read = sum(1 for _ in read_records(upload, fmt))
+    took = time.perf_counter() - started
+    print(
+        json.dumps(
+            {"before_kb": before, "peak_kb": peak_rss_kb(), "seconds": took, "total": total, "read": read}
+        )
+    )
+
+
+def measure(mode: str, fmt: str, path: Path) -> dict[str, Any]:
     process = subprocess.run(
-        [sys.executable, "-m", "bench.import_memory", "--child", fmt, str(path)],
+        [sys.executable, "-m", "bench.import_memory", "--child", mode, fmt, str(path)],
         cwd=REPO,
         env=dict(os.environ),
         capture_output=True,
@@ -160,10 +179,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", default="10000,100000", help="row counts, smallest first")
     parser.add_argument("--formats", default="csv,xlsx,jsonl")
     parser.add_argument("--valid", type=int, default=200, help="rows that are valid passports")
-    parser.add_argument("--child", nargs=2, metavar=("FORMAT", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, metavar=("MODE", "FORMAT", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child[0], Path(args.child[1]))
+        mode, fmt, file = args.child
+        (child if mode == "import" else read_child)(fmt, Path(file))
         return
     try:
         counts = [int(n) for n in args.rows.split(",") if n.strip()]
@@ -175,21 +195,27 @@ def main(argv: list[str] | None = None) -> None:
     with stack_environment(), tempfile.TemporaryDirectory() as tmp:
         print(f"peak RSS of one import per fresh process; first {args.valid} rows valid, the rest fail")
         for fmt in formats:
-            peaks = []
+            peaks, reading = [], []
             for n in counts:
                 path = Path(tmp) / f"m{n}-{fmt}.{fmt}"
                 write_file(path, fmt, n, args.valid)
-                figures = measure(fmt, path)
+                figures = measure("import", fmt, path)
+                alone = measure("read", fmt, path)
                 peaks.append(figures["peak_kb"])
+                reading.append(alone["peak_kb"])
                 print(
                     f"{fmt:5} {n:>7} rows ({path.stat().st_size / 1e6:6.1f} MB): peak RSS "
                     f"{figures['peak_kb'] / 1024:6.1f} MiB "
                     f"(before the run {figures['before_kb'] / 1024:6.1f}), "
                     f"{figures['seconds']:6.1f} s, {figures['result']}, created {figures['created']}, "
-                    f"failed {figures['failed']}"
+                    f"failed {figures['failed']}; reading alone {alone['peak_kb'] / 1024:6.1f} MiB "
+                    f"(before {alone['before_kb'] / 1024:5.1f}, {alone['seconds']:5.1f} s)"
                 )
                 path.unlink()
-            print(f"{fmt:5} ratio {counts[-1]}/{counts[0]} rows: {peaks[-1] / peaks[0]:.3f}")
+            print(
+                f"{fmt:5} ratio {counts[-1]}/{counts[0]} rows: import {peaks[-1] / peaks[0]:.3f}, "
+                f"reading alone {reading[-1] / reading[0]:.3f}"
+            )
 
 
 if __name__ == "__main__":
