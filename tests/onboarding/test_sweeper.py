@@ -138,15 +138,15 @@ def test_an_import_that_meets_a_storage_outage_waits_it_out_and_finishes(
     upload(http, grant, data)
     worker = importer(root)
     monkeypatch.setattr(imports_module, "OUTAGE_WAITS", (0.0, 0.0))
-    write_text, written = worker._write_text, []
+    write_report, written = worker._write_stream, []
 
     def storage_down_once(name: str, *args: Any) -> None:
         written.append(name)
         if len(written) == 1:
             raise ServiceUnavailable("down", code=ErrorCode.STORAGE_UNAVAILABLE, headers={"Retry-After": "5"})
-        write_text(name, *args)
+        write_report(name, *args)
 
-    monkeypatch.setattr(worker, "_write_text", storage_down_once)
+    monkeypatch.setattr(worker, "_write_stream", storage_down_once)
     blob = grant["importId"] + "/" + grant["fileName"]
     assert worker.run(blob, io.BytesIO(data)) == "done"
     finished = status(http, api, auth, grant["importId"])
