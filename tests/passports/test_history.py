@@ -256,6 +256,8 @@ def test_signing_outage_is_503_and_stores_nothing(api, http, auth, create, swap_
     )
     by_product = http.get(f"{api}/v1/dppsByProductId/{enc(fresh['uniqueProductIdentifier'])}")
     assert_result(by_product, 404, "PassportNotFound")
+    # Nothing at all: the product's lookup, created before the signature was asked for, went too.
+    assert root.passports.lookup(fresh["uniqueProductIdentifier"]) is None
     assert http.get(url).text == before
 
 

@@ -95,3 +95,18 @@ def test_an_imported_row_is_readable_by_id_the_moment_it_is_done(api, http, root
     response = http.get(f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}")
     assert response.status_code == 200
     assert response.json()["uniqueProductIdentifier"] == document["uniqueProductIdentifier"]
+
+
+def test_a_passport_id_taken_by_another_product_leaves_no_claim_on_the_new_one(root):
+    taken = make_passport()
+    root.service.create(taken, OWNER_PRINCIPAL)
+    other = {**make_passport(), "digitalProductPassportId": taken["digitalProductPassportId"]}
+    with pytest.raises(Conflict) as refused:
+        root.service.create(other, OWNER_PRINCIPAL)
+    assert refused.value.code == "PassportExists"
+    # The claim made as the existence check is withdrawn once version 1 turns out another's.
+    assert root.passports.lookup(other["uniqueProductIdentifier"]) is None
+    assert root.passports.live_head_for_product(other["uniqueProductIdentifier"]) is None
+    root.service.create(
+        {**other, "digitalProductPassportId": f"urn:test:dpp/{uuid.uuid4().hex}"}, OWNER_PRINCIPAL
+    )
