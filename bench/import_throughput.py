@@ -12,7 +12,8 @@ change-feed trigger does it (`local.host.cosmos_triggers`, one poll over the app
 timed: how long search trails a bulk import. Then, in the same run against the same store, upserts
 the same N documents with the raw SDK (one `upsert_item` each, the same number of threads as the
 import's pool), the cheapest way to put those bytes in. Prints rows/s for both and their ratio.
-Figures, not verdicts.
+Last, the peak RSS of a CSV import at each of `--memory-rows` (bench.import_memory, one fresh
+process each). Figures, not verdicts.
 """
 
 from __future__ import annotations
@@ -162,12 +163,25 @@ def catch_up_derived(root: Any) -> tuple[float, int]:
     return time.perf_counter() - started, triggers.batches
 
 
-def main(argv: list[str] | None = None) -> None:
+def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument(
+        "--memory-rows",
+        default="10000,100000",
+        help="row counts whose CSV import's peak RSS is printed after (bench.import_memory); '' skips",
+    )
     args = parser.parse_args(argv)
+    memory_rows = [part.strip() for part in args.memory_rows.split(",") if part.strip()]
+    if args.rows < 1 or not all(part.isdigit() and int(part) > 0 for part in memory_rows):
+        parser.error("--rows and --memory-rows take positive row counts")
+    return args, memory_rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    args, memory_rows = _arguments(argv)
 
     with app_stack() as root:
         from shared.access.authentication import Principal
@@ -223,6 +237,10 @@ def main(argv: list[str] | None = None) -> None:
         f"derived data (search, relations) caught up off the write path: {derived_seconds:7.1f} s "
         f"{args.rows / derived_seconds:8.0f} passports/s ({batches} change batches)"
     )
+    if memory_rows:
+        from bench import import_memory
+
+        import_memory.main(["--rows", ",".join(memory_rows), "--formats", "csv"])
 
 
 if __name__ == "__main__":

@@ -32,3 +32,19 @@ def test_the_load_bench_refuses_bad_arguments_before_starting_anything(
         bench.load.main(argv)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--rows", "0"], ["--memory-rows", "10000,x"], ["--memory-rows", "0"]])
+def test_the_import_throughput_bench_refuses_bad_arguments_before_starting_anything(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.import_throughput
+
+    def no_stack() -> None:
+        raise AssertionError("a stack was started")
+
+    monkeypatch.setattr(bench.import_throughput, "app_stack", no_stack)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.import_throughput.main(argv)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err
