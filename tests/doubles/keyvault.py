@@ -26,6 +26,8 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -502,6 +504,22 @@ def _handler_for(double: KeyVaultDouble) -> type[BaseHTTPRequestHandler]:
 
 
 KEY = "passport-signing"
+
+
+@contextmanager
+def fresh_vault() -> Iterator[KeyVaultDouble]:
+    """A running double holding KEY, with the SDK's per-process cache of auth challenges cleared
+    around it: the OS may hand a later double the same port, and each test starts like a fresh
+    worker (its first request is challenged)."""
+    from azure.keyvault.keys._shared import http_challenge_cache
+
+    http_challenge_cache.clear()
+    try:
+        with KeyVaultDouble() as double:
+            double.create_key(KEY)
+            yield double
+    finally:
+        http_challenge_cache.clear()
 
 
 def make_signer(

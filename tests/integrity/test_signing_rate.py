@@ -17,7 +17,7 @@ from shared.integrity.signing_rate import (
     default_rate,
     vault_bucket,
 )
-from tests.doubles.keyvault import KEY, KeyVaultDouble, make_signer
+from tests.doubles.keyvault import KEY, KeyVaultDouble, fresh_vault, make_signer
 
 
 class FakeClock:
@@ -45,13 +45,8 @@ def busiest_window(times: list[float], window: float) -> int:
 
 @pytest.fixture
 def vault() -> Iterator[KeyVaultDouble]:
-    from azure.keyvault.keys._shared import http_challenge_cache
-
-    http_challenge_cache.clear()
-    with KeyVaultDouble() as double:
-        double.create_key(KEY)
+    with fresh_vault() as double:
         yield double
-    http_challenge_cache.clear()
 
 
 @pytest.mark.parametrize(("hsm", "limit"), [(True, HSM_SIGNS_PER_WINDOW), (False, SOFTWARE_SIGNS_PER_WINDOW)])

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.doubles.keyvault import KEY, KeyVaultDouble, make_signer
+from tests.doubles.keyvault import KeyVaultDouble, fresh_vault, make_signer
 from tests.support.documents import make_passport
 
 SIGNS_PER_CREATE = 2  # the SD-JWT and the core token
@@ -24,13 +24,8 @@ SIGNS_PER_CREATE = 2  # the SD-JWT and the core token
 
 @pytest.fixture
 def vault() -> Iterator[KeyVaultDouble]:
-    from azure.keyvault.keys._shared import http_challenge_cache
-
-    http_challenge_cache.clear()
-    with KeyVaultDouble() as double:
-        double.create_key(KEY)
+    with fresh_vault() as double:
         yield double
-    http_challenge_cache.clear()
 
 
 @pytest.fixture
