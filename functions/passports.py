@@ -15,6 +15,8 @@ from functions.web import (
     MERGE_PATCH,
     PRIVATE,
     Adapter,
+    blob_response,
+    cache_headers,
     conditional_response,
     json_response,
     passport_response,
@@ -27,12 +29,13 @@ from functions.web import (
 from shared.access.authentication import Principal
 from shared.access.policy import ARTIFACTS_CLAIM, ENVELOPE_CLAIM
 from shared.composition import Root
-from shared.documents.entity_tags import FULL, content_etag, entity_tag
+from shared.documents.entity_tags import FULL, content_etag, entity_tag, not_modified
 from shared.documents.representation import to_full_element
 from shared.passports.records import PassportItem
 from shared.passports.service import PassportService
 from shared.platform.errors import BadRequest, ErrorCode
 from shared.platform.openapi import Catalog
+from shared.publication import aas
 
 # Where an element read, whose body is a bare value, carries its SD-JWT presentation.
 SIGNATURE_HEADER = "DPP-Signature"
@@ -48,6 +51,7 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     _artifacts(bp, root, web)
     _envelope(bp, root, web)
     _history(bp, root, web)
+    _aas(bp, root, web)
     return bp
 
 
@@ -247,3 +251,25 @@ def _history(bp: func.Blueprint, root: Root, web: Adapter) -> None:
     def verify_dpp(req: func.HttpRequest) -> func.HttpResponse:
         body = web.json_body(req)
         return json_response(root.history.verify(body, web.principal(req)))
+
+
+def _aas(bp: func.Blueprint, root: Root, web: Adapter) -> None:
+    @web.operation(bp, Route.AAS, "GET")
+    def read_dpp_as_aas(req: func.HttpRequest) -> func.HttpResponse:
+        """The passport (its version at `date`, if given) as an AAS environment, of what the
+        caller may read (shared/publication/aas.py)."""
+        fmt = aas.parse_format(req.params.get("format"))
+        dpp_id = path_param(req, Route.AAS, "dppId")
+        caller = web.principal(req)
+        date = req.params.get("date")
+        item = root.service.read(dpp_id) if date is None else root.service.read_at(dpp_id, date, caller)
+        view = root.service.view(item, caller)
+        # Weak: the same view serialises to equal environments, not equal bytes (zip times, set order).
+        # Artifact references and their URLs (by label) are in it too, beside the document.
+        shown = [view.etag, view.shown.artifacts, item["label"]]
+        tag = entity_tag(content_etag(shown), f"aas-{fmt}")
+        disclosure = "complete" if view.complete else "partial"
+        headers = {"ETag": f"W/{tag}", **cache_headers(req), "DPP-Disclosure": disclosure}
+        if not_modified(req.headers.get("if-none-match"), tag):
+            return func.HttpResponse(status_code=304, headers=headers)
+        return blob_response(aas.export(view, web.links(req), root.settings.public_url, fmt), headers)

@@ -49,6 +49,7 @@ class Route(StrEnum):
     ARTIFACT_UPLOAD = "api/v1/dpps/{dppId}/artifacts/{artifactType}"
     HISTORY = "api/v1/dpps/{dppId}/history"
     RELATIONS = "api/v1/dpps/{dppId}/relations"
+    AAS = "api/v1/dpps/{dppId}/aas"
     VERIFY = "api/v1/verify"
     # access: the operator registry
     OPERATOR = "api/v1/operators/{operatorId}"
@@ -104,6 +105,7 @@ PUBLIC_READS: tuple[Route, ...] = (
     Route.BY_PRODUCT,
     Route.BY_ID_AND_DATE,
     Route.BY_PRODUCT_AND_DATE,
+    Route.AAS,
     Route.VIEW,
     Route.VIEW_ARTIFACT_CONTENT,
     Route.KEYS,
