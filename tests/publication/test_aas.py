@@ -27,8 +27,10 @@ AASX = "application/asset-administration-shell-package+xml"
 ID_SHORT = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]*[a-zA-Z0-9_]$|^[a-zA-Z]$")
 
 
-def fetch(http: Any, api: str, dpp_id: str, fmt: str | None = None, **kwargs: Any) -> Any:
-    params = {"format": fmt} if fmt else {}
+def fetch(
+    http: Any, api: str, dpp_id: str, fmt: str | None = None, date: str | None = None, **kwargs: Any
+) -> Any:
+    params = {name: value for name, value in (("format", fmt), ("date", date)) if value}
     response = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/aas", params=params, **kwargs)
     assert response.status_code == 200, response.text
     return response
@@ -220,3 +222,31 @@ def test_a_format_other_than_json_or_aasx_and_an_unknown_passport_are_refused(ap
     assert zipfile.is_zipfile(
         io.BytesIO(fetch(http, api, seeded["digitalProductPassportId"], "aasx").content)
     )
+
+
+def test_an_export_at_a_date_is_of_the_version_then(api, http, auth, create):
+    document = create(nameplate={"ManufacturerName": "ACME"})
+    dpp_id = document["digitalProductPassportId"]
+    before = http.get(f"{api}/v1/dpps/{enc(dpp_id)}").json()["lastUpdate"]
+    patched = http.patch(
+        f"{api}/v1/dpps/{enc(dpp_id)}",
+        json={"nameplate": {"ManufacturerName": "ACME Two"}},
+        headers={**auth, "Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    for date, expected in ((before, "ACME"), (None, "ACME Two")):
+        response = fetch(http, api, dpp_id, date=date)
+        _, submodels = parts(checked_json(response.content))
+        assert values(submodels["nameplate"].submodel_element)["ManufacturerName"].value == expected
+
+
+def test_basyx_is_loaded_on_the_first_export_only():
+    """The app's cold start does not pay for BaSyx: importing every adapter leaves it unloaded."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, functions, functions.passports; print(sorted(m for m in sys.modules if 'basyx' in m))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
