@@ -77,8 +77,10 @@ def test_reading_a_workbook_holds_no_more_for_ten_times_the_rows() -> None:
 
     small_peak, large_peak = peak_while_reading(small), peak_while_reading(large)
 
-    # A table held in memory is ~100 bytes per text: 3.6 MB more for the larger workbook.
-    assert large_peak < small_peak + 1_000_000, (small_peak, large_peak)
+    # A table held in memory is ~100 bytes per text: 3.6 MB more for the larger workbook (the
+    # code before measured +5.7 MB). Read from disk it grows by 0.5-1.2 MB (measured here and on
+    # CI, interpreter state dependent): at most half the table's cost.
+    assert large_peak < small_peak + 1_800_000, (small_peak, large_peak)
 
 
 # -- the report ------------------------------------------------------------------------------------
