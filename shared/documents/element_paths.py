@@ -2,13 +2,17 @@
 
 `$['nameplate']['Materials'][0]`, `$.nameplate.Materials[0]` (percent-encoded once as one URL
 segment) and `nameplate/Materials/0` (one URL segment per element) address the same element.
-Only singular queries are accepted: a path names exactly one element or is malformed.
+Only singular queries are accepted: a path names exactly one element or is malformed. An
+idShort-path segment that names no member where it stands and reads as an AAS idShortPath
+(IDTA-01002: `Materials[1].Name`) is read as its steps, so `nameplate.Materials[1].Name` addresses
+that element too; a member whose own name has dots or brackets is always found first.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -51,7 +55,7 @@ def parse_element_path(raw: str) -> tuple[Segment, ...]:
     anything else is an idShort path whose `/`-separated segments are decoded one by one, so
     that `%2F` stays inside a name.
     """
-    if raw.startswith("$") or raw[:3].lower() == "%24":
+    if is_jsonpath(raw):
         return _parse_jsonpath(_decode(raw, "the path"))
     if raw == "":
         raise _invalid("the path is empty")
@@ -60,6 +64,61 @@ def parse_element_path(raw: str) -> tuple[Segment, ...]:
         if part == "":
             raise _invalid(f"segment {number} of the idShort path {json.dumps(raw)} is empty")
     return tuple(_decode(part, f"segment {number}") for number, part in enumerate(parts, start=1))
+
+
+def is_jsonpath(raw: str) -> bool:
+    """Whether the raw path after `/elements/` is an RFC 9535 query (else an idShort path)."""
+    return raw.startswith("$") or raw[:3].lower() == "%24"
+
+
+# One step of an AAS idShortPath: a name (after a dot, but for the first) or a list index.
+_ID_SHORT_STEP = re.compile(r"(?:^|\.)([^.\[\]]+)|\[(0|[1-9][0-9]*)\]")
+
+
+def _id_short_steps(text: str) -> list[Segment] | None:
+    """`Materials[1].Name` as its steps (`Materials`, 1, `Name`); None if it is no idShortPath."""
+    steps: list[Segment] = []
+    pos = 0
+    while pos < len(text):
+        found = _ID_SHORT_STEP.match(text, pos)
+        if found is None or (not steps and found[1] is None):  # it starts with a name
+            return None
+        name, index = found[1], found[2]
+        if index is not None and len(index) > _MAX_INDEX_DIGITS:
+            return None
+        steps.append(name if name is not None else int(index))
+        pos = found.end()
+    return steps if len(steps) > 1 else None
+
+
+def expand_id_short_paths(document: Any, segments: Sequence[Segment]) -> tuple[Segment, ...]:
+    """`segments` (an idShort path), each segment that names no member where it stands but reads
+    as an AAS idShortPath to an element that exists replaced by its steps; the rest as given."""
+    node: Any = document
+    expanded: list[Segment] = []
+    for depth, segment in enumerate(segments):
+        key = _select(node, segment)
+        if key is not None:
+            expanded.append(segment)
+            node = node[key]
+            continue
+        steps = _id_short_steps(segment) if isinstance(segment, str) else None
+        reached = _follow(node, steps) if steps else None
+        if reached is None:
+            return (*expanded, *segments[depth:])
+        expanded.extend(steps or ())
+        node = reached[0]
+    return tuple(expanded)
+
+
+def _follow(node: Any, steps: Sequence[Segment]) -> tuple[Any] | None:
+    """The element `steps` lead to from `node` (in a tuple: it may be None), or None."""
+    for step in steps:
+        key = _select(node, step)
+        if key is None:
+            return None
+        node = node[key]
+    return (node,)
 
 
 def _decode(raw: str, what: str) -> str:

@@ -16,7 +16,14 @@ from shared.access.authorization import AccessControl, Action, authorize, refuse
 from shared.access.disclosure import Shown
 from shared.access.operators import OperatorRegistry
 from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM, POLICY_CLAIM, passport_policy
-from shared.documents.element_paths import assign, locate, parse_element_path, resolve
+from shared.documents.element_paths import (
+    assign,
+    expand_id_short_paths,
+    is_jsonpath,
+    locate,
+    parse_element_path,
+    resolve,
+)
 from shared.documents.entity_tags import content_etag, if_match_holds
 from shared.documents.lifecycle import (
     ARTIFACTS,
@@ -219,6 +226,8 @@ class PassportService:
         """
         segments = parse_element_path(raw_path)
         head = self.read(dpp_id)
+        if not is_jsonpath(raw_path):  # an AAS client's `nameplate.Materials[1].Name`
+            segments = expand_id_short_paths(head["document"], segments)
         self.access.refuse_unreadable(principal, head, segments)
         resolve(head["document"], segments)
         # The element's id is where it really sits: `[-1]` on a list names its actual index.

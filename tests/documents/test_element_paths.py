@@ -7,6 +7,7 @@ import pytest
 
 from shared.documents.element_paths import (
     assign,
+    expand_id_short_paths,
     locate,
     normalized_path,
     parse_element_path,
@@ -409,3 +410,23 @@ def test_a_long_text_index_on_a_list_is_named_as_an_index():
     with pytest.raises(NotFound) as raised:
         resolve(DOC, ("nameplate", "Materials", "9" * 16))
     assert raised.value.text == f"No element at $['nameplate']['Materials'][{'9' * 16}]"
+
+
+@pytest.mark.parametrize(
+    ("segments", "expected"),
+    [
+        (("nameplate.Materials[1].name",), ("nameplate", "Materials", 1, "name")),
+        (("nameplate", "Materials[0]"), ("nameplate", "Materials", 0)),
+        # a member named with a dot is found before any idShortPath reading of it
+        (("nameplate", "odd.name"), ("nameplate", "odd.name")),
+        # not idShortPaths, or leading nowhere: kept as given
+        (("nameplate.Materials[01]",), ("nameplate.Materials[01]",)),
+        (("nameplate..Materials",), ("nameplate..Materials",)),
+        (("[0]",), ("[0]",)),
+        (("nameplate.Materials[9].name",), ("nameplate.Materials[9].name",)),
+        (("nope.x", "nameplate.Materials[0]"), ("nope.x", "nameplate.Materials[0]")),
+    ],
+)
+def test_aas_id_short_paths_expand_only_to_elements_that_exist(segments, expected):
+    document = {"nameplate": {"Materials": [{"name": "Cotton"}, {"name": "Elastane"}], "odd.name": 1}}
+    assert expand_id_short_paths(document, segments) == expected

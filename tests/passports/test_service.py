@@ -520,3 +520,34 @@ def test_reference_sample_elements_by_content_specification_key(api, http, refer
     response = http.get(f"{api}/v1/dpps/{enc(dpp_id)}/elements/{path}")
     assert response.status_code == 200
     assert response.json()[0]["PcfCo2eq"] == 4180.75
+
+
+def test_read_element_by_aas_id_short_path(api, http, create):
+    """An AAS client's idShortPath (`nameplate.Materials[1].name`) reads the element the JSONPath
+    names; a member whose own name holds dots or brackets is found first; restricted parts are
+    refused as in the `/` form, and a path to nothing is a 404."""
+    document = create(
+        make_passport(
+            nameplate={
+                "Materials": [{"name": "Cotton"}, {"name": "Elastane"}],
+                "size.eu": "42",
+                "size": {"eu": "not this"},
+            },
+            supplychain={"supplier": "Secret Mill"},
+        )
+    )
+    base = f"{api}/v1/dpps/{enc(document['digitalProductPassportId'])}/elements"
+    cases = {
+        enc("nameplate.Materials[1].name"): "Elastane",
+        enc("nameplate.Materials[0]"): {"name": "Cotton"},
+        "nameplate/" + enc("Materials[1].name"): "Elastane",
+        "nameplate/" + enc("size.eu"): "42",
+        enc("nameplate.size.eu"): "not this",
+    }
+    for path, expected in cases.items():
+        response = http.get(f"{base}/{path}")
+        assert response.status_code == 200, (path, response.text)
+        assert response.json() == expected, path
+    assert_result(http.get(f"{base}/{enc('supplychain.supplier')}"), 401, "ElementRestricted")
+    assert_result(http.get(f"{base}/{enc('nameplate.Materials[2].name')}"), 404, "ElementNotFound")
+    assert_result(http.get(f"{base}/{enc('nameplate.Materials[01]')}"), 404, "ElementNotFound")
