@@ -22,18 +22,15 @@ import argparse
 import csv
 import io
 import os
-import threading
 import time
 import uuid
-from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 from bench.common import app_stack
 from local.run import assign_namespaces
 from tests.support.documents import gtin14
+from tests.support.store_calls import READS, WRITES, StoreCalls
 
 MAPPING = {
     "version": 1,
@@ -110,44 +107,15 @@ def raw_documents(rows: int, run: str) -> list[dict[str, Any]]:
     ]
 
 
-WRITES = ("create", "replace", "upsert", "delete", "remove", "batch")
-READS = ("read", "query_partition", "query_page", "query_background", "iterate_background")
-
-
-@contextmanager
-def counted_calls(store: Any) -> Iterator[Counter[tuple[str, str]]]:
-    """Every store call meanwhile, from any thread, by (kind, container): items written or read,
-    and requests."""
-    counts: Counter[tuple[str, str]] = Counter()
-    lock = threading.Lock()
-    originals = {name: getattr(store, name) for name in (*WRITES, *READS)}
-
-    def wrap(name: str) -> Any:
-        kind = "write" if name in WRITES else "read"
-
-        def call(container: str, *args: Any, **kwargs: Any) -> Any:
-            # A batch is one request writing each of its operations' items.
-            items = len(args[1]) if name == "batch" else 1
-            with lock:
-                counts[(kind, container)] += items
-                counts[("request", container)] += 1
-            return originals[name](container, *args, **kwargs)
-
-        return call
-
-    for name in originals:
-        setattr(store, name, wrap(name))
+def counted_import(root: Any, blob_name: str) -> tuple[str, float, StoreCalls]:
+    """Run the import as the blob trigger does: its outcome, seconds and store calls."""
+    counts = StoreCalls(root.store)  # every thread: the import writes from its pool
     try:
-        yield counts
+        started = time.perf_counter()
+        outcome = root.imports.run(blob_name)
+        return outcome, time.perf_counter() - started, counts
     finally:
-        for name in originals:
-            delattr(store, name)
-
-
-def per_passport(
-    counts: Counter[tuple[str, str]], kind: str, containers: tuple[str, ...], rows: int
-) -> float:
-    return sum(counts[(kind, container)] for container in containers) / rows
+        counts.restore()
 
 
 def catch_up_derived(root: Any) -> tuple[float, int]:
@@ -198,20 +166,18 @@ def main(argv: list[str] | None = None) -> None:
         root.blobs.container(IMPORTS_CONTAINER).upload_blob(job["blobName"], data)
         workers = root.settings.import_concurrency
 
-        with counted_calls(root.store) as counts:
-            started = time.perf_counter()
-            outcome = root.imports.run(job["blobName"])
-            import_seconds = time.perf_counter() - started
+        outcome, import_seconds, counts = counted_import(root, job["blobName"])
         result = root.store.read("jobs", "job", job["jobId"])
         assert outcome == "done" and result is not None and result["created"] == args.rows, (outcome, result)
         # Readable at once; in the search index only once derived data caught up.
         assert root.passports.head(f"urn:bench:dpp:{run}-{args.rows - 1}") is not None
         write_path = (PASSPORTS, PRODUCTS, SEARCH_INDEX, RELATIONS)
-        writes = per_passport(counts, "write", write_path, args.rows)
-        reads = per_passport(counts, "read", write_path, args.rows)
-        requests = per_passport(counts, "request", write_path, args.rows)
-        indexes = per_passport(counts, "write", (SEARCH_INDEX, RELATIONS), args.rows)
-        job_calls = sum(n for (kind, c), n in counts.items() if kind == "request" and c not in write_path)
+        writes = counts.per_container(WRITES, write_path) / args.rows
+        reads = counts.per_container(READS, write_path) / args.rows
+        write_path_requests = counts.per_container((*WRITES, *READS), write_path, items=False)
+        requests = write_path_requests / args.rows
+        indexes = counts.per_container(WRITES, (SEARCH_INDEX, RELATIONS)) / args.rows
+        job_calls = sum(counts.requests.values()) - write_path_requests
 
         derived_seconds, batches = catch_up_derived(root)
         last = f"urn:bench:dpp:{run}-{args.rows - 1}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any
 
 import pytest
 
@@ -20,40 +19,14 @@ from shared.access.roles import OPERATOR
 from shared.onboarding.file_formats import Record
 from shared.platform.errors import Conflict
 from tests.support.documents import OWNER, enc, make_passport
+from tests.support.store_calls import READS, StoreCalls
 
 OWNER_PRINCIPAL = Principal("tester", frozenset({OPERATOR}), OWNER)
-WRITES = ("create", "replace", "upsert", "delete", "remove", "batch")
-READS = ("read", "query_partition", "query_page", "query_background", "iterate_background")
-
-
-class StoreCalls:
-    """Counts the store calls made by this thread, by name, and the items they write (a batch
-    writes each of its operations): the local host's change-feed poller shares the store and
-    must not count."""
-
-    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch):
-        self.calls: dict[str, int] = {}
-        self.items_written = 0
-        thread = threading.get_ident()
-        for name in (*WRITES, *READS):
-            original = getattr(store, name)
-
-            def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
-                if threading.get_ident() == thread:
-                    self.calls[_name] = self.calls.get(_name, 0) + 1
-                    if _name in WRITES:
-                        self.items_written += len(args[2]) if _name == "batch" else 1
-                return _original(*args, **kwargs)
-
-            monkeypatch.setattr(store, name, counted)
-
-    def count(self, names: tuple[str, ...]) -> int:
-        return sum(self.calls.get(name, 0) for name in names)
 
 
 def test_a_new_passport_costs_three_writes_and_no_read(root, monkeypatch):
     document = make_passport(nameplate={"ProductName": "Many words to index in a new passport"})
-    calls = StoreCalls(root.store, monkeypatch)
+    calls = StoreCalls(root.store, monkeypatch.setattr, thread=threading.get_ident())
     root.service.create(document, OWNER_PRINCIPAL)
     assert calls.items_written <= 3 and calls.count(READS) == 0, calls.calls
     # The lookup, then version and head in one batch.
@@ -66,7 +39,7 @@ def test_a_passport_created_again_is_refused_by_its_product_claim_before_any_sig
     signed: list[object] = []
     issued = root.passports.issuance.sealed
     monkeypatch.setattr(root.passports.issuance, "sealed", lambda *a: signed.append(a) or issued(*a))
-    calls = StoreCalls(root.store, monkeypatch)
+    calls = StoreCalls(root.store, monkeypatch.setattr, thread=threading.get_ident())
     with pytest.raises(Conflict) as refused:
         root.service.create(document, OWNER_PRINCIPAL)
     assert refused.value.code == "PassportExists" and signed == []

@@ -7,13 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
-
 from shared.access.authentication import ANONYMOUS, Principal
 from shared.access.roles import OPERATOR
 from shared.publication.relations import MAX_NODES, GraphQuery
 from tests.support.documents import OWNER, enc, make_passport, namespace
 from tests.support.results import assert_result
+from tests.support.store_calls import READS, StoreCalls
 
 REMOTE = "https://other-provider.example/01/09506000134352"
 
@@ -133,21 +132,6 @@ def test_bad_graph_queries_are_400(api, http, auth):
     assert_result(http.get(f"{api}/v1/dpps/{enc('urn:nothing')}/relations"), 404, "PassportNotFound")
 
 
-class _Counting:
-    """Counts the store calls a graph walk makes, by kind."""
-
-    def __init__(self, store: Any, monkeypatch: pytest.MonkeyPatch):
-        self.calls: dict[str, int] = {}
-        for name in ("read", "query_partition", "query_page", "query_background", "iterate_background"):
-            original = getattr(store, name)
-
-            def counted(*args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
-                self.calls[_name] = self.calls.get(_name, 0) + 1
-                return _original(*args, **kwargs)
-
-            monkeypatch.setattr(store, name, counted)
-
-
 class _Links:
     def passport(self, dpp_id: str) -> str:
         return f"https://dpp.example/api/v1/dpps/{enc(dpp_id)}"
@@ -163,7 +147,7 @@ def test_a_1000_part_assembly_is_cut_at_the_node_limit_with_point_reads_and_one_
     links = [{"target": pid} for pid in parts]
     assembly = root.service.create(make_passport(relations={"hasPart": links}), owner)
     derived(120)  # a backlog of 1001 passports; and nothing indexes while store calls are counted
-    counting = _Counting(root.store, monkeypatch)
+    counting = StoreCalls(root.store, monkeypatch.setattr, names=READS)
     result = root.relations.graph(assembly, GraphQuery("out", None, 1), ANONYMOUS, _Links())
     assert result["truncated"] is True and len(result["nodes"]) == MAX_NODES
     assert len(result["edges"]) == MAX_NODES - 1
@@ -172,7 +156,7 @@ def test_a_1000_part_assembly_is_cut_at_the_node_limit_with_point_reads_and_one_
     # root is one of the nodes); no query at all going out.
     assert counting.calls.get("query_partition", 0) == 0
     assert counting.calls["read"] == 2 * (MAX_NODES - 1)
-    incoming = _Counting(root.store, monkeypatch)
+    incoming = StoreCalls(root.store, monkeypatch.setattr, names=READS)
     first_part = root.passports.live_head_for_product(parts[0])
     backwards = root.relations.graph(first_part, GraphQuery("in", None, 1), ANONYMOUS, _Links())
     assert [edge["type"] for edge in backwards["edges"]] == ["hasPart"]
