@@ -177,14 +177,15 @@ def _leading_literals(route: Route) -> tuple[str, ...]:
 def _route_index(routes: list[Route]) -> RouteIndex:
     fixed: dict[tuple[tuple[str, ...], int], list[int]] = {}
     variable: dict[tuple[str, ...], list[int]] = {}
+    depth = 0
     for position, route in enumerate(routes):
         key = _leading_literals(route)
+        depth = max(depth, len(key))
         fewest, most = route.lengths
         if fewest == most:
             fixed.setdefault((key, fewest), []).append(position)
         else:
             variable.setdefault(key, []).append(position)
-    depth = max((len(_leading_literals(route)) for route in routes), default=0)
     return RouteIndex(fixed, variable, depth)
 
 
