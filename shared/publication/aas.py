@@ -19,13 +19,12 @@ BaSyx is imported on first use: it costs every other request's cold start otherw
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.documents.digital_link import canonical_uri
+from shared.documents.id_shorts import DPP_METADATA_SEMANTIC_ID, idshort
 from shared.documents.members import sections
 from shared.documents.model import HEADER_FIELDS
 from shared.documents.representation import dictionary_reference, value_data_type
@@ -38,19 +37,16 @@ if TYPE_CHECKING:
 
     from shared.passports.service import PassportView
 
-DPP_METADATA_SEMANTIC_ID = "https://admin-shell.io/idta/cds/dppMetadata/1"
 DIGITAL_LINK_ASSET_ID = "digitalLinkUri"
 JSON_MEDIA_TYPE = "application/json"
 AASX_MEDIA_TYPE = "application/asset-administration-shell-package+xml"
 FORMATS: dict[str, str] = {"json": JSON_MEDIA_TYPE, "aasx": AASX_MEDIA_TYPE}
+SHELL_ID_SHORT = "DigitalProductPassport"
+METADATA_ID_SHORT = "DppMetadata"
+ARTIFACTS_ID_SHORT = "Artifacts"
 
-_ID_SHORT = re.compile(r"[A-Za-z](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?")
-_NOT_ID_SHORT = re.compile(r"[^A-Za-z0-9_]")
-MAX_ID_SHORT = 128
 # displayName texts are LangStringNameType: at most 128 characters (a longer key keeps its hash).
 _MAX_NAME = 128
-# Characters of the key's SHA-256 (hex) a mapped idShort ends with, and more on a collision.
-_DIGEST_LENGTHS = (8, 16, 64)
 # LangStringTextType: a longer text is no MultiLanguageProperty, so it is exported as a list.
 _MAX_LANG_TEXT = 1023
 
@@ -69,24 +65,6 @@ def parse_format(value: str | None) -> str:
     if value not in FORMATS:
         raise BadRequest("'format' must be 'json' or 'aasx'", code=ErrorCode.INVALID_PARAMETER)
     return value
-
-
-def idshort(key: str, taken: Iterable[str] = ()) -> str:
-    """The idShort a JSON key is exported under: itself when it is one; else every character other
-    than a letter, digit or `_` replaced by `_`, `k` before it unless it starts with a letter, cut to
-    fit, then `_` and the start of the key's SHA-256, longer where that is `taken` already."""
-    used = set(taken)
-    if _ID_SHORT.fullmatch(key) and len(key) <= MAX_ID_SHORT and key not in used:
-        return key
-    base = _NOT_ID_SHORT.sub("_", key)
-    if not base[:1].isascii() or not base[:1].isalpha():
-        base = "k" + base
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    for length in _DIGEST_LENGTHS:
-        candidate = f"{base[: MAX_ID_SHORT - length - 1]}_{digest[:length]}"
-        if candidate not in used:
-            return candidate
-    raise ValueError(f"no free idShort for {key!r}")  # a collision of full SHA-256 digests
 
 
 def export(view: PassportView, links: AasLinks, public_url: str, fmt: str) -> BlobContent:
@@ -125,35 +103,70 @@ def environment(
     """The shell and its submodels, in a BaSyx object store, and the shell's id."""
     from basyx.aas import model
 
+    shell, submodels = shell_and_submodels(view, links, public_url)
+    return model.DictIdentifiableStore([shell, *submodels]), shell.id
+
+
+def shell_id(links: AasLinks, dpp_id: str) -> str:
+    return f"{links.passport(dpp_id)}/aas"
+
+
+def submodel_id(links: AasLinks, dpp_id: str, short: str) -> str:
+    return f"{links.passport(dpp_id)}/submodels/{short}"
+
+
+def section_id_shorts(document: dict[str, Any]) -> dict[str, str]:
+    """The idShort each content section's submodel has, by section key, in document order."""
+    taken: set[str] = {METADATA_ID_SHORT, ARTIFACTS_ID_SHORT}
+    shorts: dict[str, str] = {}
+    for key in sections(document):
+        shorts[key] = idshort(key, taken)
+        taken.add(shorts[key])
+    return shorts
+
+
+def member_id_shorts(value: dict[str, Any]) -> dict[str, str]:
+    """The idShort each member of an object is exported under, by key (as `_children` maps them)."""
+    taken: set[str] = set()
+    shorts: dict[str, str] = {}
+    for key in value:
+        shorts[key] = idshort(key, taken)
+        taken.add(shorts[key])
+    return shorts
+
+
+def shell_and_submodels(
+    view: PassportView, links: AasLinks, public_url: str
+) -> tuple[model.AssetAdministrationShell, list[model.Submodel]]:
+    """The shell and its submodels, as BaSyx objects."""
+    from basyx.aas import model
+
     item, document = view.item, view.document
-    base_id = links.passport(item["dppId"])
-    shell_id = f"{base_id}/aas"
-    submodels = [_metadata(document, f"{base_id}/submodels/DppMetadata")]
+    dpp_id = item["dppId"]
+    submodels = [_metadata(document, submodel_id(links, dpp_id, METADATA_ID_SHORT))]
     spec_ids = document.get("contentSpecificationIds")
     spec_ids = spec_ids if isinstance(spec_ids, list) else []
-    taken: set[str] = {"DppMetadata", "Artifacts"}
-    for key, content in sections(document).items():
-        short = idshort(key, taken)
-        taken.add(short)
+    content = sections(document)
+    for key, short in section_id_shorts(document).items():
         reference = dictionary_reference(key, spec_ids)
         submodel = model.Submodel(
-            f"{base_id}/submodels/{short}",
+            submodel_id(links, dpp_id, short),
             id_short=short,
             display_name=_display_name(key, short),
             semantic_id=_global_reference(reference) if reference else None,
-            submodel_element=_children(content),
+            submodel_element=_children(content[key]),
         )
         submodels.append(submodel)
     artifacts = view.shown.artifacts
     if artifacts:
-        submodels.append(_artifacts(item, artifacts, links, f"{base_id}/submodels/Artifacts"))
+        submodels.append(_artifacts(item, artifacts, links, submodel_id(links, dpp_id, ARTIFACTS_ID_SHORT)))
     shell = model.AssetAdministrationShell(
         _asset_information(document, public_url),
-        shell_id,
-        id_short="DigitalProductPassport",
+        shell_id(links, dpp_id),
+        id_short=SHELL_ID_SHORT,
         submodel={model.ModelReference.from_referable(submodel) for submodel in submodels},
     )
-    return model.DictIdentifiableStore([shell, *submodels]), shell_id
+    return shell, submodels
 
 
 def _asset_information(document: dict[str, Any], public_url: str) -> model.AssetInformation:
@@ -173,19 +186,19 @@ def _global_reference(value: str) -> model.ExternalReference:
     return model.ExternalReference((model.Key(model.KeyTypes.GLOBAL_REFERENCE, value),))
 
 
-def _metadata(document: dict[str, Any], submodel_id: str) -> model.Submodel:
+def _metadata(document: dict[str, Any], identifier: str) -> model.Submodel:
     from basyx.aas import model
 
     header = {name: document[name] for name in HEADER_FIELDS if name in document}
     return model.Submodel(
-        submodel_id,
-        id_short="DppMetadata",
+        identifier,
+        id_short=METADATA_ID_SHORT,
         semantic_id=_global_reference(DPP_METADATA_SEMANTIC_ID),
         submodel_element=_children(header),
     )
 
 
-def _artifacts(item: Any, references: dict[str, Any], links: AasLinks, submodel_id: str) -> model.Submodel:
+def _artifacts(item: Any, references: dict[str, Any], links: AasLinks, identifier: str) -> model.Submodel:
     from basyx.aas import model
 
     files = []
@@ -193,7 +206,7 @@ def _artifacts(item: Any, references: dict[str, Any], links: AasLinks, submodel_
         url = links.artifact_content(item["productId"], item["label"], artifact_type)
         media_type = reference.get("mediaType") if isinstance(reference, dict) else None
         files.append(model.File(idshort(artifact_type), str(media_type or "application/octet-stream"), url))
-    return model.Submodel(submodel_id, id_short="Artifacts", submodel_element=files)
+    return model.Submodel(identifier, id_short=ARTIFACTS_ID_SHORT, submodel_element=files)
 
 
 # -- elements ---------------------------------------------------------------------------------
@@ -208,12 +221,9 @@ def _display_name(key: str, short: str) -> model.MultiLanguageNameType | None:
 
 
 def _children(value: dict[str, Any]) -> list[model.SubmodelElement]:
-    taken: set[str] = set()
     elements = []
-    for key, child in value.items():
-        short = idshort(key, taken)
-        taken.add(short)
-        element = _element(short, child)
+    for key, short in member_id_shorts(value).items():
+        element = _element(short, value[key])
         element.display_name = _display_name(key, short)
         elements.append(element)
     return elements
