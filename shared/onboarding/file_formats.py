@@ -1,9 +1,11 @@
-"""Streaming readers for bulk onboarding files: CSV, XLSX, JSON and JSON Lines.
+"""Streaming readers for bulk onboarding files: CSV, XLSX, JSON, JSON Lines, and Asset
+Administration Shell environments (AAS JSON, AASX; `shared.onboarding.aas_files`).
 
 Each reader turns a binary stream into `Record`s, one per data row (tabular formats) or per
-passport (JSON formats), numbered the way a person finds the row in the file, so that an import
-report can point at it. Tabular rows become `values` (column name -> cell) for an attribute
-mapping (`shared.onboarding.mappings`); JSON items are passport documents already and travel in `document`.
+passport (JSON formats; a shell of an AAS environment), numbered the way a person finds the row
+in the file, so that an import report can point at it. Tabular rows become `values` (column
+name -> cell) for an attribute mapping (`shared.onboarding.mappings`); JSON items (and the
+passports of AAS shells) are passport documents already and travel in `document`.
 
 Problems with the file as a whole (not UTF-8, no usable header, not an XLSX workbook, JSON that
 is not an array) raise `ImportFileError`; a single row that cannot be parsed becomes a `Record`
@@ -13,7 +15,11 @@ CSV and JSON Lines are read incrementally and never held in memory whole; XLSX n
 file (a ZIP archive is read from its end), so a non-seekable stream is spooled to a temporary
 file first, and its shared strings table (every distinct text of the workbook, which grows with
 the rows) is kept in a temporary file and read by index, its size limit applied while it is read;
-JSON is parsed in one piece, within the size limit the caller enforces.
+JSON is parsed in one piece, within the size limit the caller enforces. So is an AAS
+environment (BaSyx builds its object model whole): an AAS JSON file within that limit, an AASX
+package from a seekable file (spooled like a workbook), its unpacked AAS parts at most
+MAX_AAS_PART_BYTES and the package at most MAX_XLSX_RATIO times its size, checked from the zip
+directory before anything is unpacked; its supplementary files are read through, never kept.
 """
 
 from __future__ import annotations
@@ -33,10 +39,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
 
+from shared.onboarding import aas_files
 from shared.onboarding.spreadsheet_cells import unescaped
 from shared.platform.json_input import MAX_DEPTH, JsonRejected, read_json
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "jsonl")
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "jsonl", "aas-json", "aasx")
 _EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -44,6 +51,8 @@ _EXTENSIONS: dict[str, str] = {
     ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
+    # An AAS JSON environment is a `.json` file too: `_read_json` tells it by its members.
+    ".aasx": "aasx",
 }
 # In order of preference when a header line has as many of one as of another.
 DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
@@ -59,6 +68,12 @@ MAX_XLSX_RATIO = 100
 MAX_SHARED_STRINGS = 1_000_000
 SHARED_STRINGS = "xl/sharedstrings.xml"
 _UNIQUE_COUNT = re.compile(r"<(?:\w+:)?sst\b[^>]*\buniqueCount=\"([0-9]{1,12})\"")
+# What an AASX's AAS parts (JSON or XML) may unpack to: about what the Functions host takes as
+# the body of an AAS JSON upload (100 MiB), which is parsed whole too.
+MAX_AAS_PART_BYTES = 100 * 1024 * 1024
+# An AAS environment nests two JSON levels (an element and its `value` array) for each level of
+# the passport it holds, which may nest MAX_DEPTH levels; a few more for the submodel around it.
+_AAS_MAX_DEPTH = 2 * MAX_DEPTH + 8
 _SHOWN_CHARS = 80
 # Shared strings looked up recently, kept in memory: a column of repeated texts costs no disk read.
 _STRING_CACHE = 4096
@@ -144,7 +159,14 @@ def read_records(stream: BinaryIO, fmt: str, options: ReaderOptions | None = Non
         raise ImportFileError(
             f"The CSV delimiter must be one character, not a quote or line break: {delimiter!r}"
         )
-    readers = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json, "jsonl": _read_jsonl}
+    readers = {
+        "csv": _read_csv,
+        "xlsx": _read_xlsx,
+        "json": _read_json,
+        "jsonl": _read_jsonl,
+        "aas-json": _read_aas_json,
+        "aasx": _read_aasx,
+    }
     return readers[fmt](stream, options)
 
 
@@ -608,8 +630,7 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "a number")
 
 
-def _read_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
-    del options  # nothing to configure
+def _json_text(stream: BinaryIO) -> str:
     data = stream.read()
     try:
         text = codecs.decode(data, "utf-8-sig")
@@ -618,13 +639,28 @@ def _read_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
         raise ImportFileError(f"Line {line} is not valid UTF-8 text; save the file as UTF-8") from None
     if not text.strip():
         raise ImportFileError("The file is empty")
+    return text
+
+
+def _parsed(text: str, max_depth: int) -> Any:
     try:
-        # One level more than a passport may have: the array that holds them.
-        items = read_json(text, max_depth=MAX_DEPTH + 1)
+        return read_json(text, max_depth=max_depth)
     except JsonRejected as exc:
         raise ImportFileError(f"The file is not valid JSON: {exc.reason}") from None
+
+
+def _read_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
+    del options  # nothing to configure
+    text = _json_text(stream)
+    # An array of passports: one level more than a passport may have; an object: an AAS environment.
+    items = _parsed(text, _AAS_MAX_DEPTH if text.lstrip()[:1] == "{" else MAX_DEPTH + 1)
+    if aas_files.is_environment(items):
+        yield from _aas_records(lambda: aas_files.read_json_environment(text))
+        return
     if not isinstance(items, list):
-        raise ImportFileError(f"A JSON import file must be an array of passports, not {_json_kind(items)}")
+        raise ImportFileError(
+            f"A JSON import file must be an array of passports or an AAS environment, not {_json_kind(items)}"
+        )
     for number, item in enumerate(items, start=1):
         yield _json_record(number, item, "item")
 
@@ -651,3 +687,60 @@ def _read_jsonl(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
             yield _json_record(number, item, "line")
     finally:
         _release(text)
+
+
+# -- Asset Administration Shell environments --------------------------------------------------
+
+
+def _read_aas_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
+    del options  # nothing to configure
+    text = _json_text(stream)
+    if not aas_files.is_environment(_parsed(text, _AAS_MAX_DEPTH)):
+        members = ", ".join(aas_files.ENVIRONMENT_MEMBERS)
+        raise ImportFileError(f"An AAS JSON file must be an AAS environment: an object with {members}")
+    yield from _aas_records(lambda: aas_files.read_json_environment(text))
+
+
+def _read_aasx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
+    del options  # nothing to configure
+    source, spool = _seekable(stream)
+    try:
+        _check_package_size(source)
+        yield from _aas_records(lambda: aas_files.read_aasx_package(source))
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _aas_records(read: Any) -> Iterator[Record]:
+    """A record per shell of the environment `read()` returns (a shell that is no passport: an
+    error record); a file BaSyx cannot read is a file error."""
+    try:
+        store = read()
+        shells = list(aas_files.passports(store))
+    except aas_files.AasFileError as exc:
+        raise ImportFileError(str(exc)) from None
+    for number, (document, error) in enumerate(shells, start=1):
+        yield Record(number, error=error) if error else Record(number, document=document)
+
+
+def _check_package_size(source: BinaryIO) -> None:
+    """Refuse an AASX whose AAS parts unpack to more than MAX_AAS_PART_BYTES, or which unpacks to
+    far more than it weighs (a zip bomb), from the zip directory, before anything is unpacked."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(source) as archive:
+            entries = archive.infolist()
+    except zipfile.BadZipFile:
+        raise ImportFileError("The file is not an AASX package (not a ZIP archive)") from None
+    finally:
+        source.seek(0)
+    unpacked = sum(entry.file_size for entry in entries)
+    packed = sum(entry.compress_size for entry in entries) or 1
+    parts = sum(entry.file_size for entry in entries if entry.filename.lower().endswith((".json", ".xml")))
+    if parts > MAX_AAS_PART_BYTES or unpacked > MAX_XLSX_RATIO * packed:
+        raise ImportFileError(
+            f"The package's AAS parts unpack to {parts} bytes, the package to {unpacked} from {packed}: "
+            f"more than {MAX_AAS_PART_BYTES} bytes or {MAX_XLSX_RATIO} times its size; split it"
+        )

@@ -682,7 +682,8 @@ class Imports:
     def _write_failed_rows(
         self, job: ImportJob, failures: Iterator[dict[str, Any]], columns: list[str]
     ) -> str:
-        if job.get("format") in ("json", "jsonl"):
+        if job.get("format") in ("json", "jsonl", "aas-json", "aasx"):
+            # The passports each shell was read as (null where none was): JSON Lines to fix.
             name = f"{job['blobName']}.failed.jsonl"
             lines = (json.dumps(f.get("document"), ensure_ascii=False) + "\n" for f in failures)
             self._write_stream(name, lines)
