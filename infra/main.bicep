@@ -203,6 +203,19 @@ module keyVault 'modules/keyvault.bicep' = {
   }
 }
 
+module events 'modules/events.bicep' = {
+  scope: group
+  name: 'events'
+  params: {
+    name: 'evgt-dpp-${token}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    publicNetworkAccess: dataNetworkAccess
+    logAnalyticsId: monitoring.outputs.workspaceId
+  }
+}
+
 module network 'modules/network.bicep' = if (hardened) {
   scope: group
   name: 'network'
@@ -224,6 +237,7 @@ module privateEndpoints 'modules/privateendpoints.bicep' = if (hardened) {
     cosmosAccountId: cosmos.outputs.id
     keyVaultId: keyVault.outputs.id
     storageAccountId: storage.outputs.id
+    eventTopicId: events.outputs.id
   }
 }
 
@@ -275,6 +289,7 @@ module functionApp 'modules/functionapp.bicep' = {
     storageLinks: storageLinks
     connectors: connectors
     connectorSecretsUri: keyVault.outputs.connectorSecretsUri
+    eventsTopicEndpoint: events.outputs.endpoint
   }
   // The app's host storage and data are reached through the private endpoints from its first start.
   dependsOn: [privateEndpoints]
@@ -307,6 +322,8 @@ output CUSTOM_DOMAIN_VALIDATION_TOKEN string = edge.outputs.customDomainValidati
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output EVENT_GRID_SYSTEM_TOPIC string = storage.outputs.systemTopicName
+// Where passport events are published: subscribe consumers here (docs/events.md).
+output EVENT_GRID_EVENTS_TOPIC string = events.outputs.name
 output COSMOS_ACCOUNT_NAME string = cosmos.outputs.name
 output KEY_VAULT_NAME string = keyVault.outputs.name
 output SIGNING_KEY_ID string = keyVault.outputs.signingKeyId

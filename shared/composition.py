@@ -10,6 +10,7 @@ What depends on what (arrows point at what is used):
     passport service ─→ repository ─→ store, issuance ─→ sealer ─→ key ring ─→ signer (the anchor)
          │                  │                  └─→ access control (what is disclosable)
          │                  └─→ (change feed) derived data: search index, relation index ─→ store
+         │                  └─→ (change feed) passport events ─→ event sink (Event Grid, webhook)
          └─→ access control ─→ deployment policy;  artifacts ─→ storage links ─→ blob storage
 """
 
@@ -45,6 +46,7 @@ from shared.platform.health import Readiness
 from shared.platform.outbound import OutboundClient, OutboundRules
 from shared.platform.settings import Settings
 from shared.publication.derived import DerivedData
+from shared.publication.events import EventGridSink, EventSink, PassportEvents, WebhookSink
 from shared.publication.page import ConsumerPage
 from shared.publication.registry import Registry, RegistryOptions
 from shared.publication.registry_client import RegistryClient
@@ -208,6 +210,26 @@ class Root:
         return DerivedData(
             self.store, self.search_index.apply, self.relation_index.apply, pool=self.derived_workers
         )
+
+    @part
+    def events(self) -> PassportEvents | None:
+        # From the change feed too, by a trigger of its own (functions/changes.py); None: no
+        # destination is set, and the trigger is not registered.
+        sink = self.event_sink
+        return None if sink is None else PassportEvents(sink, self.settings.public_url)
+
+    @part
+    def event_sink(self) -> EventSink | None:
+        if self.settings.events_topic_endpoint:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential(
+                managed_identity_client_id=self.settings.managed_identity_client_id
+            )
+            return EventGridSink(self.settings.events_topic_endpoint, credential)
+        if self.settings.events_webhook_url:
+            return WebhookSink(self.settings.events_webhook_url, self.outbound)
+        return None
 
     @part
     def derived_workers(self) -> ThreadPoolExecutor:

@@ -43,6 +43,8 @@ param storageLinks string
 param connectors string
 @description('The Key Vault secret holding the connectors\' credentials (DPP_CONNECTOR_SECRETS resolves it).')
 param connectorSecretsUri string
+@description('The Event Grid topic passport events are published to (DPP_EVENTS_TOPIC_ENDPOINT).')
+param eventsTopicEndpoint string
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -84,6 +86,8 @@ var appSettings = {
   // A Key Vault reference: the platform resolves it with the app's identity, the value never
   // sits in the app's configuration (the operator sets the secret: docs/connectors.md).
   DPP_CONNECTOR_SECRETS: '@Microsoft.KeyVault(SecretUri=${connectorSecretsUri})'
+  // Passport events (functions/changes.py), published as the app's identity.
+  DPP_EVENTS_TOPIC_ENDPOINT: eventsTopicEndpoint
 }
 
 // The only callers let in: this Front Door profile (its service tag and its id in X-Azure-FDID,

@@ -18,6 +18,7 @@ var zones = [
   'privatelink.blob.${environment().suffixes.storage}'
   'privatelink.queue.${environment().suffixes.storage}'
   'privatelink.table.${environment().suffixes.storage}'
+  'privatelink.eventgrid.azure.net'
 ]
 
 resource appRules 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {

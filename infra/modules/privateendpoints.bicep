@@ -1,4 +1,4 @@
-// A private endpoint for each data service the app uses, in the `endpoints` subnet, each registered
+// A private endpoint for each data service the app uses (and the events' topic), in the `endpoints` subnet, each registered
 // in its private DNS zone (network.bicep): inside the VNet the services' usual host names resolve
 // to these private addresses, so the app's settings name the same endpoints as without them.
 param prefix string
@@ -8,6 +8,7 @@ param subnetId string
 param cosmosAccountId string
 param keyVaultId string
 param storageAccountId string
+param eventTopicId string
 
 // Functions host storage needs blob, queue and table (leases, trigger receipts, timers); the
 // deployment package and the app's data are blobs.
@@ -41,6 +42,13 @@ var endpoints = [
     serviceId: storageAccountId
     groupId: 'table'
     zone: 'privatelink.table.${environment().suffixes.storage}'
+  }
+  {
+    // The passport events' topic (events.bicep): the app publishes over it.
+    name: 'events'
+    serviceId: eventTopicId
+    groupId: 'topic'
+    zone: 'privatelink.eventgrid.azure.net'
   }
 ]
 

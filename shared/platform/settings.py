@@ -54,6 +54,9 @@ SETTING_NAMES: tuple[str, ...] = (
     "DPP_OUTBOUND_FETCH_BUDGET",
     "DPP_CONNECTORS",
     "DPP_CONNECTOR_SECRETS",
+    # Passport events (shared/publication/events.py): an Event Grid topic in Azure, a webhook locally.
+    "DPP_EVENTS_TOPIC_ENDPOINT",
+    "DPP_EVENTS_WEBHOOK_URL",
     "AzureWebJobsStorage",
     "AzureWebJobsStorage__blobServiceUri",
     "APPLICATIONINSIGHTS_CONNECTION_STRING",
@@ -86,6 +89,8 @@ OPTIONAL_IN_AZURE: dict[str, str] = {
     "fetched from (default none)",
     "DPP_OUTBOUND_FETCH_BUDGET": "optional: default 20 outbound requests per relations read",
     "WEBSITE_HOSTNAME": "set by the Functions platform itself: the app's default host name",
+    "DPP_EVENTS_WEBHOOK_URL": "local only: where the host POSTs passport events (Azure publishes "
+    "them to the Event Grid topic of DPP_EVENTS_TOPIC_ENDPOINT)",
 }
 
 
@@ -214,10 +219,17 @@ class Settings:
     # PIM connectors (docs/connectors.md): the JSON list, and their credentials, never shown.
     connectors: str = ""
     connector_secrets: str = field(default="", repr=False)
+    # Passport events: at most one destination (docs/events.md); neither: no events.
+    events_topic_endpoint: str | None = None
+    events_webhook_url: str | None = None
 
     @property
     def is_local(self) -> bool:
         return self.environment == LOCAL
+
+    @property
+    def events_enabled(self) -> bool:
+        return bool(self.events_topic_endpoint or self.events_webhook_url)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -263,4 +275,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
         connectors=env.get("DPP_CONNECTORS", ""),
         connector_secrets=env.get("DPP_CONNECTOR_SECRETS", ""),
+        **_events(env),
     )
+
+
+def _events(env: Mapping[str, str]) -> dict[str, str | None]:
+    """The events' destination: an Event Grid topic endpoint or a webhook URL, not both."""
+    topic = env.get("DPP_EVENTS_TOPIC_ENDPOINT", "").strip() or None
+    webhook = env.get("DPP_EVENTS_WEBHOOK_URL", "").strip() or None
+    if topic and webhook:
+        raise ValueError("set DPP_EVENTS_TOPIC_ENDPOINT (Azure) or DPP_EVENTS_WEBHOOK_URL (local), not both")
+    for name, url in (("DPP_EVENTS_TOPIC_ENDPOINT", topic), ("DPP_EVENTS_WEBHOOK_URL", webhook)):
+        if url and not _ORIGIN.match(url):
+            raise ValueError(f"setting {name} must be an absolute http(s) URL, got {url!r}")
+    return {"events_topic_endpoint": topic, "events_webhook_url": webhook}

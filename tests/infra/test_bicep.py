@@ -912,3 +912,108 @@ def test_flex_storage_that_would_need_the_internet_is_caught(index, old, new, ex
     sources[index] = sources[index].replace(old, new, 1)
     problems = flex_storage_problems(*sources)
     assert any(problem.startswith(expected) for problem in problems), problems
+
+
+# -- passport events: the Event Grid topic ---------------------------------------------------------------
+
+EVENTS_SOURCES = (
+    "modules/events.bicep",
+    "modules/functionapp.bicep",
+    "main.bicep",
+    "modules/privateendpoints.bicep",
+)
+DATA_SENDER = "d5a91429-5739-47e2-a06b-3470a27159e7"
+
+
+def events_problems(events: str, functionapp: str, main: str, endpoints: str) -> list[str]:
+    """The topic the app publishes passport events to: CloudEvents 1.0 in, Entra ID only, private
+    when hardened, the app's identity its only sender, its endpoint the app's setting."""
+    template = read(events)
+    problems = []
+    [topic] = template.resources_of("Microsoft.EventGrid/topics")
+    properties = topic.body["properties"]
+    if properties.get("inputSchema") != "CloudEventSchemaV1_0":
+        problems.append(f"the topic takes {properties.get('inputSchema')}, not CloudEvents 1.0")
+    if properties.get("disableLocalAuth") is not True:
+        problems.append("the topic accepts keys and SAS tokens")
+    if template.default("publicNetworkAccess") != "Disabled" or properties.get("publicNetworkAccess") != Expr(
+        "publicNetworkAccess"
+    ):
+        problems.append("the topic is public by default")
+    grants = [
+        g
+        for g in template.resources_of("Microsoft.Authorization/roleAssignments")
+        if g.body["properties"]["roleDefinitionId"].text.endswith("dataSender)")
+    ]
+    if template.variables.get("dataSender") != DATA_SENDER or len(grants) != 1:
+        problems.append("the app's identity is not granted EventGrid Data Sender")
+    elif grants[0].body["scope"] != Expr("topic") or grants[0].body["properties"]["principalId"] != Expr(
+        "principalId"
+    ):
+        problems.append("EventGrid Data Sender is not granted on the topic to the app's identity")
+    if template.outputs.get("endpoint") != Expr("topic.properties.endpoint"):
+        problems.append("the topic's endpoint is not an output")
+    setting = read(functionapp).variables["appSettings"].get("DPP_EVENTS_TOPIC_ENDPOINT")
+    if setting != Expr("eventsTopicEndpoint") or "eventsTopicEndpoint: events.outputs.endpoint" not in main:
+        problems.append("DPP_EVENTS_TOPIC_ENDPOINT is not the topic's endpoint")
+    if (
+        "publicNetworkAccess: dataNetworkAccess"
+        not in main.split("module events ", 1)[-1].split("\n}\n", 1)[0]
+    ):
+        problems.append("the topic does not follow the hardened/development switch")
+    private = [e for e in read(endpoints).variables["endpoints"] if e["groupId"] == "topic"]
+    if [e["serviceId"] for e in private] != [
+        Expr("eventTopicId")
+    ] or "eventTopicId: events.outputs.id" not in main:
+        problems.append("no private endpoint for the topic")
+    return problems
+
+
+def test_passport_events_go_to_a_cloudevents_topic_only_the_app_may_publish_to():
+    from functions.changes import CHANGES_CONNECTION
+
+    assert events_problems(*(text(name) for name in EVENTS_SOURCES)) == []
+    # the topic's events trigger connects as derived data's does
+    assert CHANGES_CONNECTION == "COSMOS_CHANGES"
+    assert "EVENT_GRID_EVENTS_TOPIC" in read(text("main.bicep")).outputs
+
+
+@pytest.mark.parametrize(
+    ("index", "old", "new", "expected"),
+    [
+        (0, "inputSchema: 'CloudEventSchemaV1_0'", "inputSchema: 'EventGridSchema'", "the topic takes"),
+        (0, "disableLocalAuth: true", "disableLocalAuth: false", "the topic accepts keys"),
+        (
+            0,
+            "param publicNetworkAccess string = 'Disabled'",
+            "param publicNetworkAccess string = 'Enabled'",
+            "the topic is public",
+        ),
+        (0, "var dataSender = 'd5a91429", "var dataSender = 'b24988ac", "the app's identity is not granted"),
+        (
+            0,
+            "  scope: topic\n  properties: {\n    roleDefinitionId",
+            "  scope: resourceGroup()\n  properties: {\n    roleDefinitionId",
+            "EventGrid Data Sender is not granted",
+        ),
+        (
+            1,
+            "DPP_EVENTS_TOPIC_ENDPOINT: eventsTopicEndpoint",
+            "DPP_EVENTS_TOPIC_ENDPOINT: ''",
+            "DPP_EVENTS_TOPIC_ENDPOINT is not",
+        ),
+        (
+            2,
+            "principalId: identity.outputs.principalId\n    publicNetworkAccess: dataNetworkAccess",
+            "principalId: identity.outputs.principalId\n    publicNetworkAccess: 'Enabled'",
+            "the topic does not follow",
+        ),
+        (3, "groupId: 'topic'", "groupId: 'topics'", "no private endpoint for the topic"),
+    ],
+)
+def test_an_events_topic_that_drifts_is_caught(index, old, new, expected):
+    sources = [text(name) for name in EVENTS_SOURCES]
+    assert old in sources[index]
+    sources[index] = sources[index].replace(old, new, 1)
+    problems = events_problems(*sources)
+    assert any(problem.startswith(expected) for problem in problems), problems
