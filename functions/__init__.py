@@ -12,6 +12,7 @@ from typing import Any
 import azure.functions as func
 
 from functions import (
+    aas,
     access,
     changes,
     connectors,
@@ -27,7 +28,18 @@ from shared.composition import Root
 from shared.platform.openapi import Catalog
 from shared.platform.settings import Settings
 
-AREAS = (passports, access, integrity, publication, resolver, onboarding, connectors, platform, changes)
+AREAS = (
+    passports,
+    access,
+    integrity,
+    publication,
+    aas,
+    resolver,
+    onboarding,
+    connectors,
+    platform,
+    changes,
+)
 
 
 def app_root(settings: Settings, **given: Any) -> Root:

@@ -89,6 +89,25 @@ class Route(StrEnum):
     LINKSET_CONTEXT = "api/v1/contexts/linkset.jsonld"
     # platform
     HEALTH = "api/health"
+    # the read-only AAS repository and discovery (IDTA-01002 Part 2; shared/publication/aas_repository.py)
+    AAS_DESCRIPTION = "api/aas/description"
+    AAS_SHELLS = "api/aas/shells"
+    AAS_SHELL_REFERENCES = "api/aas/shells/$reference"
+    AAS_SHELL = "api/aas/shells/{aasIdentifier}"
+    AAS_SHELL_REFERENCE = "api/aas/shells/{aasIdentifier}/$reference"
+    AAS_ASSET_INFORMATION = "api/aas/shells/{aasIdentifier}/asset-information"
+    AAS_THUMBNAIL = "api/aas/shells/{aasIdentifier}/asset-information/thumbnail"
+    AAS_SUBMODEL_REFS = "api/aas/shells/{aasIdentifier}/submodel-refs"
+    AAS_SHELL_SUBMODEL = "api/aas/shells/{aasIdentifier}/submodels/{submodelIdentifier}/{*submodelPath}"
+    AAS_SUBMODELS = "api/aas/submodels"
+    AAS_SUBMODELS_METADATA = "api/aas/submodels/$metadata"
+    AAS_SUBMODELS_VALUE = "api/aas/submodels/$value"
+    AAS_SUBMODELS_REFERENCE = "api/aas/submodels/$reference"
+    AAS_SUBMODELS_PATH = "api/aas/submodels/$path"
+    AAS_SUBMODEL = "api/aas/submodels/{submodelIdentifier}/{*submodelPath}"
+    AAS_SERIALIZATION = "api/aas/serialization"
+    AAS_LOOKUP = "api/aas/lookup/shells"
+    AAS_ASSET_LINKS = "api/aas/lookup/shells/{aasIdentifier}"
     OPENAPI = "api/openapi.json"
     PREFLIGHT = "{*path}"  # OPTIONS only: the CORS preflight of every route
 

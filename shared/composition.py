@@ -45,6 +45,7 @@ from shared.passports.service import PassportService
 from shared.platform.health import Readiness
 from shared.platform.outbound import OutboundClient, OutboundRules
 from shared.platform.settings import Settings
+from shared.publication.aas_repository import AasRepository
 from shared.publication.derived import DerivedData
 from shared.publication.events import EventGridSink, EventSink, PassportEvents, WebhookSink
 from shared.publication.page import ConsumerPage
@@ -292,6 +293,10 @@ class Root:
             lookups=self.lookups,
             relations=self.relations,
         )
+
+    @part
+    def aas_repository(self) -> AasRepository:
+        return AasRepository(self.service, self.search_index, self.lookups, self.settings.public_url)
 
     @part
     def resolver(self) -> Resolver:

@@ -6,6 +6,11 @@ partitioned by term. A search therefore reads ONE partition: the first keyword's
 keywords are `ARRAY_CONTAINS` filters on the stored keyword list), or the issuer's. No search
 scans documents, and none crosses partitions.
 
+Every live passport also has one entry in one of sixteen listing partitions (`list:0` to `list:f`,
+by the first digit of its entry id), so a listing of all passports (the AAS repository's `/shells`
+and `/submodels`) pages through sixteen single-partition queries, never a scan; as derived data it
+trails writes by the change feed's lag.
+
 Keywords come only from what anonymous readers may see (the public view under the access
 policy), so a search never reveals restricted data by what it matches. The index follows the
 passports' change feed, off the write path (`shared.publication.derived`), written as a diff
@@ -128,6 +133,13 @@ def entry_id(dpp_id: str) -> str:
     return hashlib.sha256(dpp_id.encode("utf-8")).hexdigest()
 
 
+LISTING_TERMS = tuple(f"list:{digit}" for digit in "0123456789abcdef")
+
+
+def listing_term(dpp_id: str) -> str:
+    return f"list:{entry_id(dpp_id)[0]}"
+
+
 def entries(head: PassportItem | None, public_view: PublicView) -> dict[str, dict[str, Any]]:
     """The index entries of a stored version item (a head), by term; none for a deleted passport."""
     if head is None or head.get("deleted"):
@@ -143,7 +155,7 @@ def entries(head: PassportItem | None, public_view: PublicView) -> dict[str, dic
         "status": head["lifecycle"]["status"],
         "keywords": words,
     }
-    terms = [f"issuer:{issuer}", *(f"kw:{word}" for word in words)]
+    terms = [f"issuer:{issuer}", listing_term(head["dppId"]), *(f"kw:{word}" for word in words)]
     return {term: {**body, "term": term} for term in terms}
 
 
@@ -230,6 +242,19 @@ class SearchIndex:
             continuation=continuation,
         )
         return rows, encode_cursor(token, query.fingerprint()) if token else None
+
+    def listed(self, term: str, continuation: str | None, page_size: int) -> tuple[list[str], str | None]:
+        """One page of the passport ids in listing partition `term` (one of LISTING_TERMS), and
+        the store's continuation of it."""
+        rows, token = self.store.query_page(
+            SEARCH_INDEX,
+            "SELECT c.dppId FROM c WHERE c.term = @term",
+            {"@term": term},
+            term,
+            page_size=page_size,
+            continuation=continuation,
+        )
+        return [row["dppId"] for row in rows], token
 
     @staticmethod
     def still_matches(query: SearchQuery, head: PassportItem, public_document: dict[str, Any]) -> bool:
