@@ -71,8 +71,6 @@ def event_id(dpp_id: str, version: int) -> str:
 
 
 def event_type(item: Mapping[str, Any]) -> str:
-    if item.get("deleted"):
-        return DELETED
     # An operation this module does not know yet (a later write kind) is still a new version.
     return EVENT_TYPES.get(str(item.get("operation")), UPDATED)
 

@@ -1,4 +1,4 @@
-"""Passport events (docs/events.md): one CloudEvent per version, from the change feed.
+"""Passport events (docs/publication.md): one CloudEvent per version, from the change feed.
 
 End to end, a second instance of the suite's app (same database) with DPP_EVENTS_WEBHOOK_URL set
 has only its events trigger run by the local host's change-feed emulation, posting to a real HTTP
@@ -279,3 +279,86 @@ def test_an_item_that_is_no_event_is_skipped_not_fatal():
     broken = {**version_item("urn:x:4", 2, "update"), "version": "two"}
     events = events_of([version_item("urn:x:4", 1, "create"), broken], SOURCE, passport_url)
     assert [event["id"] for event in events] == ["urn:x:4/v1"]
+
+
+# -- the webhook sink, the trigger's registration, the settings ---------------------------------------
+
+
+def webhook_sink(url: str, *, allow_http: bool = True) -> Any:
+    from shared.platform.outbound import OutboundClient, OutboundRules
+    from shared.publication.events import WebhookSink
+
+    return WebhookSink(url, OutboundClient(OutboundRules.of(allow_http, ["127.0.0.0/8"])))
+
+
+def test_a_webhook_that_refuses_an_event_fails_the_batch():
+    from shared.publication.events import DeliveryFailed
+
+    items = [version_item("urn:x:5", 1, "create"), version_item("urn:x:5", 2, "update")]
+    with WebServer() as server:
+        server.script[HOOK] = Answer(503)
+        with pytest.raises(DeliveryFailed, match="urn:x:5/v1: the webhook answered 503"):
+            PassportEvents(webhook_sink(server.url(HOOK)), SOURCE).apply(items, passport_url)
+        assert len(server.requests) == 1  # the rest of the batch waits for the retry
+        server.script[HOOK] = Answer(202)
+        PassportEvents(webhook_sink(server.url(HOOK)), SOURCE).apply(items, passport_url)
+        assert [parsed(r).get_id() for r in server.requests[1:]] == ["urn:x:5/v1", "urn:x:5/v2"]
+
+
+def test_a_webhook_url_the_outbound_rules_refuse_is_never_called():
+    from shared.publication.events import DeliveryFailed
+
+    with WebServer() as server:
+        server.script[HOOK] = Answer(200)
+        with pytest.raises(DeliveryFailed, match="only https"):
+            PassportEvents(webhook_sink(server.url(HOOK), allow_http=False), SOURCE).apply(
+                [version_item("urn:x:6", 1, "create")], passport_url
+            )
+        assert server.requests == []
+
+
+def test_events_have_a_trigger_of_their_own_only_with_a_destination():
+    from functions import app_root, create_app
+    from functions.changes import EVENTS_LEASE_PREFIX
+    from local.host.functions_index import registered_functions, trigger_of
+    from shared.platform.settings import load_settings
+
+    def functions_of(env: dict[str, str]) -> dict[str, Any]:
+        app = create_app(app_root(load_settings(env)))
+        return {f.get_function_name(): f for f in registered_functions(app)}
+
+    assert "passport_events" not in functions_of({})
+    found = functions_of(
+        {"DPP_EVENTS_TOPIC_ENDPOINT": "https://t.westeurope-1.eventgrid.azure.net/api/events"}
+    )
+    events = trigger_of(found["passport_events"], "cosmosDBTrigger")
+    derived = trigger_of(found["passport_changes"], "cosmosDBTrigger")
+    # the same feed, checkpointed apart: a failing topic holds up no search, and no event waits on it
+    assert (events.container_name, events.lease_container_name) == (
+        derived.container_name,
+        derived.lease_container_name,
+    )
+    assert events.lease_container_prefix == EVENTS_LEASE_PREFIX != derived.lease_container_prefix
+    # a batch is retried until it is published, never skipped (events would be lost)
+    retry = found["passport_events"].get_setting("retry_policy").get_dict_repr()
+    assert retry["max_retry_count"] == "-1"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {
+                "DPP_EVENTS_TOPIC_ENDPOINT": "https://t.example/api/events",
+                "DPP_EVENTS_WEBHOOK_URL": "http://x/",
+            },
+            "not both",
+        ),
+        ({"DPP_EVENTS_WEBHOOK_URL": "localhost:8080/hook"}, "absolute http"),
+    ],
+)
+def test_event_settings_that_cannot_work_are_refused_at_start(env, expected):
+    from shared.platform.settings import load_settings
+
+    with pytest.raises(ValueError, match=expected):
+        load_settings(env)
