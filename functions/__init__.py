@@ -23,7 +23,7 @@ from functions import (
     publication,
     resolver,
 )
-from functions.routes import own_routes
+from functions.routes import Links, own_routes
 from shared.composition import Root
 from shared.platform.openapi import Catalog
 from shared.platform.settings import Settings
@@ -44,8 +44,10 @@ AREAS = (
 
 def app_root(settings: Settings, **given: Any) -> Root:
     """The composition root as the function app uses it: with the route table's own URLs, so
-    relations naming this service by URL are read and indexed locally."""
-    return Root(settings, **{"own_routes": own_routes(settings.public_url), **given})
+    relations naming this service by URL are read and indexed locally, and UNTP credentials
+    name their status lists and passports at the public URL."""
+    routes = {"own_routes": own_routes(settings.public_url), "credential_urls": Links(settings.public_url)}
+    return Root(settings, **{**routes, **given})
 
 
 def create_app(root: Root) -> func.FunctionApp:

@@ -26,11 +26,15 @@ from functions.web import (
 from shared.composition import Root
 from shared.documents.entity_tags import content_etag, entity_tag, not_modified
 from shared.documents.relations import schema as relations_schema
+from shared.platform.errors import BadRequest, ErrorCode, NotFound
 from shared.platform.openapi import Catalog
 from shared.platform.results import message
 from shared.publication.context import context_document
 from shared.publication.registry import check_registrar
 from shared.publication.relations import parse_graph_query
+from shared.publication.status_lists import MAX_AGE as STATUS_LIST_MAX_AGE
+from shared.publication.untp import MEDIA_TYPE as VC_JWT
+from shared.publication.untp import stored_credential
 from shared.publication.views import Release, parse_lite
 
 log = logging.getLogger("dpp.registry")
@@ -67,6 +71,26 @@ def _correlated(handler: Handler) -> Handler:
 def _messages(notes: list[dict[str, str]]) -> list[dict[str, Any]]:
     """The registry's notes as Message objects; `_correlated` fills in the correlation id."""
     return [message(note["messageType"], note["text"], note["code"], None) for note in notes]
+
+
+def wants_untp(req: func.HttpRequest) -> bool:
+    """`?format=untp`, or (no format named) an Accept naming `application/vc+jwt`: the version's
+    UNTP credential; `?format=jsonld` or neither: the JSON-LD view."""
+    named = req.params.get("format")
+    if named is None or named == "":
+        accepted = (req.headers.get("accept") or "").lower()
+        return VC_JWT in {part.split(";")[0].strip() for part in accepted.split(",")}
+    if named not in ("untp", "jsonld"):
+        raise BadRequest("'format' must be 'jsonld' or 'untp'", code=ErrorCode.INVALID_PARAMETER)
+    return named == "untp"
+
+
+def _token_response(req: func.HttpRequest, token: str, max_age: int) -> func.HttpResponse:
+    """A stored compact vc+jwt, as it was signed on write; its bytes are its strong tag."""
+    headers = {"ETag": entity_tag(content_etag(token)), **cache_headers(req, max_age)}
+    if not_modified(req.headers.get("if-none-match"), headers["ETag"]):
+        return func.HttpResponse(status_code=304, headers=headers)
+    return func.HttpResponse(body=token.encode("ascii"), headers=headers, mimetype=VC_JWT)
 
 
 def _release(root: Root, req: func.HttpRequest, route: Route) -> Release:
@@ -119,11 +143,25 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
 
     @web.operation(bp, Route.VIEW, "GET")
     def read_passport_view(req: func.HttpRequest) -> func.HttpResponse:
+        if wants_untp(req):
+            # Public by construction (shared/publication/untp.py): the same token for every caller.
+            credential = release(req, Route.VIEW)
+            credential.refuse_if_gone()
+            return _token_response(req, stored_credential(credential.version), root.settings.public_max_age)
         lite = parse_lite(req.params.get("lite"))
         caller = web.principal(req)
         found = release(req, Route.VIEW)
         body = root.views.passport(found, caller, lite, web.links(req))
         return _ld_response(req, body, max_age=root.settings.public_max_age if lite else None)
+
+    @web.operation(bp, Route.STATUS_LIST, "GET")
+    def read_status_list(req: func.HttpRequest) -> func.HttpResponse:
+        """A BitstringStatusListCredential, as signed when a bit last flipped (never on read)."""
+        list_id = path_param(req, Route.STATUS_LIST, "listId")
+        lists = root.status_lists
+        if lists is None:
+            raise NotFound("This deployment issues no UNTP credentials", code=ErrorCode.STATUS_LIST_NOT_FOUND)
+        return _token_response(req, lists.credential(list_id), STATUS_LIST_MAX_AGE)
 
     @web.operation(bp, Route.VIEW_STATUS, "GET")
     def read_passport_status(req: func.HttpRequest) -> func.HttpResponse:

@@ -65,6 +65,8 @@ class Route(StrEnum):
     VIEW_STATUS = "api/v1/dpp/{productId}/{version}/status"
     VIEW_ARTIFACT = "api/v1/dpp/{productId}/{version}/artifact/{artifactType}"
     VIEW_ARTIFACT_CONTENT = "api/v1/dpp/{productId}/{version}/artifact/{artifactType}/content"
+    # the UNTP credential's Bitstring Status Lists (shared/publication/status_lists.py)
+    STATUS_LIST = "api/v1/status-lists/{listId}"
     REGISTER = "api/v1/registerDPP"
     REGISTRATION = "api/v1/registrations/{dppId}"
     # onboarding
@@ -127,6 +129,7 @@ PUBLIC_READS: tuple[Route, ...] = (
     Route.AAS,
     Route.VIEW,
     Route.VIEW_ARTIFACT_CONTENT,
+    Route.STATUS_LIST,
     Route.KEYS,
     Route.DID_DOCUMENT,
     Route.OPERATOR_DID,
@@ -201,6 +204,11 @@ class Links:
     def artifact_content(self, product_id: str, version: str, artifact_type: str) -> str:
         route = Route.VIEW_ARTIFACT_CONTENT
         return self.url(route, productId=product_id, version=version, artifactType=artifact_type)
+
+    # What the core asks for (shared.publication.untp.CredentialUrls, at the public URL)
+
+    def status_list(self, list_id: str) -> str:
+        return self.url(Route.STATUS_LIST, listId=list_id)
 
     # What the core asks for (shared.onboarding.jobs.JobLinks)
 

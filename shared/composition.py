@@ -46,7 +46,7 @@ from shared.platform.health import Readiness
 from shared.platform.outbound import OutboundClient, OutboundRules
 from shared.platform.settings import Settings
 from shared.publication.aas_repository import AasRepository
-from shared.publication.derived import DerivedData
+from shared.publication.derived import DerivedData, IndexMove
 from shared.publication.events import EventGridSink, EventSink, PassportEvents, WebhookSink
 from shared.publication.page import ConsumerPage
 from shared.publication.registry import Registry, RegistryOptions
@@ -55,7 +55,10 @@ from shared.publication.relations import RelationGraph, RelationIndex
 from shared.publication.remote import RemotePassports
 from shared.publication.resolver import Resolver
 from shared.publication.search import SearchIndex
+from shared.publication.status_lists import MAX_AGE as STATUS_LIST_MAX_AGE
+from shared.publication.status_lists import StatusLists
 from shared.publication.targets import OwnRoutes
+from shared.publication.untp import CredentialUrls, UntpCredentials
 from shared.publication.views import PassportViews
 from shared.storage.blobs import BlobStorage
 from shared.storage.cosmos import Store
@@ -188,7 +191,40 @@ class Root:
     @part
     def issuance(self) -> Issuance:
         return Issuance(
-            self.sealer, self.access, service_did(self.settings.public_url), self.settings.public_url
+            self.sealer,
+            self.access,
+            service_did(self.settings.public_url),
+            self.settings.public_url,
+            self.untp,
+        )
+
+    @part
+    def credential_urls(self) -> CredentialUrls | None:
+        # The HTTP layer gives the route table's (functions.app_root); without them no UNTP
+        # credential is issued (its URLs would name routes the core does not know).
+        return None
+
+    @part
+    def status_lists(self) -> StatusLists | None:
+        urls = self.credential_urls
+        if urls is None:
+            return None
+        did = service_did(self.settings.public_url)
+        return StatusLists(self.store, self.sealer, did, urls, max_age=STATUS_LIST_MAX_AGE)
+
+    @part
+    def untp(self) -> UntpCredentials | None:
+        urls, lists = self.credential_urls, self.status_lists
+        if urls is None or lists is None:
+            return None
+        did = service_did(self.settings.public_url)
+        return UntpCredentials(
+            self.sealer,
+            self.access,
+            status_lists=lists,
+            service_did=did,
+            public_url=self.settings.public_url,
+            urls=urls,
         )
 
     @part
@@ -208,9 +244,11 @@ class Root:
     def derived(self) -> DerivedData:
         # Off the write path: the passports' change feed brings every new head to both indexes,
         # search (keywords of its public view) and reverse relations (what its relations name).
-        return DerivedData(
-            self.store, self.search_index.apply, self.relation_index.apply, pool=self.derived_workers
-        )
+        # A revoked or deleted head also sets its passport's bit in its status list.
+        moves: list[IndexMove] = [self.search_index.apply, self.relation_index.apply]
+        if self.status_lists is not None:
+            moves.append(self.status_lists.apply)
+        return DerivedData(self.store, *moves, pool=self.derived_workers)
 
     @part
     def events(self) -> PassportEvents | None:

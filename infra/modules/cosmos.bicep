@@ -72,6 +72,12 @@ var containers = [
     excludedPaths: ['/*']
   }
   {
+    name: 'statusLists'
+    partitionKey: '/listId'
+    includedPaths: []
+    excludedPaths: ['/*']
+  }
+  {
     // The change-feed trigger's leases (functions/changes.py), created here: the trigger's
     // identity has data-plane rights only, so create_lease_container_if_not_exists is off.
     name: 'leases'

@@ -26,6 +26,7 @@ var cachedPaths = [
   '/api/v1/dppsByIdAndDate/*'
   '/api/v1/dppsByProductIdAndDate/*'
   '/api/v1/dpp/*'
+  '/api/v1/status-lists/*'
   '/api/v1/keys'
   '/api/did.json'
   '/api/v1/operators/*'

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from shared.integrity.keyring import KeyRing
 from shared.integrity.sd_jwt import ClaimPath, Issued, compact_jws, issue
-from shared.integrity.signers import Signer
+from shared.integrity.signers import Signer, jwk_thumbprint
 from shared.platform.errors import ErrorCode, ServiceUnavailable
 
 T = TypeVar("T")
@@ -62,3 +62,20 @@ class Sealer:
     def compact_jws(self, payload: dict[str, Any], typ: str) -> str:
         """A compact JWS (ES256) over `payload`: for tokens that must stay small (core data)."""
         return self._signed_once(lambda kid, sign: compact_jws(payload, {"kid": kid, "typ": typ}, sign))
+
+    def jws_under_did(self, payload: dict[str, Any], did: str, header: dict[str, Any]) -> str:
+        """A compact JWS (ES256) whose `kid` is the DID URL of the signing key's verification
+        method in `did`'s document (`did#<RFC 7638 thumbprint>`, as `shared.integrity.did` names
+        it): for credentials a verifier resolves through did:web (VC-JOSE-COSE)."""
+
+        def make(kid: str, sign: Callable[[bytes], bytes]) -> str:
+            jwk = self._signer().public_jwk()
+            if jwk["kid"] != kid:  # rotated between naming the key and reading it
+                raise ServiceUnavailable(
+                    "Signing key rotated mid-write; retry",
+                    code=ErrorCode.SIGNER_ROTATED,
+                    headers={"Retry-After": "1"},
+                )
+            return compact_jws(payload, {**header, "kid": f"{did}#{jwk_thumbprint(jwk)}"}, sign)
+
+        return self._signed_once(make)

@@ -13,7 +13,7 @@ disclosure. `iss` names the economic operator the service attests (`shared.integ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from shared.access.authorization import AccessControl
 from shared.access.policy import DOCUMENT_CLAIM, ENVELOPE_CLAIM, POLICY_CLAIM
@@ -70,28 +70,47 @@ def claims(record: dict[str, Any], issuer: str) -> dict[str, Any]:
     }
 
 
-class Issuance:
-    """Issues versions for the operators the service signs for, under their DIDs, and their
-    offline core data (shared.passports.core_data) for carriers on the resolver at `public_url`."""
+class Credentials(Protocol):
+    """Further credentials a version is issued with on write (the UNTP credential and its status
+    entry: shared.publication.untp), given by the composition root: the members to store."""
 
-    def __init__(self, sealer: Sealer, access: AccessControl, service_did: str, public_url: str):
+    def issue(self, record: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]: ...
+
+
+class Issuance:
+    """Issues versions for the operators the service signs for, under their DIDs, their offline
+    core data (shared.passports.core_data) for carriers on the resolver at `public_url`, and the
+    `credentials` given (none: only those two)."""
+
+    def __init__(
+        self,
+        sealer: Sealer,
+        access: AccessControl,
+        service_did: str,
+        public_url: str,
+        credentials: Credentials | None = None,
+    ):
         self.sealer = sealer
         self.access = access
         self.service_did = service_did
         self.public_url = public_url
+        self.credentials = credentials
 
     def issuer(self, operator_id: str) -> str:
         return operator_did(self.service_did, operator_id)
 
     def sealed(self, record: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        """`record` with its SD-JWT, every disclosure by claim path, its digest, and its core token."""
+        """`record` with its SD-JWT, every disclosure by claim path, its digest, its core token
+        and the further credentials given."""
         issued = self.issue(record)
+        further = self.credentials.issue(record, previous) if self.credentials is not None else {}
         return {
             **record,
             "sdJwt": issued.jwt,
             "disclosures": [{"path": list(d.path), "disclosure": d.encoded} for d in issued.disclosures],
             "versionDigest": version_digest(issued.jwt),
             "coreToken": self.core_token(record, previous),
+            **further,
         }
 
     def core_token(self, record: dict[str, Any], previous: dict[str, Any] | None) -> str:

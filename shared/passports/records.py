@@ -50,6 +50,10 @@ class PassportItem(TypedDict):
     previousDigest: str | None
     # The offline core data a carrier's URI carries (shared.passports.core_data).
     coreToken: NotRequired[str]
+    # The UNTP credential (a compact vc+jwt) and the passport's Bitstring Status List entry
+    # (`{"list", "index"}`, the same in every version): shared.publication.untp.
+    untpCredential: NotRequired[str]
+    credentialStatus: NotRequired[dict[str, Any]]
     # Cosmos DB's optimistic concurrency token; present on items read from the store.
     _etag: NotRequired[str]
 

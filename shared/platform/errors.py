@@ -67,6 +67,9 @@ class ErrorCode(StrEnum):
     RETENTION_PERIOD = "RetentionPeriod"
     WRITE_CONTENTION = "WriteContention"
     INVALID_VERSION = "InvalidVersion"
+    # The UNTP credential and its status lists
+    CREDENTIAL_NOT_ISSUED = "CredentialNotIssued"
+    STATUS_LIST_NOT_FOUND = "StatusListNotFound"
     # Version labels and the lifecycle
     INVALID_LIFECYCLE = "InvalidLifecycle"
     INVALID_VERSION_LABEL = "InvalidVersionLabel"

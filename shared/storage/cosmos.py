@@ -6,7 +6,8 @@ Layout (the Bicep templates create the same containers with the same keys):
   version-by-date is a query inside one partition.
 - `products`, partition key `/productId`: one `lookup` item per product naming its passport, so
   ReadDPPByProductId is two point reads.
-- `searchIndex`, `registrations`, `jobs`, `operators`, `relations`, `leases`: see `CONTAINERS` below.
+- `searchIndex`, `registrations`, `jobs`, `operators`, `relations`, `statusLists`, `leases`: see
+  `CONTAINERS` below.
 Item ids are fixed strings, never derived from client ids, which may hold characters Cosmos
 forbids in ids (`/ \\ ? #`); client ids only ever appear as partition key values.
 """
@@ -35,6 +36,7 @@ REGISTRATIONS = "registrations"
 JOBS = "jobs"
 OPERATORS = "operators"
 RELATIONS = "relations"
+STATUS_LISTS = "statusLists"
 LEASES = "leases"
 
 
@@ -62,6 +64,9 @@ CONTAINERS: tuple[ContainerSpec, ...] = (
     # Reverse relations: one entry per relation a live passport names, in the partition of what
     # it names, so "who names me" reads one partition.
     ContainerSpec(RELATIONS, "/target", ("/*",), ("/type/?",)),
+    # The UNTP credentials' revocation lists (shared/publication/status_lists.py) and the counter
+    # their indices are reserved from: read and written by id only.
+    ContainerSpec(STATUS_LISTS, "/listId", ("/*",), ()),
     # The change-feed trigger's checkpoints (functions/changes.py): partitioned by id, as the
     # Functions host requires of a lease container, and indexed, as its lease queries need.
     ContainerSpec(LEASES, "/id", ()),

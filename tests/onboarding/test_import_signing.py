@@ -2,10 +2,11 @@
 each version written costs, none for a row that changes nothing, and a vault that throttles ridden
 through without a failed row, within a bounded wait.
 
-A new passport costs two Key Vault signatures: its SD-JWT and its carrier's core token (shared/
-passports/issuance.py). A later version costs one, its SD-JWT, while the public core claims
-(name, status, version label, figures) stay as they were; the core token is kept then. The signing
-rate counts every call."""
+A new passport costs three Key Vault signatures: its SD-JWT, its carrier's core token (shared/
+passports/issuance.py) and its UNTP credential (shared/publication/untp.py). A later version costs
+one, its SD-JWT, while the public core claims (name, status, version label, figures) and what the
+UNTP credential says stay as they were; the token is kept then. The signing rate counts every
+call."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 from tests.doubles.keyvault import KeyVaultDouble, fresh_vault, make_signer
 from tests.support.documents import make_passport
 
-SIGNS_PER_CREATE = 2  # the SD-JWT and the core token
+SIGNS_PER_CREATE = 3  # the SD-JWT, the core token and the UNTP credential
 
 
 @pytest.fixture
@@ -32,10 +33,13 @@ def vault() -> Iterator[KeyVaultDouble]:
 def vault_imports(root: Any, vault: KeyVaultDouble) -> Any:
     """The app's import runner, on the same store and storage, signing with the double's key;
     Retry-After waits are capped low so the test is quick (the cap, not the value, is checked)."""
-    from shared.composition import Root
+    from functions import app_root
 
+    # The status list the new passports' indices fall in exists already (signed by the app's
+    # key): the double counts the passports' signatures alone.
+    root.status_lists.allocate()
     signer = make_signer(vault, max_retries=2, max_retry_after=0.3)
-    return Root(root.settings, signer=signer, store=root.store, blobs=root.blobs).imports
+    return app_root(root.settings, signer=signer, store=root.store, blobs=root.blobs).imports
 
 
 def upload(http: Any, grant: dict[str, Any], items: list[dict[str, Any]]) -> None:
@@ -63,13 +67,14 @@ def test_an_import_signs_each_version_it_writes_once_and_unchanged_rows_not_at_a
 
     assert (job["created"], job["failed"]) == (12, 0)
     assert vault.sign_count == 12 * SIGNS_PER_CREATE == vault.count("POST", "/sign", status=200)
-    # Again with one row changed outside the core claims: one new version, one signature (its
-    # SD-JWT; the core token is kept); unchanged rows sign nothing.
+    # Again with one row changed outside the core claims: one new version, two signatures (its
+    # SD-JWT, and its UNTP credential, which names the manufacturer; the core token is kept);
+    # unchanged rows sign nothing.
     items[3]["nameplate"]["ManufacturerName"] = "ACME Europe"
     upload(http, again := new_import("signed-again.jsonl"), items)
     job = run(vault_imports, again)
     assert (job["updated"], job["unchanged"], job["failed"]) == (1, 11, 0)
-    assert vault.sign_count == 12 * SIGNS_PER_CREATE + 1
+    assert vault.sign_count == 12 * SIGNS_PER_CREATE + 2
 
 
 def test_an_import_rides_through_throttling_without_failed_rows(vault_imports, vault, http, new_import):

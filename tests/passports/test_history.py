@@ -215,9 +215,10 @@ def swap_signer(root):
 
 
 def test_reads_never_call_the_signer(api, http, auth, create, swap_signer, root):
+    root.status_lists.allocate()  # this process's block of status list indices, and its list, made
     counting = swap_signer(_CountingSigner(root.sealer.signer))
     document = create()
-    assert counting.calls == 2  # the version's SD-JWT and its offline core token
+    assert counting.calls == 3  # the version's SD-JWT, its offline core token, its UNTP credential
     dpp_id, product_id = document["digitalProductPassportId"], document["uniqueProductIdentifier"]
     for path in (
         f"dpps/{enc(dpp_id)}",
@@ -228,15 +229,18 @@ def test_reads_never_call_the_signer(api, http, auth, create, swap_signer, root)
         f"dpps/{enc(dpp_id)}/elements/nameplate",
         f"dpps/{enc(dpp_id)}/carrier",
         f"dpps/{enc(dpp_id)}/page",
+        f"dpp/{enc(product_id)}/latest?format=untp",
+        "status-lists/0",
         "keys",
     ):
         assert http.get(f"{api}/v1/{path}").status_code == 200, path
     assert http.post(f"{api}/v1/verify", json={"dppId": dpp_id}).status_code == 200
-    assert counting.calls == 2
+    assert counting.calls == 3
     assert (
         http.patch(f"{api}/v1/dpps/{enc(dpp_id)}", json={"dppStatus": "x"}, headers=auth).status_code == 200
     )
-    assert counting.calls == 3  # one SD-JWT; the core token's claims did not change, so it is kept
+    # One SD-JWT; neither the core token's claims nor the UNTP credential changed, so both are kept.
+    assert counting.calls == 4
 
 
 def test_signing_outage_is_503_and_stores_nothing(api, http, auth, create, swap_signer, root):
@@ -278,13 +282,14 @@ def test_did_web_document_lists_the_published_keys(api, http, create):
     )
 
 
-def test_key_vault_rotation_keeps_old_versions_verifiable(api, http, auth, create, swap_signer):
+def test_key_vault_rotation_keeps_old_versions_verifiable(api, http, auth, create, swap_signer, root):
     """The API's write path signing through Key Vault (the HTTPS test double, real SDK), rotated midway."""
     from azure.keyvault.keys._shared import http_challenge_cache
 
     from tests.doubles.keyvault import KEY, KeyVaultDouble, make_signer
 
     http_challenge_cache.clear()
+    root.status_lists.allocate()  # this process's block of status list indices, and its list, made
     with KeyVaultDouble() as vault:
         first_kid = vault.create_key(KEY)
         swap_signer(make_signer(vault, version_check_interval=0))
@@ -294,7 +299,8 @@ def test_key_vault_rotation_keeps_old_versions_verifiable(api, http, auth, creat
         second_kid = vault.rotate(KEY)
         assert second_kid != first_kid
         assert http.patch(url, json={"dppStatus": "Rotated"}, headers=auth).status_code == 200
-        assert vault.sign_count == 3  # create: SD-JWT and core token; the patch: its SD-JWT
+        # create: SD-JWT, core token and UNTP credential; the patch: its SD-JWT
+        assert vault.sign_count == 4
 
         # The keys come from the vault itself: both versions, and nothing the database holds.
         jwks = http.get(f"{api}/v1/keys").json()
