@@ -45,8 +45,10 @@ AREAS = (
 def app_root(settings: Settings, **given: Any) -> Root:
     """The composition root as the function app uses it: with the route table's own URLs, so
     relations naming this service by URL are read and indexed locally, and UNTP credentials
-    name their status lists and passports at the public URL."""
-    routes = {"own_routes": own_routes(settings.public_url), "credential_urls": Links(settings.public_url)}
+    name their status lists and passports at the public URL, as the bulk export's AAS
+    environments name passports."""
+    links = Links(settings.public_url)
+    routes = {"own_routes": own_routes(settings.public_url), "credential_urls": links, "aas_links": links}
     return Root(settings, **{**routes, **given})
 
 

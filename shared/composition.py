@@ -45,7 +45,9 @@ from shared.passports.service import PassportService
 from shared.platform.health import Readiness
 from shared.platform.outbound import OutboundClient, OutboundRules
 from shared.platform.settings import Settings
+from shared.publication.aas import AasLinks
 from shared.publication.aas_repository import AasRepository
+from shared.publication.aas_shells import PassportShells
 from shared.publication.derived import DerivedData, IndexMove
 from shared.publication.events import EventGridSink, EventSink, PassportEvents, WebhookSink
 from shared.publication.page import ConsumerPage
@@ -359,7 +361,19 @@ class Root:
 
     @part
     def exports(self) -> Exports:
-        return Exports(self.passports, self.store, self.blobs, links=self.storage_links)
+        # The AAS shells only when an AAS export runs: they need the HTTP layer's URLs.
+        return Exports(
+            self.passports, self.store, self.blobs, links=self.storage_links, aas=lambda: self.aas_shells
+        )
+
+    @part
+    def aas_shells(self) -> PassportShells:
+        return PassportShells(self.service, self.aas_links, self.settings.public_url)
+
+    @part
+    def aas_links(self) -> AasLinks:
+        # The HTTP layer gives the route table's (functions.app_root); alone, the core knows none.
+        raise LookupError("No URLs for AAS ids: build the root with functions.app_root")
 
     @part
     def sweeper(self) -> JobSweeper:

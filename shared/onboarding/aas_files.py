@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -250,6 +251,7 @@ def _scalar(value: Any) -> Any:
 
 
 def _describe(exc: Exception) -> str:
-    text = str(exc)
+    # BaSyx names the file object it was given; the uploader knows no such object.
+    text = re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+> ", "", str(exc))
     shown = text if len(text) <= 200 else text[:200] + "..."
     return f"{type(exc).__name__}: {shown}" if text else type(exc).__name__

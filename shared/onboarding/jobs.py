@@ -64,6 +64,7 @@ class ImportJob(Job):
 
 class ExportJob(Job):
     history: bool
+    format: NotRequired[str]  # jsonl (also when missing: a job from before the AAS formats), aas-json, aasx
     total: int | None
     exported: int
     versions: int
