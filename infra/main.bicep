@@ -27,7 +27,7 @@ param allowedRegions array = [
   'polandcentral'
 ]
 
-@description('Development only: public network access on Cosmos DB, Key Vault and Storage, and no VNet or private endpoints (about $40 a month less). Off: the hardened shape.')
+@description('Development only: public network access on Cosmos DB, Key Vault, Storage and the Event Grid topic of passport events, and no VNet or private endpoints (about $47 a month less). Off: the hardened shape.')
 param developmentPublicAccess bool = false
 
 @allowed([
