@@ -1,8 +1,9 @@
 """Passport events: one CloudEvent per new version, published from the change feed.
 
 Every write stores an immutable version item (`shared.passports.repository`), and each version
-item reaches the passports container's change feed once per delivery (the head, overwritten by
-every write, may be coalesced by the feed; a version item never changes, so none is skipped).
+item reaches the passports container's change feed (the head, overwritten by every write, may be
+coalesced by the feed; a version item is written once, so none is skipped; one that a migration
+re-issues comes again: the same event, the same id).
 `passport_events` turns each version item into a CloudEvent 1.0 (structured JSON) and hands the
 batch to a sink: Event Grid in Azure (`EventGridSink`), a webhook locally (`WebhookSink`).
 
