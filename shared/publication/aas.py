@@ -24,7 +24,14 @@ import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.documents.digital_link import canonical_uri
-from shared.documents.id_shorts import DPP_METADATA_SEMANTIC_ID, idshort
+from shared.documents.id_shorts import (
+    ARTIFACTS_ID_SHORT,
+    DPP_METADATA_SEMANTIC_ID,
+    METADATA_ID_SHORT,
+    RESERVED_SUBMODELS,
+    id_shorts,
+    idshort,
+)
 from shared.documents.members import sections
 from shared.documents.model import HEADER_FIELDS
 from shared.documents.representation import dictionary_reference, value_data_type
@@ -42,8 +49,6 @@ JSON_MEDIA_TYPE = "application/json"
 AASX_MEDIA_TYPE = "application/asset-administration-shell-package+xml"
 FORMATS: dict[str, str] = {"json": JSON_MEDIA_TYPE, "aasx": AASX_MEDIA_TYPE}
 SHELL_ID_SHORT = "DigitalProductPassport"
-METADATA_ID_SHORT = "DppMetadata"
-ARTIFACTS_ID_SHORT = "Artifacts"
 
 # displayName texts are LangStringNameType: at most 128 characters (a longer key keeps its hash).
 _MAX_NAME = 128
@@ -115,26 +120,6 @@ def submodel_id(links: AasLinks, dpp_id: str, short: str) -> str:
     return f"{links.passport(dpp_id)}/submodels/{short}"
 
 
-def section_id_shorts(document: dict[str, Any]) -> dict[str, str]:
-    """The idShort each content section's submodel has, by section key, in document order."""
-    taken: set[str] = {METADATA_ID_SHORT, ARTIFACTS_ID_SHORT}
-    shorts: dict[str, str] = {}
-    for key in sections(document):
-        shorts[key] = idshort(key, taken)
-        taken.add(shorts[key])
-    return shorts
-
-
-def member_id_shorts(value: dict[str, Any]) -> dict[str, str]:
-    """The idShort each member of an object is exported under, by key (as `_children` maps them)."""
-    taken: set[str] = set()
-    shorts: dict[str, str] = {}
-    for key in value:
-        shorts[key] = idshort(key, taken)
-        taken.add(shorts[key])
-    return shorts
-
-
 def shell_and_submodels(
     view: PassportView, links: AasLinks, public_url: str
 ) -> tuple[model.AssetAdministrationShell, list[model.Submodel]]:
@@ -147,7 +132,7 @@ def shell_and_submodels(
     spec_ids = document.get("contentSpecificationIds")
     spec_ids = spec_ids if isinstance(spec_ids, list) else []
     content = sections(document)
-    for key, short in section_id_shorts(document).items():
+    for short, key in id_shorts(content, RESERVED_SUBMODELS).items():
         reference = dictionary_reference(key, spec_ids)
         submodel = model.Submodel(
             submodel_id(links, dpp_id, short),
@@ -222,7 +207,7 @@ def _display_name(key: str, short: str) -> model.MultiLanguageNameType | None:
 
 def _children(value: dict[str, Any]) -> list[model.SubmodelElement]:
     elements = []
-    for key, short in member_id_shorts(value).items():
+    for short, key in id_shorts(value).items():
         element = _element(short, value[key])
         element.display_name = _display_name(key, short)
         elements.append(element)

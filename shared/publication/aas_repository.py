@@ -32,6 +32,8 @@ from urllib.parse import quote, unquote
 
 from shared.access.authentication import Principal
 from shared.access.authorization import refuse_restricted
+from shared.documents.id_shorts import RESERVED_SUBMODELS, id_shorts
+from shared.documents.members import sections
 from shared.documents.model import validate_identifier
 from shared.documents.text import is_multi_language
 from shared.passports.records import PassportItem
@@ -501,7 +503,7 @@ def _listing_position(position: Any) -> tuple[int, str | None, int]:
 
 def _section_key(document: dict[str, Any], short: str) -> str | None:
     """The content section a submodel idShort stands for (None: DppMetadata, Artifacts, none)."""
-    return next((key for key, found in aas.section_id_shorts(document).items() if found == short), None)
+    return id_shorts(sections(document), RESERVED_SUBMODELS).get(short)
 
 
 def _document_segments(value: Any, steps: Iterable[str | int]) -> tuple[tuple[str | int, ...], bool]:
@@ -510,7 +512,7 @@ def _document_segments(value: Any, steps: Iterable[str | int]) -> tuple[tuple[st
     segments: list[str | int] = []
     for step in steps:
         if isinstance(step, str) and isinstance(value, dict):
-            key = next((key for key, short in aas.member_id_shorts(value).items() if short == step), step)
+            key = id_shorts(value).get(step, step)
             segments.append(key)
             if key not in value:
                 return tuple(segments), False

@@ -11,6 +11,7 @@ operations behind authentication are reached. Explicit examples name passports t
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections import Counter
@@ -32,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support.documents import FIXTURES, make_passport
+from tests.support.documents import FIXTURES, enc, make_passport
 
 # Per operation; the own contract has ~47 operations, the reference 9.
 OWN_EXAMPLES = 30
@@ -90,6 +91,11 @@ def _with_examples(
     parameters = changed["components"]["parameters"]
     parameters["dppId"]["examples"] = {f"stored{i}": {"value": v} for i, v in enumerate(dpp_ids)}
     parameters["productId"]["examples"] = {f"stored{i}": {"value": v} for i, v in enumerate(product_ids)}
+    # The AAS repository's ids of the same passports (base64url of the ids the export writes).
+    passports = [f"{changed['servers'][0]['url']}/api/v1/dpps/{enc(v)}" for v in dpp_ids]
+    for name, suffix in (("aasIdentifier", "/aas"), ("submodelIdentifier", "/submodels/nameplate")):
+        ids = [base64.urlsafe_b64encode(f"{url}{suffix}".encode()).decode().rstrip("=") for url in passports]
+        parameters[name]["examples"] = {f"stored{i}": {"value": v} for i, v in enumerate(ids)}
     create = changed["paths"]["/api/v1/dpps"]["post"]["requestBody"]["content"]["application/json"]
     create["examples"] = {"valid": {"value": document}}
     return changed
