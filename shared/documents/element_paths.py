@@ -5,7 +5,9 @@ segment) and `nameplate/Materials/0` (one URL segment per element) address the s
 Only singular queries are accepted: a path names exactly one element or is malformed. An
 idShort-path segment that names no member where it stands and reads as an AAS idShortPath
 (IDTA-01002: `Materials[1].Name`) is read as its steps, so `nameplate.Materials[1].Name` addresses
-that element too; a member whose own name has dots or brackets is always found first.
+that element too; a member whose own name has dots or brackets is always found first. A step that
+names no member but is the idShort the AAS export gives one (`shared.documents.id_shorts`: a key
+that is no idShort, such as `Product name`, is exported as `Product_name_<digest>`) names that member.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from shared.documents.id_shorts import RESERVED_SUBMODELS, id_shorts
+from shared.documents.members import is_section
 from shared.platform.errors import BadRequest, ErrorCode, NotFound
 
 Segment = str | int
@@ -92,8 +96,9 @@ def _id_short_steps(text: str) -> list[Segment] | None:
 
 
 def expand_id_short_paths(document: Any, segments: Sequence[Segment]) -> tuple[Segment, ...]:
-    """`segments` (an idShort path), each segment that names no member where it stands but reads
-    as an AAS idShortPath to an element that exists replaced by its steps; the rest as given."""
+    """`segments` (an idShort path), each segment that names no member where it stands but is the
+    AAS export's idShort of one replaced by that member's name, or that reads as an AAS
+    idShortPath to an element that exists replaced by its steps; the rest as given."""
     node: Any = document
     expanded: list[Segment] = []
     for depth, segment in enumerate(segments):
@@ -102,23 +107,42 @@ def expand_id_short_paths(document: Any, segments: Sequence[Segment]) -> tuple[S
             expanded.append(segment)
             node = node[key]
             continue
-        steps = _id_short_steps(segment) if isinstance(segment, str) else None
-        reached = _follow(node, steps) if steps else None
+        mapped = _mapped_member(node, segment, node is document)
+        steps = (
+            [mapped] if mapped is not None else _id_short_steps(segment) if isinstance(segment, str) else None
+        )
+        reached = _follow(node, steps, node is document) if steps else None
         if reached is None:
             return (*expanded, *segments[depth:])
-        expanded.extend(steps or ())
-        node = reached[0]
+        node, keys = reached
+        expanded.extend(keys)
     return tuple(expanded)
 
 
-def _follow(node: Any, steps: Sequence[Segment]) -> tuple[Any] | None:
-    """The element `steps` lead to from `node` (in a tuple: it may be None), or None."""
+def _follow(node: Any, steps: Sequence[Segment], top: bool) -> tuple[Any, list[Segment]] | None:
+    """The element `steps` lead to from `node` (the document, if `top`) and the names and indices
+    that lead there (a step may be a member's AAS idShort), or None."""
+    keys: list[Segment] = []
     for step in steps:
         key = _select(node, step)
         if key is None:
+            key = _mapped_member(node, step, top and not keys)
+        if key is None:
             return None
+        keys.append(key if isinstance(node, dict) else step)
         node = node[key]
-    return (node,)
+    return node, keys
+
+
+def _mapped_member(node: Any, step: Segment, top: bool) -> str | None:
+    """The member of `node` whose AAS idShort `step` is, where that is not its own name: at the
+    top (the document), among the sections, named beside DppMetadata and Artifacts, as the export
+    names its submodels; elsewhere among the object's members."""
+    if not isinstance(node, dict) or not isinstance(step, str):
+        return None
+    members = [key for key, value in node.items() if is_section(key, value)] if top else list(node)
+    key = id_shorts(members, RESERVED_SUBMODELS if top else ()).get(step)
+    return key if key != step else None
 
 
 def _decode(raw: str, what: str) -> str:
