@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from shared.access.authentication import Principal
 from shared.access.authorization import refuse_restricted
@@ -267,13 +267,14 @@ class AasIds:
             dpp_id = unquote(segment, errors="strict")
         except UnicodeDecodeError:
             return None
-        # One id per passport: only the encoding the export writes is its id.
-        if not dpp_id or quote(dpp_id, safe="") != segment:
+        if not dpp_id:
             return None
         try:
             return validate_identifier(dpp_id, "id")
         except DppError:
             return None
+
+    # One id per passport: only the spelling the export writes (its percent-encoding too) is its id.
 
     def shell(self, identifier: str) -> str:
         dpp_id = self.passport_id(identifier, "aas")
@@ -326,8 +327,10 @@ class AasRepository:
             raise not_found("submodel with this id in this shell")
         found = shell or self.passport(dpp_id, principal, links)
         key = _section_key(found.head["document"], short)
-        if key is not None:
-            self.service.access.refuse_unreadable(principal, found.head, (key,))
+        # A section the passport lacks is refused as its element read refuses it: by the rules alone.
+        ruled = key if key is not None or short in RESERVED_SUBMODELS else short
+        if ruled is not None:
+            self.service.access.refuse_unreadable(principal, found.head, (ruled,))
         submodel = found.submodel(identifier)
         if submodel is None:
             if key is not None:

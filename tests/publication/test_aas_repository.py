@@ -131,7 +131,7 @@ def submodel_url(api: str, dpp_id: str, short: str, rest: str = "") -> str:
 
 
 def test_a_restricted_element_is_refused_as_the_en_18222_element_read_refuses_it(
-    api, http, auth, token, restricted
+    api, http, auth, token, restricted, seeded
 ):
     dpp_id = restricted["digitalProductPassportId"]
     element = f"{api}/v1/dpps/{enc(dpp_id)}/elements"
@@ -154,9 +154,11 @@ def test_a_restricted_element_is_refused_as_the_en_18222_element_read_refuses_it
             "composition/substancesOfConcern/7/x",
         ),
     ]
+    absent = f"{api}/v1/dpps/{enc(seeded['digitalProductPassportId'])}/elements"
+    cases += [(submodel_url(api, seeded["digitalProductPassportId"], "supplychain"), absent + "/supplychain")]
     for headers, status in (({}, 401), (other, 403)):
         for aas_url, path in cases:
-            expected = http.get(f"{element}/{path}", headers=headers)
+            expected = http.get(path if path.startswith("http") else f"{element}/{path}", headers=headers)
             assert expected.status_code == status, (path, expected.text)
             assert_result(http.get(aas_url, headers=headers), status, expected.json()["messages"][0]["code"])
     owner = http.get(
@@ -264,6 +266,8 @@ def test_limit_one_walks_every_shell_once_with_cursors(api, http, auth, seeded, 
     # Submodels page across passports (a passport's submodels may span pages).
     submodel_ids = [item["keys"][0]["value"] for item in walk(http, f"{api}/aas/submodels/$reference", 2)]
     assert len(submodel_ids) == len(set(submodel_ids))
+    every = [item["keys"][0]["value"] for item in walk(http, f"{api}/aas/submodels/$reference", 100)]
+    assert sorted(submodel_ids) == sorted(every)
     for document in created:
         prefix = submodel_id(api, document["digitalProductPassportId"], "")
         assert sorted(i for i in submodel_ids if i.startswith(prefix)) == [
