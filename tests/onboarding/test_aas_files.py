@@ -293,14 +293,22 @@ def section(id_short: str, **values: str) -> dict[str, Any]:
 def test_a_shell_without_dpp_metadata_fails_its_row_and_the_others_import(
     api, http, auth, new_import, delivered
 ):
-    """A hand-written environment (not the export's): a good shell, one without DppMetadata, one
-    whose globalAssetId is another product than its DppMetadata's: one passport, two failed rows
-    in a report of JSON Lines; the product id comes from globalAssetId."""
-    good, bare, other = make_passport(), make_passport(), make_passport()
+    """A hand-written environment (not the export's): a good shell (its product id from its
+    globalAssetId, a displayName that is only a label), one without DppMetadata, one whose
+    globalAssetId is another product than its DppMetadata's, one with an element in DppMetadata
+    that is no header field: one passport, three failed rows in a report of JSON Lines."""
+    good, bare, other, odd = make_passport(), make_passport(), make_passport(), make_passport()
+    labelled = section("nameplate", ManufacturerName="AAS Co")
+    labelled["submodelElements"][0]["displayName"] = [{"language": "en", "text": "Manufacturer name"}]
+    odd_metadata = metadata(odd, "uniqueProductIdentifier")
+    odd_metadata["submodelElements"].append(
+        {"modelType": "Property", "idShort": "colour", "valueType": "xs:string", "value": "red"}
+    )
     environment = aas_environment(
-        (good["uniqueProductIdentifier"], [metadata(good), section("nameplate", ManufacturerName="AAS Co")]),
+        (good["uniqueProductIdentifier"], [metadata(good), labelled]),
         (bare["uniqueProductIdentifier"], [section("nameplate", ManufacturerName="none")]),
         (good["uniqueProductIdentifier"] + "-x", [metadata(other, "uniqueProductIdentifier")]),
+        (odd["uniqueProductIdentifier"], [odd_metadata]),
     )
     result = imported(
         http,
@@ -312,11 +320,13 @@ def test_a_shell_without_dpp_metadata_fails_its_row_and_the_others_import(
         auth,
         format="aas-json",
     )
-    assert (result["state"], result["format"], result["total"]) == ("done", "aas-json", 3)
-    assert (result["created"], result["failed"]) == (1, 2)
+    assert (result["state"], result["format"], result["total"]) == ("done", "aas-json", 4)
+    assert (result["created"], result["failed"]) == (1, 3)
     reasons = {failure["row"]: failure["reason"] for failure in result["failures"]}
     assert "0 DppMetadata submodels" in reasons[2]
     assert "globalAssetId" in reasons[3]
+    assert "no header fields: colour" in reasons[4]
+    assert passport(http, api, odd["uniqueProductIdentifier"]) is None
     stored = passport(http, api, good["uniqueProductIdentifier"])
     assert stored is not None and stored["nameplate"] == {"ManufacturerName": "AAS Co"}
     assert stored["economicOperatorId"] == good["economicOperatorId"]
@@ -432,6 +442,13 @@ def test_the_bulk_export_holds_every_passport_as_its_own_export_and_imports_back
     made.append(make_passport(economicOperatorId=name))
     for document in made:
         assert http.post(f"{api}/v1/dpps", json=document, headers=headers).status_code == 201
+    # An artifact is a File in the Artifacts submodel, naming this deployment's URL: not imported.
+    manual = http.put(
+        f"{api}/v1/dpps/{enc(made[2]['digitalProductPassportId'])}/artifacts/repair",
+        data=b"%PDF-1.7 manual",
+        headers={**headers, "Content-Type": "application/pdf"},
+    )
+    assert manual.status_code == 201, manual.text
     job = exporter(headers, {"format": fmt})
     assert (job["state"], job["format"], job["exported"]) == ("done", fmt, 3)
     data = http.get(job["downloads"]["passports"]).content
