@@ -138,6 +138,7 @@ class Migration:
         }
         for stale in ("signature", "previousHash"):
             record.pop(stale, None)
-        sealed = self.issuance.sealed(record)
+        # With its predecessor: the passport's status entry and unchanged tokens carry over.
+        sealed = self.issuance.sealed(record, cast(dict[str, Any] | None, previous))
         self.store.replace(PASSPORTS, sealed, item["_etag"])
         return cast(PassportItem, sealed)

@@ -101,6 +101,10 @@ def test_a_legacy_passport_is_re_issued_and_then_verifies(api, http, auth, root)
     reissued = root.store.read(PASSPORTS, "v0000000002", dpp_id)
     assert reissued["legacy"] == {"contentHash": old["contentHash"], "signature": old["signature"]}
     assert reissued["ts"] == old["ts"] and reissued["writer"] == old["writer"]
+    # Each re-issued version has its UNTP credential, all naming the passport's one status entry.
+    first = root.store.read(PASSPORTS, "v0000000001", dpp_id)
+    assert first["untpCredential"] and reissued["untpCredential"]
+    assert first["credentialStatus"] == reissued["credentialStatus"]
 
     again = MigrationReport()
     Migration(root.passports, root.issuance, root.keyring).migrate(dpp_id, again)
