@@ -66,6 +66,7 @@ class ChunkStream(io.RawIOBase):
         ("passports.json", "json"),
         ("passports.jsonl", "jsonl"),
         ("passports.ndjson", "jsonl"),
+        ("passport.AASX", "aasx"),
     ],
 )
 def test_detect_format_by_extension(name: str, expected: str) -> None:
@@ -97,7 +98,7 @@ def test_read_records_refuses_unknown_format_and_header_row_zero() -> None:
     for delimiter in (";;", "", '"', "\n"):
         with pytest.raises(ImportFileError, match="delimiter must be one character"):
             read_records(io.BytesIO(b"a\n1\n"), "csv", ReaderOptions(delimiter=delimiter))
-    assert FORMATS == ("csv", "xlsx", "json", "jsonl")
+    assert FORMATS == ("csv", "xlsx", "json", "jsonl", "aas-json", "aasx")
 
 
 # -- CSV --------------------------------------------------------------------------------------
@@ -477,7 +478,9 @@ def test_json_byte_order_mark_is_dropped() -> None:
     [(b'{"a": 1}', "an object"), (b'"text"', "a string"), (b"42", "a number"), (b"null", "null")],
 )
 def test_json_that_is_not_an_array_is_a_file_error(data: bytes, kind: str) -> None:
-    with pytest.raises(ImportFileError, match=f"must be an array of passports, not {kind}"):
+    with pytest.raises(
+        ImportFileError, match=f"must be an array of passports or an AAS environment, not {kind}"
+    ):
         records(data, "json")
 
 
