@@ -23,7 +23,7 @@ from jwcrypto import jwk, jws
 
 from shared.access.authentication import Principal
 from shared.access.roles import OPERATOR
-from tests.support.documents import FIXTURES, OWNER, enc, make_passport
+from tests.support.documents import FIXTURES, OWNER, enc, gtin14, make_passport
 from tests.support.results import assert_result
 
 SCHEMA = json.loads((FIXTURES / "untp" / "DigitalProductPassport-0.7.0.json").read_text(encoding="utf-8"))
@@ -322,3 +322,16 @@ def test_an_older_label_serves_its_own_credential(api, http, auth, create, label
     assert credential_of(http, api, product_id, label).text == before
     newer = verified(http, api, credential_of(http, api, product_id, "v2").text)
     assert newer["name"].endswith("(v2)")
+
+
+def test_a_gs1_product_is_named_by_its_digital_link_uri_on_this_resolver(api, http, root, create):
+    gtin = gtin14("09506" + str(uuid.uuid4().int)[:8])
+    document = create(uniqueProductIdentifier=f"https://id.gs1.org/01/{gtin}/21/SN-7")
+    credential = verified(http, api, credential_of(http, api, document["uniqueProductIdentifier"]).text)
+    Draft202012Validator(SCHEMA).validate(credential)
+    product = credential["credentialSubject"]
+    assert product["id"] == f"{root.settings.public_url}/01/{gtin}/21/SN-7"
+    assert product["idScheme"]["id"] == "https://id.gs1.org/01" and product["idGranularity"] == "item"
+    # Nothing in the passport says where it was made: UNTP requires it, so it says "not stated".
+    assert product["countryOfProduction"]["countryCode"] == "ZZ"
+    assert product["producedAtFacility"]["id"] == "urn:dpp:facility:not-stated"
