@@ -17,9 +17,9 @@ file first, and its shared strings table (every distinct text of the workbook, w
 the rows) is kept in a temporary file and read by index, its size limit applied while it is read;
 JSON is parsed in one piece, within the size limit the caller enforces. So is an AAS
 environment (BaSyx builds its object model whole): an AAS JSON file within that limit, an AASX
-package from a seekable file (spooled like a workbook), its unpacked AAS parts at most
-MAX_AAS_PART_BYTES and the package at most MAX_XLSX_RATIO times its size, checked from the zip
-directory before anything is unpacked; its supplementary files are read through, never kept.
+package from a seekable file (spooled like a workbook); both at most MAX_AAS_BYTES of AAS JSON or
+XML (an AASX's unpacked, and the package at most MAX_XLSX_RATIO times its size, checked from the
+zip directory before anything is unpacked); supplementary files are read through, never kept.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import re
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
@@ -68,9 +68,11 @@ MAX_XLSX_RATIO = 100
 MAX_SHARED_STRINGS = 1_000_000
 SHARED_STRINGS = "xl/sharedstrings.xml"
 _UNIQUE_COUNT = re.compile(r"<(?:\w+:)?sst\b[^>]*\buniqueCount=\"([0-9]{1,12})\"")
-# What an AASX's AAS parts (JSON or XML) may unpack to: about what the Functions host takes as
-# the body of an AAS JSON upload (100 MiB), which is parsed whole too.
-MAX_AAS_PART_BYTES = 100 * 1024 * 1024
+# What an AAS environment may weigh: an AAS JSON file, or an AASX's AAS parts (JSON or XML)
+# unpacked. BaSyx builds the whole environment's objects, about 20 times its JSON in memory
+# (measured: 2.7 MB of AAS JSON for 500 passports, 54 MB at the peak), so this keeps one import
+# of an environment under about 700 MB; larger ones are split (or imported as JSON Lines).
+MAX_AAS_BYTES = 32 * 1024 * 1024
 # An AAS environment nests two JSON levels (an element and its `value` array) for each level of
 # the passport it holds, which may nest MAX_DEPTH levels; a few more for the submodel around it.
 _AAS_MAX_DEPTH = 2 * MAX_DEPTH + 8
@@ -655,7 +657,11 @@ def _read_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
     # An array of passports: one level more than a passport may have; an object: an AAS environment.
     items = _parsed(text, _AAS_MAX_DEPTH if text.lstrip()[:1] == "{" else MAX_DEPTH + 1)
     if aas_files.is_environment(items):
-        yield from _aas_records(lambda: aas_files.read_json_environment(text))
+        del items  # BaSyx parses the text again into its own objects: one copy at a time
+        _check_environment_size(len(text))
+        store = _aas_store(aas_files.read_json_environment, text)
+        del text
+        yield from _aas_records(store)
         return
     if not isinstance(items, list):
         raise ImportFileError(
@@ -698,7 +704,10 @@ def _read_aas_json(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]
     if not aas_files.is_environment(_parsed(text, _AAS_MAX_DEPTH)):
         members = ", ".join(aas_files.ENVIRONMENT_MEMBERS)
         raise ImportFileError(f"An AAS JSON file must be an AAS environment: an object with {members}")
-    yield from _aas_records(lambda: aas_files.read_json_environment(text))
+    _check_environment_size(len(text))
+    store = _aas_store(aas_files.read_json_environment, text)
+    del text  # the environment's objects are what the rows are read from
+    yield from _aas_records(store)
 
 
 def _read_aasx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
@@ -706,26 +715,47 @@ def _read_aasx(stream: BinaryIO, options: ReaderOptions) -> Iterator[Record]:
     source, spool = _seekable(stream)
     try:
         _check_package_size(source)
-        yield from _aas_records(lambda: aas_files.read_aasx_package(source))
+        store = _aas_store(aas_files.read_aasx_package, source)
+        yield from _aas_records(store)
     finally:
         if spool is not None:
             spool.close()
 
 
-def _aas_records(read: Any) -> Iterator[Record]:
-    """A record per shell of the environment `read()` returns (a shell that is no passport: an
-    error record); a file BaSyx cannot read is a file error."""
+def _check_environment_size(size: int) -> None:
+    if size > MAX_AAS_BYTES:
+        raise ImportFileError(
+            f"The AAS environment is {size} bytes (characters) long; at most {MAX_AAS_BYTES} are read, "
+            "since it is read whole: split it"
+        )
+
+
+def _aas_store(read: Callable[[Any], Any], source: Any) -> Any:
+    """The environment `read(source)` returns; a file BaSyx cannot read is a file error."""
     try:
-        store = read()
-        shells = list(aas_files.passports(store))
+        return read(source)
     except aas_files.AasFileError as exc:
         raise ImportFileError(str(exc)) from None
-    for number, (document, error) in enumerate(shells, start=1):
+
+
+def _aas_records(store: Any) -> Iterator[Record]:
+    """A record per shell of the environment, its passport read as the record is (a shell that is
+    no passport: an error record); an environment without shells is a file error."""
+    shells = aas_files.passports(store)
+    number = 0
+    while True:
+        try:
+            document, error = next(shells)
+        except StopIteration:
+            return
+        except aas_files.AasFileError as exc:
+            raise ImportFileError(str(exc)) from None
+        number += 1
         yield Record(number, error=error) if error else Record(number, document=document)
 
 
 def _check_package_size(source: BinaryIO) -> None:
-    """Refuse an AASX whose AAS parts unpack to more than MAX_AAS_PART_BYTES, or which unpacks to
+    """Refuse an AASX whose AAS parts unpack to more than MAX_AAS_BYTES, or which unpacks to
     far more than it weighs (a zip bomb), from the zip directory, before anything is unpacked."""
     import zipfile
 
@@ -739,8 +769,9 @@ def _check_package_size(source: BinaryIO) -> None:
     unpacked = sum(entry.file_size for entry in entries)
     packed = sum(entry.compress_size for entry in entries) or 1
     parts = sum(entry.file_size for entry in entries if entry.filename.lower().endswith((".json", ".xml")))
-    if parts > MAX_AAS_PART_BYTES or unpacked > MAX_XLSX_RATIO * packed:
+    if unpacked > MAX_XLSX_RATIO * packed:
         raise ImportFileError(
-            f"The package's AAS parts unpack to {parts} bytes, the package to {unpacked} from {packed}: "
-            f"more than {MAX_AAS_PART_BYTES} bytes or {MAX_XLSX_RATIO} times its size; split it"
+            f"The package unpacks to {unpacked} bytes from {packed}: more than {MAX_XLSX_RATIO} "
+            "times its size; split it"
         )
+    _check_environment_size(parts)

@@ -493,3 +493,16 @@ def test_an_empty_bulk_export_is_an_empty_environment_and_a_format_is_one_of_thr
     for body in ({"format": "xml"}, {"format": None}, {"format": "aasx", "extra": 1}):
         assert_result(http.post(f"{api}/v1/exports", json=body, headers=headers), 400, "InvalidExport")
     assert exporter(headers, {})["format"] == "jsonl"
+
+
+def test_an_environment_over_the_size_read_whole_is_refused_before_basyx_reads_it():
+    """An AAS JSON file, or an AASX whose AAS parts unpack to, more than MAX_AAS_BYTES."""
+    from shared.onboarding.file_formats import MAX_AAS_BYTES, ImportFileError, read_records
+
+    padded = b'{"submodels": []}' + b" " * MAX_AAS_BYTES
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("aasx/data.json", padded)
+    for data, fmt in ((padded, "aas-json"), (padded, "json"), (package.getvalue(), "aasx")):
+        with pytest.raises(ImportFileError, match=f"at most {MAX_AAS_BYTES} are read"):
+            list(read_records(io.BytesIO(data), fmt))
