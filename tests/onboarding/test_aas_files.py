@@ -506,3 +506,12 @@ def test_an_environment_over_the_size_read_whole_is_refused_before_basyx_reads_i
     for data, fmt in ((padded, "aas-json"), (padded, "json"), (package.getvalue(), "aasx")):
         with pytest.raises(ImportFileError, match=f"at most {MAX_AAS_BYTES} are read"):
             list(read_records(io.BytesIO(data), fmt))
+
+
+def test_the_grant_names_the_aas_formats_and_refuses_others(api, http, auth):
+    for file_name, declared, fmt in (("p.aasx", None, "aasx"), ("p.json", "aas-json", "aas-json")):
+        body = {"fileName": file_name, **({"format": declared} if declared else {})}
+        response = http.post(f"{api}/v1/imports", json=body, headers=auth)
+        assert (response.status_code, response.json()["format"]) == (201, fmt), response.text
+    refused = http.post(f"{api}/v1/imports", json={"fileName": "p.aasx", "format": "aas-xml"}, headers=auth)
+    assert "aas-json, aasx" in assert_result(refused, 400, "InvalidImport")["text"]
