@@ -134,6 +134,8 @@ def test_accept_negotiates_the_credential_and_an_unknown_format_is_refused(api, 
     assert plain.status_code == 200 and plain.json()["type"] == "dpp:Passport"
     named = http.get(url, params={**lite, "format": "jsonld"}, headers={"Accept": VC_JWT})
     assert named.json()["type"] == "dpp:Passport"
+    refused = http.get(url, params=lite, headers={"Accept": f"{VC_JWT};q=0, application/ld+json"})
+    assert refused.json()["type"] == "dpp:Passport"
     assert_result(http.get(url, params={"format": "xml"}), 400, "InvalidParameter")
 
 
