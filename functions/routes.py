@@ -89,8 +89,6 @@ class Route(StrEnum):
     PAGE = "api/v1/dpps/{dppId}/page"
     CARRIER = "api/v1/dpps/{dppId}/carrier"
     LINKSET_CONTEXT = "api/v1/contexts/linkset.jsonld"
-    # platform
-    HEALTH = "api/health"
     # the read-only AAS repository and discovery (IDTA-01002 Part 2; shared/publication/aas_repository.py)
     AAS_DESCRIPTION = "api/aas/description"
     AAS_SHELLS = "api/aas/shells"
@@ -110,6 +108,8 @@ class Route(StrEnum):
     AAS_SERIALIZATION = "api/aas/serialization"
     AAS_LOOKUP = "api/aas/lookup/shells"
     AAS_ASSET_LINKS = "api/aas/lookup/shells/{aasIdentifier}"
+    # platform
+    HEALTH = "api/health"
     OPENAPI = "api/openapi.json"
     PREFLIGHT = "{*path}"  # OPTIONS only: the CORS preflight of every route
 
