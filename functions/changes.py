@@ -17,6 +17,8 @@ registered only when an events destination is set.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import azure.functions as func
 
@@ -34,23 +36,36 @@ CHANGES_CONNECTION = "COSMOS_CHANGES"
 EVENTS_LEASE_PREFIX = "events-"
 
 
+def _on_passport_changes(
+    bp: func.Blueprint, *, max_retry_count: str, maximum_interval: str, lease_prefix: str | None = None
+) -> Callable[[Callable[[func.DocumentList], None]], Any]:
+    """A trigger on the passports container's feed, checkpointing under `lease_prefix` in the
+    leases container, its failed batches retried with backoff as given."""
+
+    def register(function: Callable[[func.DocumentList], None]) -> Any:
+        triggered = bp.cosmos_db_trigger(
+            arg_name="changes",
+            connection=CHANGES_CONNECTION,
+            database_name="%COSMOS_DATABASE%",
+            container_name=PASSPORTS,
+            lease_container_name=LEASES,
+            lease_container_prefix=lease_prefix,
+            create_lease_container_if_not_exists=False,
+        )(function)
+        return bp.retry(
+            strategy="exponential_backoff",
+            max_retry_count=max_retry_count,
+            minimum_interval="00:00:01",
+            maximum_interval=maximum_interval,
+        )(triggered)
+
+    return register
+
+
 def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
     bp = func.Blueprint()
 
-    @bp.retry(
-        strategy="exponential_backoff",
-        max_retry_count="10",
-        minimum_interval="00:00:01",
-        maximum_interval="00:01:00",
-    )
-    @bp.cosmos_db_trigger(
-        arg_name="changes",
-        connection=CHANGES_CONNECTION,
-        database_name="%COSMOS_DATABASE%",
-        container_name=PASSPORTS,
-        lease_container_name=LEASES,
-        create_lease_container_if_not_exists=False,
-    )
+    @_on_passport_changes(bp, max_retry_count="10", maximum_interval="00:01:00")
     def passport_changes(changes: func.DocumentList) -> None:
         moved = root.derived.apply(document.to_dict() for document in changes)
         log.debug("Change feed: %d items, %d passports indexed", len(changes), moved)
@@ -59,20 +74,8 @@ def blueprint(root: Root, catalog: Catalog) -> func.Blueprint:
         return bp
     links = Links(root.settings.public_url)
 
-    @bp.retry(
-        strategy="exponential_backoff",
-        max_retry_count="-1",
-        minimum_interval="00:00:01",
-        maximum_interval="00:05:00",
-    )
-    @bp.cosmos_db_trigger(
-        arg_name="changes",
-        connection=CHANGES_CONNECTION,
-        database_name="%COSMOS_DATABASE%",
-        container_name=PASSPORTS,
-        lease_container_name=LEASES,
-        lease_container_prefix=EVENTS_LEASE_PREFIX,
-        create_lease_container_if_not_exists=False,
+    @_on_passport_changes(
+        bp, max_retry_count="-1", maximum_interval="00:05:00", lease_prefix=EVENTS_LEASE_PREFIX
     )
     def passport_events(changes: func.DocumentList) -> None:
         events = root.events
