@@ -7,7 +7,7 @@ arrive at least once; `root.derived` applies them idempotently, in any order. A 
 retried with backoff (the retry policy) before the feed moves on; the local host emulates the
 trigger by polling (local/host/cosmos_triggers.py).
 
-Events (`passport_events`, docs/publication.md) are a second trigger on the same feed with a lease
+Events (`passport_events`, docs/interoperability.md) are a second trigger on the same feed with a lease
 prefix of its own, so each checkpoints on its own: an event topic that fails holds up neither
 search nor relations, and derived data that fails delays no event. Its batches are retried
 without end (a batch given up would be events lost; at least once is the promise), and it is

@@ -322,7 +322,7 @@ output CUSTOM_DOMAIN_VALIDATION_TOKEN string = edge.outputs.customDomainValidati
 output FUNCTION_APP_NAME string = functionApp.outputs.name
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output EVENT_GRID_SYSTEM_TOPIC string = storage.outputs.systemTopicName
-// Where passport events are published: subscribe consumers here (docs/publication.md).
+// Where passport events are published: subscribe consumers here (docs/interoperability.md).
 output EVENT_GRID_EVENTS_TOPIC string = events.outputs.name
 output COSMOS_ACCOUNT_NAME string = cosmos.outputs.name
 output KEY_VAULT_NAME string = keyVault.outputs.name

@@ -1,4 +1,4 @@
-// The Event Grid topic passport events are published to (shared/publication/events.py, docs/publication.md):
+// The Event Grid topic passport events are published to (shared/publication/events.py, docs/interoperability.md):
 // CloudEvents 1.0 in, as sent; Entra ID only (local auth, keys and SAS, off), the app's identity
 // holding EventGrid Data Sender on this topic alone; reached through its private endpoint when
 // hardened. Subscribers are the operator's (an event subscription per consumer).

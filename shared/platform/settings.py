@@ -219,7 +219,7 @@ class Settings:
     # PIM connectors (docs/connectors.md): the JSON list, and their credentials, never shown.
     connectors: str = ""
     connector_secrets: str = field(default="", repr=False)
-    # Passport events: at most one destination (docs/publication.md); neither: no events.
+    # Passport events: at most one destination (docs/interoperability.md); neither: no events.
     events_topic_endpoint: str | None = None
     events_webhook_url: str | None = None
 

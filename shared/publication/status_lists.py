@@ -15,7 +15,7 @@ A bit is set from the passports' change feed (`apply`, a move of `shared.publica
 a head that is revoked or deleted sets its passport's bit, idempotently, and the list credential
 is signed anew and stored with an ETag-conditional replace, retried when another revocation got
 in first, so two at once both land. Readers see the flip after the feed's lag and the list's
-max-age (docs/publication.md).
+max-age (docs/interoperability.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ previous version's says, that token is kept: no signature for an edit that chang
 
 What it says is what an anonymous reader may see: it is built from the public view of the
 document (`AccessControl.public_document`), never from a restricted section or element, because
-it is served to anyone and cached publicly. The mapping (docs/publication.md has the table):
+it is served to anyone and cached publicly. The mapping (docs/interoperability.md has the table):
 
 - `issuer`: the economic operator's DID under the service's did:web (the SD-JWT's `iss`), named by
   its manufacturer name, with the operator id in `issuerAlsoKnownAs`;
@@ -275,7 +275,7 @@ class UntpCredentials:
 
 def stored_credential(version: PassportItem) -> str:
     """The version's UNTP credential as issued on write; a version written before the service
-    issued them has none (its passport's next write issues one: docs/publication.md)."""
+    issued them has none (its passport's next write issues one: docs/interoperability.md)."""
     token = version.get(FIELD)
     if not isinstance(token, str):
         raise NotFound(

@@ -1,4 +1,4 @@
-"""Passport events (docs/publication.md): one CloudEvent per version, from the change feed.
+"""Passport events (docs/interoperability.md): one CloudEvent per version, from the change feed.
 
 End to end, a second instance of the suite's app (same database) with DPP_EVENTS_WEBHOOK_URL set
 has only its events trigger run by the local host's change-feed emulation, posting to a real HTTP
