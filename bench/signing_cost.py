@@ -6,7 +6,8 @@ not signed at all.
 Starts its own stack; writes N passports through the core with the real issuance (disclosures,
 digests, one ES256 signature with the local key file) and N with a pass-through issuance,
 interleaved in batches so both see the same machine state; prints per-write p50/mean and the
-ratio, and the bare cost of issuing one SD-JWT. Not a test: figures, not verdicts.
+ratio, and the bare cost of issuing one version, with and without its UNTP credential. Not a
+test: figures, not verdicts.
 
 Key Vault bounds bulk writes in Azure: about 4,000 P-256 sign operations per 10 s per vault
 (published service limit), i.e. ~400 signed writes/s per vault before 429s, whatever the host.
@@ -60,10 +61,15 @@ def main(argv: list[str] | None = None) -> None:
                     timings[name].append((time.perf_counter() - started) * 1000)
         record = root.passports.head(_passport(0, "signed")["digitalProductPassportId"])
         assert record is not None
-        started = time.perf_counter()
-        for number in range(1, 1001):
-            root.issuance.sealed({**record, "version": number})
-        sign_ms = time.perf_counter() - started
+        issued_ms = {}
+        credentials = root.issuance.credentials
+        for name, further in (("with", credentials), ("without", None)):
+            root.issuance.credentials = further
+            started = time.perf_counter()
+            for number in range(1, 1001):
+                root.issuance.sealed({**record, "version": number})
+            issued_ms[name] = time.perf_counter() - started
+        root.issuance.credentials = credentials
 
     print(f"{args.n} creates per side, interleaved in batches of 50, local stack, local ES256 key")
     for name in ("signed", "unsigned"):
@@ -71,7 +77,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:<9}: p50 {percentile(values, 0.5):6.3f} ms   mean {statistics.mean(values):6.3f} ms")
     ratio = percentile(timings["signed"], 0.5) / percentile(timings["unsigned"], 0.5)
     print(f"  ratio signed/unsigned: p50 {ratio:.2f}x")
-    print(f"  issuing one version alone (SD-JWT and core token): {sign_ms:.3f} ms (1000 runs)")
+    with_untp, without = issued_ms["with"], issued_ms["without"]
+    print(f"  issuing one version alone (SD-JWT, core token, UNTP): {with_untp:.3f} ms (1000 runs)")
+    print(f"  the same without the UNTP credential                : {without:.3f} ms")
+    print(f"  ratio with/without the UNTP credential: {with_untp / without:.2f}x")
 
 
 if __name__ == "__main__":
