@@ -12,8 +12,16 @@ from urllib.parse import unquote, urlsplit
 import azure.functions as func
 
 from functions.routes import ROUTE_PREFIX, Route
-from functions.web import JSON, Adapter, blob_response, cache_headers, json_response, path_param
+from functions.web import (
+    JSON,
+    Adapter,
+    blob_response,
+    cache_headers,
+    conditional_response,
+    path_param,
+)
 from shared.composition import Root
+from shared.documents.entity_tags import content_etag, entity_tag
 from shared.platform.errors import BadRequest, ErrorCode
 from shared.platform.openapi import Catalog
 from shared.publication import aas_repository as repo
@@ -45,7 +53,9 @@ class _Reads:
         self.repository = root.aas_repository
 
     def reply(self, req: func.HttpRequest, body: Any) -> func.HttpResponse:
-        return json_response(body, headers=cache_headers(req))
+        # Built per request from the caller's view, so the tag is the answer's content: a client
+        # (or the edge) revalidating what it holds gets a 304 instead of the body again.
+        return conditional_response(req, body, entity_tag(content_etag(body)))
 
     def page(self, req: func.HttpRequest, items: list[Any], cursor: str | None) -> func.HttpResponse:
         return self.reply(req, repo.Page(items, cursor).body())

@@ -311,3 +311,32 @@ def test_the_discovery_lookup_finds_the_shell_of_a_product_id(api, http, seeded)
     assert [shell["id"] for shell in filtered["result"]] == [expected]
     links = http.get(f"{api}/aas/lookup/shells/{b64(expected)}").json()
     assert links == [{"name": "globalAssetId", "value": product_id}]
+
+
+def test_an_unchanged_answer_is_a_304_to_the_etag_held_and_a_change_a_new_tag(api, http, auth, create):
+    document = create(nameplate={"ManufacturerName": "ACME"})
+    dpp_id = document["digitalProductPassportId"]
+    urls = [
+        f"{api}/aas/shells/{b64(shell_id(api, dpp_id))}",
+        submodel_url(api, dpp_id, "nameplate"),
+        submodel_url(api, dpp_id, "nameplate", "/submodel-elements/ManufacturerName/$value"),
+    ]
+    held = {}
+    for url in urls:
+        first = http.get(url)
+        assert first.status_code == 200 and first.headers["ETag"], url
+        again = http.get(url, headers={"If-None-Match": first.headers["ETag"]})
+        assert (again.status_code, again.content) == (304, b""), url
+        assert again.headers["ETag"] == first.headers["ETag"]
+        held[url] = first.headers["ETag"]
+    patched = http.patch(
+        f"{api}/v1/dpps/{enc(dpp_id)}",
+        json={"nameplate": {"ManufacturerName": "ACME Two"}},
+        headers={**auth, "Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    for url in urls[1:]:  # the shell names the same submodels: only their content changed
+        changed = http.get(url, headers={"If-None-Match": held[url]})
+        assert changed.status_code == 200 and changed.headers["ETag"] != held[url], url
+    value = http.get(urls[2]).json()
+    assert value == {"ManufacturerName": "ACME Two"}
