@@ -5,6 +5,7 @@ the reader may see."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -196,6 +197,19 @@ def test_id_shorts_are_the_key_when_it_is_one_else_deterministic_and_unique():
     assert idshort("a b", taken=[idshort("a b")]) not in {idshort("a b"), "a_b"}
 
 
+def akeneo_products_of_their_own() -> tuple[bytes, str]:
+    """The Akeneo fixture file with fresh SKUs and EANs (PierrieCardin's GS1 prefix 4012345), so its
+    passports are new ones whatever other tests imported the file before; and the polo's product id."""
+    text = (FIXTURES / "akeneo-products.csv").read_text(encoding="utf-8")
+    tag = uuid.uuid4().int
+    polo = ""
+    for n, row in enumerate(csv.DictReader(io.StringIO(text), delimiter=";")):
+        ean = gtin14(f"04012345{(tag + n) % 90_000 + 10_000:05d}")[1:]  # not the fixture's 0000x
+        text = text.replace(f"{row['ean']};", f"{ean};").replace(f"{row['sku']};", f"{row['sku']}-{tag:x};")
+        polo = polo or f"https://id.gs1.org/01/0{ean}"
+    return text.encode("utf-8"), polo
+
+
 def test_imported_passports_export_as_valid_environments(app, api, http, token):
     """The Akeneo fixture file imported as `make run`'s operator (PierrieCardin, GS1 prefix 4012345)."""
     from local.run import SEED_OPERATOR
@@ -204,9 +218,9 @@ def test_imported_passports_export_as_valid_environments(app, api, http, token):
     response = http.post(f"{api}/v1/imports", json={"fileName": "akeneo-products.csv"}, headers=owner)
     assert response.status_code == 201, response.text
     grant = response.json()
-    upload(http, grant, (FIXTURES / "akeneo-products.csv").read_bytes(), metadata={"mapping": "akeneo"})
+    products, product_id = akeneo_products_of_their_own()
+    upload(http, grant, products, metadata={"mapping": "akeneo"})
     delivered_by_the_trigger(app)
-    product_id = "https://id.gs1.org/01/04012345000016"
     dpp_id = http.get(f"{api}/v1/dppsByProductId/{enc(product_id)}").json()["digitalProductPassportId"]
     for store in exported(http, api, dpp_id, headers=owner):
         shell, submodels = parts(store)
