@@ -23,7 +23,7 @@ hits are re-checked against the current head when read.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from typing import Any, cast
 
@@ -35,6 +35,10 @@ from shared.storage.cosmos import PASSPORTS, SEARCH_INDEX, Store, without_system
 log = logging.getLogger(__name__)
 
 MARK_PREFIX = "indexed:"
+# What the indexes derive from a head, as a number a mark records: raised when a change makes an
+# index hold entries an earlier build never wrote (2: the AAS listing partitions). A mark of an
+# older format has its head derived again from nothing, by the next delivery or by `rebuild`.
+FORMAT = 2
 # The lag documented for search and relation reads behind a write, on the local host (its 1 s
 # poll, then the batch): what tests wait at most. In Azure: the trigger's feed poll delay (5 s)
 # plus the batch (docs/publication.md).
@@ -96,7 +100,8 @@ class DerivedData:
         mark = self._mark(dpp_id) or {}
         done, pending = mark.get("version"), mark.get("pending")
         newest = max(done or 0, pending or 0)
-        if newest > head["version"] or (newest == head["version"] and pending is None):
+        current = mark.get("format", 1) >= FORMAT
+        if current and (newest > head["version"] or (newest == head["version"] and pending is None)):
             if pending is None:
                 return False  # this head, or a newer one, is indexed already
             # A newer head's apply was interrupted: finish that one (its version is immutable).
@@ -109,6 +114,8 @@ class DerivedData:
         # From every version the index may hold entries of: the one indexed, and one interrupted.
         sources = sorted({v for v in (done, pending) if v is not None and v != number})
         befores: list[PassportItem | None] = [self._version(dpp_id, v) for v in sources] or [None]
+        if not current and None not in befores:
+            befores.append(None)  # entries the older format never wrote: every entry, from nothing
         if not mark and number > 1:
             # No mark: the earlier heads never came (the feed coalesces an item's changes), or they
             # were indexed by the write path before the change feed did it (up to the version
@@ -133,5 +140,27 @@ class DerivedData:
             "dppId": dpp_id,
             "version": version,
             "pending": pending,
+            "format": FORMAT,
         }
         self.store.upsert(SEARCH_INDEX, mark)
+
+    def rebuild(self) -> int:
+        """Derive every passport's entries again where its mark is of an older format (a
+        maintenance job after an upgrade, `python -m local.reindex`: a cross-partition read of the
+        heads, never on a request path); returns how many moved an index."""
+        heads = self.store.iterate_background(PASSPORTS, "SELECT * FROM c WHERE c.type = 'head'", {})
+        moved = 0
+        for page in _batches(heads, 100):
+            moved += self.apply(page)
+        return moved
+
+
+def _batches(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

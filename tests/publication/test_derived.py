@@ -7,6 +7,7 @@ the session's database) cannot index behind the test's back.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import random
 import time
@@ -194,3 +195,65 @@ def test_a_passport_indexed_by_the_old_write_path_moves_on_without_leftovers(own
     # Version 3 drops a keyword and the relation version 2 had.
     root.derived.apply([heads[2]])
     assert _index(root, dpp_id) == in_order
+
+
+def test_a_mark_of_an_older_format_is_derived_again_by_local_reindex(own_root, monkeypatch, capsys):
+    """A passport indexed before the listing partitions existed (its mark has no format, and it has
+    no listing entry) is listed after `python -m local.reindex`; one indexed now is left alone."""
+    from local import reindex
+    from shared.publication.derived import FORMAT
+
+    root = own_root
+    old, current = (make_passport() for _ in range(2))
+    for document in (old, current):
+        root.service.create(document, OWNER_PRINCIPAL)
+        root.derived.apply(_heads(root, document["digitalProductPassportId"]))
+    old_id = old["digitalProductPassportId"]
+    built = _index(root, old_id)
+    # What the build before FORMAT 2 left: no listing entry, a mark without a format.
+    (listing,) = _listing(root, old_id)
+    root.store.remove(SEARCH_INDEX, listing["id"], listing["term"])
+    mark = without_system(root.store.read(SEARCH_INDEX, "mark", mark_term(old_id)))
+    assert mark.pop("format") == FORMAT
+    root.store.upsert(SEARCH_INDEX, mark)
+    assert _index(root, old_id) != built
+    assert root.derived.apply(_heads(root, current["digitalProductPassportId"])) == 0  # current: skipped
+
+    monkeypatch.setenv("COSMOS_DATABASE", root.settings.cosmos_database)
+    reindex.main()
+    assert json.loads(capsys.readouterr().out) == {"passportsReindexed": 1}
+    assert _index(root, old_id) == built and len(_listing(root, old_id)) == 1
+    reindex.main()  # again: every mark is current now
+    assert json.loads(capsys.readouterr().out) == {"passportsReindexed": 0}
+
+
+def _listing(root: Any, dpp_id: str) -> list[dict[str, Any]]:
+    from shared.publication.search import listing_term
+
+    return root.store.query_background(
+        SEARCH_INDEX,
+        "SELECT * FROM c WHERE c.term = @term AND c.dppId = @id",
+        {"@term": listing_term(dpp_id), "@id": dpp_id},
+    )
+
+
+def test_a_newer_head_over_a_mark_of_an_older_format_writes_every_entry(own_root):
+    """The feed delivers a passport's next version over a mark of the build before: its entries are
+    moved from that version and written from nothing, so the listing entry it never had is there."""
+    from shared.publication.derived import FORMAT
+
+    root = own_root
+    document = make_passport()
+    dpp_id = document["digitalProductPassportId"]
+    root.service.create(document, OWNER_PRINCIPAL)
+    root.derived.apply(_heads(root, dpp_id))
+    (listing,) = _listing(root, dpp_id)
+    root.store.remove(SEARCH_INDEX, listing["id"], listing["term"])
+    mark = without_system(root.store.read(SEARCH_INDEX, "mark", mark_term(dpp_id)))
+    assert mark.pop("format") == FORMAT
+    root.store.upsert(SEARCH_INDEX, mark)
+    # A change no entry shows (no keyword, issuer or status): moving from version 1 alone writes nothing.
+    root.service.update(dpp_id, {"sustainability": {"waterUsageLitres": 90}}, OWNER_PRINCIPAL, None)
+    assert root.derived.apply(_heads(root, dpp_id)[-1:]) == 1
+    assert len(_listing(root, dpp_id)) == 1
+    assert root.store.read(SEARCH_INDEX, "mark", mark_term(dpp_id))["format"] == FORMAT
