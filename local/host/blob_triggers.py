@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
-import inspect
 import logging
 import os
 import queue
@@ -23,7 +21,7 @@ from azure.functions.blob import InputStream
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from local.host.functions_index import enum_text, registered_functions, trigger_of
+from local.host.functions_index import call_function, enum_text, registered_functions, runnable, trigger_of
 
 log = logging.getLogger(__name__)
 
@@ -271,21 +269,15 @@ class BlobTriggers:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pools: list[_Workers] = []
-        clients: dict[StorageConnection, BlobServiceClient] = {}
         settings = os.environ if env is None else env
-        for function in functions:
-            try:
-                if function.other_bindings:
-                    raise ValueError(
-                        f"its binding(s) {', '.join(function.other_bindings)} are not supported by "
-                        "the local host, which passes only the trigger's InputStream"
-                    )
-                path = parse_blob_path(function.path)
-                connection = resolve_storage_connection(function.connection, settings)
-            except ValueError as exc:
-                self.errors[function.name] = str(exc)
-                log.error("The '%s' function is in error: %s", function.name, exc)
-                continue
+
+        def binding(function: BlobTriggerFunction) -> tuple[BlobPath, StorageConnection]:
+            return parse_blob_path(function.path), resolve_storage_connection(function.connection, settings)
+
+        clients: dict[StorageConnection, BlobServiceClient] = {}
+        for function, (path, connection) in runnable(
+            functions, binding, "the trigger's InputStream", self.errors
+        ):
             if connection not in clients:
                 clients[connection] = connection.client()
             container = clients[connection].get_container_client(path.container)
@@ -363,9 +355,7 @@ class BlobTriggers:
                 error = exc
             else:
                 try:
-                    result = trigger.function(**{trigger.arg_name: stream})
-                    if inspect.iscoroutine(result):
-                        asyncio.run(result)
+                    call_function(trigger.function, trigger.arg_name, stream)
                 except Exception as exc:
                     error = exc
             return self._record(watch, key, blob, error)

@@ -24,8 +24,6 @@ the app setting NAME, as in a binding expression.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 import os
 import re
@@ -37,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
-from local.host.functions_index import registered_functions, trigger_of
+from local.host.functions_index import call_function, registered_functions, runnable, trigger_of
 
 if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy
@@ -193,24 +191,22 @@ class CosmosTriggers:
         self._started = 0  # polls started (all triggers), numbered from 1
         self._clean = 0  # the latest poll that delivered everything it found
         settings = os.environ if env is None else env
+
+        def binding(function: CosmosTriggerFunction) -> tuple[CosmosConnection, str, str]:
+            connection = resolve_cosmos_connection(function.connection, settings)
+            return (
+                connection,
+                expand_settings(function.database, settings),
+                expand_settings(function.container, settings),
+            )
+
         clients: dict[CosmosConnection, Any] = {}
-        for function in functions:
-            try:
-                if function.other_bindings:
-                    raise ValueError(
-                        f"its binding(s) {', '.join(function.other_bindings)} are not supported by "
-                        "the local host, which passes only the trigger's documents"
-                    )
-                connection = resolve_cosmos_connection(function.connection, settings)
-                database = expand_settings(function.database, settings)
-                container_name = expand_settings(function.container, settings)
-            except ValueError as exc:
-                self.errors[function.name] = str(exc)
-                log.error("The '%s' function is in error: %s", function.name, exc)
-                continue
+        for function, (connection, database, name) in runnable(
+            functions, binding, "the trigger's documents", self.errors
+        ):
             if connection not in clients:
                 clients[connection] = connection.client()
-            container = clients[connection].get_database_client(database).get_container_client(container_name)
+            container = clients[connection].get_database_client(database).get_container_client(name)
             self.watches.append(CosmosWatch(function, container))
 
     @classmethod
@@ -237,9 +233,7 @@ class CosmosTriggers:
         trigger = watch.function
         documents = func.DocumentList([func.Document.from_dict(row) for row in batch])
         try:
-            result = trigger.function(**{trigger.arg_name: documents})
-            if inspect.iscoroutine(result):
-                asyncio.run(result)
+            call_function(trigger.function, trigger.arg_name, documents)
         except Exception:
             log.exception(
                 "Cosmos DB trigger %s failed on %d items; retried on the next poll", trigger.name, len(batch)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import inspect
 import json
 import logging
 import sys
 import threading
 import weakref
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import azure.functions as func
 
@@ -30,6 +33,45 @@ def trigger_of(function: Any, binding_type: str) -> Any:
 
 def enum_text(value: Any) -> str:
     return str(getattr(value, "value", value))
+
+
+def call_function(function: Callable[..., Any], arg_name: str, value: Any) -> Any:
+    """Call a user function with its trigger's argument as the worker does: awaited if async."""
+    result = function(**{arg_name: value})
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
+
+
+class TriggerFunction(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def other_bindings(self) -> tuple[str, ...]: ...
+
+
+F = TypeVar("F", bound=TriggerFunction)
+R = TypeVar("R")
+
+
+def runnable(
+    functions: Iterable[F], resolve: Callable[[F], R], passes: str, errors: dict[str, str]
+) -> list[tuple[F, R]]:
+    """The trigger functions the local host can run, each with what `resolve` made of its binding
+    (its connection, container or path). One with further bindings (the host `passes` only its
+    trigger's value), or whose binding does not resolve (`resolve` raises ValueError), is logged and
+    listed in `errors`, as a function in error in Functions, and the others run."""
+    found = []
+    for function in functions:
+        try:
+            if function.other_bindings:
+                raise ValueError(
+                    f"its binding(s) {', '.join(function.other_bindings)} are not supported by "
+                    f"the local host, which passes only {passes}"
+                )
+            found.append((function, resolve(function)))
+        except ValueError as exc:
+            errors[function.name] = str(exc)
+            log.error("The '%s' function is in error: %s", function.name, exc)
+    return found
 
 
 def find_host_json(app: func.FunctionApp) -> Path | None:

@@ -3,10 +3,8 @@ dispatch of one request to its function."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hmac
-import inspect
 import itertools
 import json
 import logging
@@ -25,6 +23,7 @@ if TYPE_CHECKING:
     pass
 
 from local.host.functions_index import (
+    call_function,
     enum_text,
     find_host_json,
     read_route_prefix,
@@ -314,9 +313,7 @@ class LocalFunctionsHost:
 def invoke(route: Route, request: func.HttpRequest) -> func.HttpResponse:
     """Call the user function as the worker does; any failure becomes a 500 without its details."""
     try:
-        result = route.function(**{route.request_arg: request})
-        if inspect.iscoroutine(result):
-            result = asyncio.run(result)
+        result = call_function(route.function, route.request_arg, request)
         if isinstance(result, str):  # the worker accepts a str return as a 200 body
             result = func.HttpResponse(result)
         if not isinstance(result, func.HttpResponse):

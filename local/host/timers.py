@@ -3,10 +3,8 @@ on its schedule, never overlapping itself."""
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import calendar
-import inspect
 import logging
 import os
 import re
@@ -22,7 +20,7 @@ from azure.functions.timer import TimerRequest
 if TYPE_CHECKING:
     pass
 
-from local.host.functions_index import registered_functions, trigger_of
+from local.host.functions_index import call_function, registered_functions, trigger_of
 
 log = logging.getLogger(__name__)
 
@@ -266,9 +264,7 @@ class TimerRunner:
             schedule={"AdjustForDST": False},
         )
         try:
-            result = timer.function(**{timer.arg_name: request})
-            if inspect.iscoroutine(result):
-                asyncio.run(result)
+            call_function(timer.function, timer.arg_name, request)
         except Exception:
             log.exception("Timer function %s raised", timer.name)
         finally:
