@@ -12,12 +12,9 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import azure.functions as func
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
