@@ -21,7 +21,6 @@ relations) is not written here: it follows from the change feed (`shared.publica
 from __future__ import annotations
 
 import contextlib
-import random
 import time
 import uuid
 from collections.abc import Callable
@@ -38,12 +37,14 @@ from shared.passports.records import PassportItem, ProductLookup
 from shared.platform.clock import format_ts, utcnow
 from shared.platform.errors import Conflict, ErrorCode, ServiceUnavailable
 from shared.storage.cosmos import (
+    CONFLICT_ATTEMPTS,
     PASSPORTS,
     PRODUCTS,
     BatchFailed,
     ItemChanged,
     ItemExists,
     Store,
+    after_conflict,
     create_operation,
     replace_operation,
     without_system,
@@ -51,7 +52,6 @@ from shared.storage.cosmos import (
 
 HEAD_ID = "head"
 LOOKUP_ID = "lookup"
-MAX_ATTEMPTS = 25
 ID_CACHE_SECONDS, ID_CACHE_SIZE = 300.0, 100_000
 # A product lookup naming a passport whose head never appeared is a crashed create once this old.
 STALE_LOOKUP = timedelta(seconds=60)
@@ -272,7 +272,7 @@ class PassportRepository:
             created = self._create_new(dpp_id, decide)
             if created is not None:
                 return created
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(CONFLICT_ATTEMPTS):
             head = self.head(dpp_id)
             draft = decide(head)
             number = head["version"] + 1 if head else 1
@@ -284,7 +284,7 @@ class PassportRepository:
                 return self._write(dpp_id, head, item)
             except ItemExists:
                 self._finish_interrupted_write(dpp_id, head, number)
-                _backoff(attempt)
+                after_conflict(attempt)
         raise ServiceUnavailable(
             "Too many concurrent writes to this passport; retry shortly",
             code=ErrorCode.WRITE_CONTENTION,
@@ -374,7 +374,7 @@ class PassportRepository:
     def _point_product_at(self, product_id: str, dpp_id: str, operator_id: str) -> None:
         """Make the product's lookup name this passport, unless another live passport holds it or
         the product's earlier passports belong to another economic operator."""
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(CONFLICT_ATTEMPTS):
             lookup = self.lookup(product_id)
             now = utcnow()
             if lookup is None:
@@ -393,7 +393,7 @@ class PassportRepository:
                 )
                 return
             except ItemChanged:
-                _backoff(attempt)
+                after_conflict(attempt)
         raise ServiceUnavailable(
             "Too many concurrent writes to this product", code=ErrorCode.WRITE_CONTENTION
         )
@@ -429,8 +429,3 @@ def _lookup_item(product_id: str, dpp_id: str, previous: list[str], now: datetim
         "previous": previous,
         "updatedAt": now.isoformat(),
     }
-
-
-def _backoff(attempt: int) -> None:
-    # Full jitter keeps colliding writers from colliding again in lockstep.
-    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311

@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import random
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,7 +32,14 @@ from shared.passports.records import PassportItem
 from shared.platform.clock import format_ts, utcnow
 from shared.platform.encoding import b64url, b64url_decode
 from shared.platform.errors import ErrorCode, NotFound, ServiceUnavailable
-from shared.storage.cosmos import STATUS_LISTS, ItemChanged, ItemExists, Store
+from shared.storage.cosmos import (
+    CONFLICT_ATTEMPTS,
+    STATUS_LISTS,
+    ItemChanged,
+    ItemExists,
+    Store,
+    after_conflict,
+)
 
 # The specification's minimum (16 KB of bits): lists smaller than this give away too much of who
 # was revoked (its "herd privacy").
@@ -46,7 +51,6 @@ LIST_ITEM = "list"
 PURPOSE = "revocation"
 TYP, CTY = "vc+jwt", "vc"
 CONTEXT = "https://www.w3.org/ns/credentials/v2"
-MAX_ATTEMPTS = 25
 # How long a list may be cached (Cache-Control max-age, and the credential's `ttl`): a revocation
 # reaches a verifier within the change feed's lag plus this.
 MAX_AGE = 60
@@ -121,7 +125,7 @@ class StatusLists:
         return StatusEntry(str(index // LIST_SIZE), index % LIST_SIZE)
 
     def _reserve(self) -> tuple[int, int]:
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(CONFLICT_ATTEMPTS):
             counter = self.store.read(STATUS_LISTS, ALLOCATOR, ALLOCATOR)
             try:
                 if counter is None:
@@ -131,7 +135,7 @@ class StatusLists:
                     start = int(counter["next"])
                     self.store.replace(STATUS_LISTS, _counter(start + BLOCK), counter["_etag"])
             except (ItemExists, ItemChanged):
-                _backoff(attempt)
+                after_conflict(attempt)
                 continue
             self._ensure_list(str(start // LIST_SIZE))
             return start, start + BLOCK
@@ -163,7 +167,7 @@ class StatusLists:
 
     def revoke(self, entry: StatusEntry) -> bool:
         """Set the entry's bit (once; True when this call set it), re-signing the list."""
-        for attempt in range(MAX_ATTEMPTS):
+        for attempt in range(CONFLICT_ATTEMPTS):
             found = self.store.read(STATUS_LISTS, LIST_ITEM, entry.list_id)
             if found is None:
                 self._ensure_list(entry.list_id)
@@ -176,7 +180,7 @@ class StatusLists:
                 self.store.replace(STATUS_LISTS, item, found["_etag"])
                 return True
             except ItemChanged:
-                _backoff(attempt)  # another revocation of this list landed first: on top of it
+                after_conflict(attempt)  # another revocation of this list landed first: on top of it
         raise ServiceUnavailable(
             f"Too many concurrent revocations in status list {entry.list_id}; retry shortly",
             code=ErrorCode.WRITE_CONTENTION,
@@ -219,7 +223,3 @@ class StatusLists:
 
 def _counter(following: int) -> dict[str, Any]:
     return {"id": ALLOCATOR, "listId": ALLOCATOR, "next": following}
-
-
-def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311

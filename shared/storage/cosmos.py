@@ -15,7 +15,9 @@ forbids in ids (`/ \\ ? #`); client ids only ever appear as partition key values
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,6 +107,16 @@ class ItemExists(Exception):
 
 class ItemChanged(Exception):
     """An If-Match precondition failed (HTTP 412 from Cosmos)."""
+
+
+# How often a conditional write that lost to another writer (ItemExists, ItemChanged) is tried
+# again on what is there now, each after `after_conflict`.
+CONFLICT_ATTEMPTS = 25
+
+
+def after_conflict(attempt: int) -> None:
+    # Full jitter keeps colliding writers from colliding again in lockstep.
+    time.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))  # noqa: S311
 
 
 class BatchFailed(Exception):
