@@ -145,8 +145,10 @@ def _materials(public: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def product(record: dict[str, Any], public: dict[str, Any], issuer: str, public_url: str) -> dict[str, Any]:
-    """The UNTP `Product` a version's public document describes."""
+def product(
+    record: dict[str, Any], public: dict[str, Any], issuer: str, public_url: str, maker: str
+) -> dict[str, Any]:
+    """The UNTP `Product` a version's public document describes; `maker` its manufacturer's name."""
     product_id = str(public["uniqueProductIdentifier"])
     if is_digital_link(product_id):
         subject_id = canonical_uri(product_id, public_url) or product_id
@@ -158,7 +160,7 @@ def product(record: dict[str, Any], public: dict[str, Any], issuer: str, public_
         scheme = {
             "type": ["IdentifierScheme"],
             "id": issuer,
-            "name": f"Product ids of {_manufacturer(public)}",
+            "name": f"Product ids of {maker}",
         }
     operator = str(public["economicOperatorId"])
     facility = public.get("facilityId")
@@ -175,7 +177,7 @@ def product(record: dict[str, Any], public: dict[str, Any], issuer: str, public_
                 "party": {
                     "type": ["Party"],
                     "id": operator if _is_uri(operator) else issuer,
-                    "name": _manufacturer(public),
+                    "name": maker,
                 },
             }
         ],
@@ -204,12 +206,13 @@ def credential(
 ) -> dict[str, Any]:
     """The credential (the JWS payload) for a version: see the module docstring."""
     lifecycle = record["lifecycle"]
-    subject = product(record, public, issuer, public_url)
+    maker = _manufacturer(public)
+    subject = product(record, public, issuer, public_url, maker)
     list_url = urls.status_list(entry.list_id)
     operator = str(public["economicOperatorId"])
-    named: dict[str, Any] = {"type": ["CredentialIssuer"], "id": issuer, "name": _manufacturer(public)}
+    named: dict[str, Any] = {"type": ["CredentialIssuer"], "id": issuer, "name": maker}
     if _is_uri(operator):
-        named["issuerAlsoKnownAs"] = [{"type": ["Party"], "id": operator, "name": _manufacturer(public)}]
+        named["issuerAlsoKnownAs"] = [{"type": ["Party"], "id": operator, "name": maker}]
     body: dict[str, Any] = {
         "@context": list(CONTEXT),
         "type": list(TYPE),
