@@ -38,6 +38,7 @@ from shared.passports.repository import (
     UPDATE,
     UPDATE_ELEMENT,
 )
+from shared.platform.clock import parse_ts
 from shared.platform.outbound import Budget, OutboundClient, OutboundError
 
 log = logging.getLogger(__name__)
@@ -219,8 +220,6 @@ class EventGridSink:
 def cloud_event(event: Event) -> Any:
     """Our event as the SDK's `azure.core.messaging.CloudEvent` (what it serializes as 1.0)."""
     from azure.core.messaging import CloudEvent
-
-    from shared.platform.clock import parse_ts
 
     return CloudEvent(
         source=event["source"],
