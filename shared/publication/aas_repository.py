@@ -20,7 +20,6 @@ repository and the submodel repository) and the AAS Discovery lookup, over the p
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
@@ -39,6 +38,7 @@ from shared.documents.text import is_multi_language
 from shared.passports.records import PassportItem
 from shared.passports.service import PassportService, PassportView
 from shared.platform.cursors import decode_cursor, encode_cursor
+from shared.platform.encoding import b64url, b64url_decode
 from shared.platform.errors import BadRequest, DppError, ErrorCode, NotFound
 from shared.platform.parameters import bounded_int
 from shared.publication import aas
@@ -74,10 +74,8 @@ def decode_identifier(raw: str, name: str) -> str:
     """The text of a base64url path or query value (IDTA-01002: without padding, which is tolerated)."""
     if not _BASE64URL.fullmatch(raw) or len(raw.rstrip("=")) % 4 == 1:
         raise BadRequest(f"'{name}' is not base64url", code=ErrorCode.INVALID_IDENTIFIER)
-    text = raw.rstrip("=")
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        return data.decode("utf-8")
+        return b64url_decode(raw.rstrip("=")).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise BadRequest(
             f"'{name}' is not base64url of UTF-8 text", code=ErrorCode.INVALID_IDENTIFIER
@@ -85,7 +83,7 @@ def decode_identifier(raw: str, name: str) -> str:
 
 
 def encode_identifier(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+    return b64url(text.encode("utf-8"))
 
 
 def parse_limit(raw: str | None) -> int:
