@@ -24,6 +24,7 @@ from shared.composition import Root
 from shared.documents.entity_tags import content_etag, entity_tag
 from shared.platform.errors import BadRequest, ErrorCode
 from shared.platform.openapi import Catalog
+from shared.platform.parameters import parse_bool
 from shared.publication import aas_repository as repo
 from shared.publication.aas import write_json
 from shared.storage.links import BlobContent
@@ -196,7 +197,7 @@ def _submodels(bp: func.Blueprint, web: Adapter, reads: _Reads) -> None:
 def _discovery(bp: func.Blueprint, web: Adapter, reads: _Reads) -> None:
     @web.operation(bp, Route.AAS_SERIALIZATION, "GET")
     def read_aas_serialization(req: func.HttpRequest) -> func.HttpResponse:
-        repo.parse_bool(req.params.get("includeConceptDescriptions"), "includeConceptDescriptions")
+        parse_bool(req.params.get("includeConceptDescriptions"), "includeConceptDescriptions")
         store = reads.repository.serialization(
             req.params.get("aasIds"), req.params.get("submodelIds"), web.principal(req), web.links(req)
         )

@@ -1,6 +1,6 @@
-"""Query parameters read one way: integers are ASCII digits only, within stated bounds, else a 400
-naming the parameter (`str.isdigit` takes a superscript two, which `int` then refuses; `int` takes
-Arabic-Indic digits)."""
+"""Query parameters read one way: integers are ASCII digits only, within stated bounds, booleans
+`true` or `false`, else a 400 naming the parameter (`str.isdigit` takes a superscript two, which
+`int` then refuses; `int` takes Arabic-Indic digits)."""
 
 from __future__ import annotations
 
@@ -30,3 +30,13 @@ def bounded_int(
     if not is_ascii_integer(raw) or not low <= int(raw) <= high:
         raise BadRequest(f"'{name}' must be an integer from {low} to {high}", code=code)
     return int(raw)
+
+
+def parse_bool(raw: str | None, name: str) -> bool:
+    """`true` or `false`, in any case (Python clients send `True`); false when absent or empty."""
+    text = (raw or "").lower()
+    if text in ("", "false"):
+        return False
+    if text == "true":
+        return True
+    raise BadRequest(f"'{name}' must be true or false", code=ErrorCode.INVALID_PARAMETER)

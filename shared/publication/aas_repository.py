@@ -101,16 +101,6 @@ def parse_choice(raw: str | None, name: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
-def parse_bool(raw: str | None, name: str) -> bool:
-    """`true` or `false`, in any case (Python clients send `True`)."""
-    text = (raw or "").lower()
-    if text in ("", "false"):
-        return False
-    if text == "true":
-        return True
-    raise BadRequest(f"'{name}' must be true or false", code=ErrorCode.INVALID_PARAMETER)
-
-
 def parse_asset_ids(raw: str | None) -> list[tuple[str, str]]:
     """`assetIds`: base64url SpecificAssetId objects (`{"name", "value"}`), comma-separated when
     several (a comma is no base64url character)."""

@@ -26,7 +26,8 @@ from shared.passports.artifacts import ARTIFACT_TYPES, ArtifactStore, parse_arti
 from shared.passports.records import PassportItem
 from shared.passports.repository import PassportRepository
 from shared.platform.clock import format_ts, utcnow
-from shared.platform.errors import BadRequest, ErrorCode, Gone, NotFound
+from shared.platform.errors import ErrorCode, Gone, NotFound
+from shared.platform.parameters import parse_bool
 from shared.platform.settings import Settings
 from shared.publication.relations import RelationGraph
 from shared.publication.search import SearchIndex, parse_query
@@ -310,8 +311,4 @@ def signed_document(release: Release, links: Links) -> str:
 
 
 def parse_lite(raw: str | None) -> bool:
-    if raw is None or raw == "":
-        return False
-    if raw.lower() in {"true", "false"}:
-        return raw.lower() == "true"
-    raise BadRequest("'lite' must be true or false", code=ErrorCode.INVALID_PARAMETER)
+    return parse_bool(raw, "lite")
