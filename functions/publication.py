@@ -21,6 +21,7 @@ from functions.web import (
     cache_headers,
     conditional_response,
     json_response,
+    media_ranges,
     path_param,
 )
 from shared.composition import Root
@@ -78,24 +79,15 @@ def wants_untp(req: func.HttpRequest) -> bool:
     UNTP credential; `?format=jsonld` or neither: the JSON-LD view."""
     named = req.params.get("format")
     if named is None or named == "":
-        return _accepts(req.headers.get("accept") or "", VC_JWT)
+        return _accepts(req.headers.get("accept"), VC_JWT)
     if named not in ("untp", "jsonld"):
         raise BadRequest("'format' must be 'jsonld' or 'untp'", code=ErrorCode.INVALID_PARAMETER)
     return named == "untp"
 
 
-def _accepts(header: str, media_type: str) -> bool:
-    """Whether an Accept header names `media_type` itself with a quality above 0 (RFC 9110)."""
-    for member in header.lower().split(","):
-        name, *parameters = member.split(";")
-        if name.strip() != media_type:
-            continue
-        quality = next((p.split("=", 1)[1].strip() for p in parameters if p.strip().startswith("q=")), "1")
-        try:
-            return float(quality) > 0
-        except ValueError:
-            return False
-    return False
+def _accepts(header: str | None, media_type: str) -> bool:
+    """Whether an Accept header names `media_type` itself, first with a quality above 0."""
+    return next((quality > 0 for media, quality in media_ranges(header) if media == media_type), False)
 
 
 def _token_response(req: func.HttpRequest, token: str, max_age: int) -> func.HttpResponse:

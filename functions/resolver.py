@@ -12,7 +12,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.routes import Route
-from functions.web import Adapter, conditional_response, json_response, path_param, raw_tail
+from functions.web import Adapter, conditional_response, json_response, media_ranges, path_param, raw_tail
 from shared.composition import Root
 from shared.documents.digital_link import parse_path
 from shared.documents.entity_tags import content_etag, entity_tag, not_modified
@@ -48,18 +48,9 @@ NEGOTIATED = ((LINKSET_TYPE, LINKSET), (HTML, PIP), ("application/ld+json", DPP)
 def _accepted(header: str | None) -> str | None:
     """The link type the Accept header asks for, by q-value (None: anything goes)."""
     best: tuple[float, int, str] | None = None
-    for part in (header or "").split(","):
-        media, _, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+    for media, quality in media_ranges(header):
         for rank, (known, link_type) in enumerate(NEGOTIATED):
-            if media.strip().lower() == known and quality > 0:
+            if media == known and quality > 0:
                 candidate = (quality, -rank, f"{link_type}|{known}")
                 best = candidate if best is None or candidate > best else best
     return None if best is None else best[2]

@@ -217,6 +217,24 @@ def _media_type(req: func.HttpRequest) -> str:
     return (req.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
+def media_ranges(header: str | None) -> list[tuple[str, float]]:
+    """An Accept header's media ranges in order, lower-cased, each with its quality (RFC 9110
+    12.5.1): 1 without `q`, 0 when `q` is no number."""
+    ranges = []
+    for part in (header or "").split(","):
+        media, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((media.strip().lower(), quality))
+    return ranges
+
+
 def raw_body(req: func.HttpRequest, limit: int, setting: str) -> bytes:
     """The request body, refused with 413 above `limit` (by its declared length before reading)."""
     declared = req.headers.get("content-length")
