@@ -56,7 +56,14 @@ const option = (...names) => {
 };
 const create = args.includes("--no-ssl") ? createHttpServer : createHttpsServer;
 const hostname = option("--host");
-const server = create({ keepAlive: true }).listen(parseInt(option("-p", "--port") || "0", 10), hostname, () => {
+const server = create({ keepAlive: true });
+// Node closes a keep-alive connection after 5 s idle by default. A client pool whose connections
+// were all last used together reuses them together, and when that lands on the 5 s mark the
+// close races the request: a suite run saw four such resets at once (ECONNRESET, a 503), not
+// reproduced on demand. Idle connections are kept 30 s, under Node's 60 s headers timeout;
+// urllib3 reconnects by itself to one closed while it was idle.
+server.keepAliveTimeout = 30_000;
+server.listen(parseInt(option("-p", "--port") || "0", 10), hostname, () => {
   const { port } = server.address();
   console.log(`Ready to accept HTTP${args.includes("--no-ssl") ? "" : "S"} connections at ${hostname}:${port}`);
 });
